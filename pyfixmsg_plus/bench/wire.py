@@ -1,0 +1,118 @@
+"""Wire-layer benchmarks: split + verify, parse to a message, encode — compiled, pure and simplefix in one run.
+
+Every figure comes from the same corpus in the same process, so the ratios are what matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+from pyfixmsg_plus import _impl
+from pyfixmsg_plus.bench.corpus import CorpusMessage, generate, stream
+from pyfixmsg_plus.bench.timing import Measurement, best_time
+
+OPERATIONS = ("split + verify", "parse to message", "encode")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One thing to time: an operation, who does it, and the callable doing the whole corpus once."""
+
+    operation: str
+    implementation: str
+    run: Callable[[], object]
+
+
+def _implementations() -> dict[str, tuple[ModuleType, ModuleType, ModuleType]]:
+    """(framing, parser, encoder) modules per available implementation."""
+    impls = {}
+    compiled = [_impl.compiled(name) for name in ("framing", "parser", "encoder")]
+    if all(m is not None for m in compiled):
+        impls["compiled"] = tuple(compiled)
+    impls["pure"] = tuple(_impl.pure(name) for name in ("framing", "parser", "encoder"))
+    return impls  # type: ignore[return-value]
+
+
+def _simplefix_cases(messages: list[CorpusMessage], data: bytes) -> list[Case]:
+    try:
+        import simplefix
+    except ImportError:
+        return []
+
+    def split_and_parse() -> int:
+        parser = simplefix.FixParser()
+        parser.append_buffer(data)
+        n = 0
+        while parser.get_message() is not None:
+            n += 1
+        return n
+
+    def encode() -> None:
+        for message in messages:
+            out = simplefix.FixMessage()
+            out.append_pair(8, "FIX.4.4", header=True)
+            for tag, value in message.fields:
+                out.append_pair(tag, value)
+            out.encode()
+
+    return [
+        Case("split + verify", "simplefix", split_and_parse),
+        Case("parse to message", "simplefix", split_and_parse),
+        Case("encode", "simplefix", encode),
+    ]
+
+
+def _our_cases(name: str, modules: tuple[ModuleType, ...], messages: list[CorpusMessage], data: bytes) -> list[Case]:
+    framing, parser, encoder = modules
+    frames = [m.frame for m in messages]
+    field_lists = [m.fields for m in messages]
+    parse_frame = parser.make_frame_parser()  # FixMessage with groups via the built-in FIX 4.4 dictionary
+
+    def split() -> object:
+        return framing.split_frames(data)
+
+    def parse() -> None:
+        for frame in frames:
+            parse_frame(frame)
+
+    def encode() -> None:
+        encode_message = encoder.encode_message
+        for fields in field_lists:
+            encode_message("FIX.4.4", fields)
+
+    return [
+        Case("split + verify", name, split),
+        Case("parse to message", name, parse),
+        Case("encode", name, encode),
+    ]
+
+
+def build_cases(count: int, seed: int = 44) -> tuple[list[CorpusMessage], bytes, list[Case]]:
+    messages = generate(count, seed=seed)
+    data = stream(messages)
+    cases: list[Case] = []
+    for name, modules in _implementations().items():
+        cases += _our_cases(name, modules, messages, data)
+    cases += _simplefix_cases(messages, data)
+    return messages, data, cases
+
+
+def run_wire(
+    count: int = 20_000,
+    repeat: int = 5,
+    on_case: Callable[[Case, int], None] | None = None,
+) -> list[Measurement]:
+    """Time every case on a corpus of ``count`` messages.
+
+    ``on_case(case, total)`` is called before each case, for progress reporting.
+    """
+    messages, data, cases = build_cases(count)
+    results = []
+    for case in cases:
+        if on_case is not None:
+            on_case(case, len(cases))
+        seconds = best_time(case.run, repeat)
+        results.append(Measurement(case.operation, case.implementation, len(messages), len(data), seconds))
+    return results

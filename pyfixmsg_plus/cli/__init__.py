@@ -1,0 +1,1 @@
+"""The ``pyfixmsg-plus`` command line."""

@@ -1,0 +1,1 @@
+"""The FIX message layer: framing, encoding, FixMessage, codec, dictionaries and validation."""

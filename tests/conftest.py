@@ -1,0 +1,48 @@
+"""Shared fixtures. ``impl`` runs a test once per available implementation (compiled and pure).
+
+With PYFIXMSG_PLUS_NO_EXTENSIONS set only the pure twins are tested, which is how CI runs the pure pass.
+"""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from pyfixmsg_plus import _impl
+
+SHARED = __import__("pathlib").Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+def _available() -> list[str]:
+    if _impl.extensions_disabled() or not _impl.compiled_available():
+        return ["pure"]
+    return ["compiled", "pure"]
+
+
+IMPLEMENTATIONS = _available()
+
+
+class Impl(types.SimpleNamespace):
+    """The modules of one implementation: ``impl.framing``, ``impl.parser``, ``impl.encoder``, ..."""
+
+    name: str
+
+    def __getattr__(self, module: str) -> types.ModuleType:
+        loader = _impl.compiled if self.name == "compiled" else _impl.pure
+        found = loader(module)
+        if found is None:
+            raise AttributeError(f"no {self.name} module {module!r}")
+        return found
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def impl(request: pytest.FixtureRequest) -> Impl:
+    return Impl(name=request.param)
+
+
+@pytest.fixture
+def shared_dir() -> types.ModuleType:
+    if not SHARED.is_dir():
+        pytest.skip(f"../shared is not present at {SHARED}; these tests read the reference data there")
+    return SHARED  # type: ignore[return-value]
