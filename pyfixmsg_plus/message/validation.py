@@ -1,0 +1,373 @@
+"""Validation of a received message against its data dictionary, QuickFIX style.
+
+Input is the strict tokenizer's output (``parse_pairs``): ``(tag, value)`` pairs in wire order, duplicates
+kept, tag 0 for a field whose tag is not a number. :class:`Validator` reports the errors a session answers
+with a Reject (35=3), each a :class:`~pyfixmsg_plus.message.errors.FixValidationError` subclass carrying
+RefTagID(371), RefMsgType(372), SessionRejectReason(373) and a Text(58).
+
+Checks, in the order a message is walked: 8, 9, 35 first; MsgType(35) known; then per field in wire order: tag
+number valid, value present, no SOH in non-data values, format of the type, enumerated value,
+header/body/trailer order, no repeated field, field defined for the message type; repeating groups (entries
+start with the delimiter, no field twice in one entry, the count matches, required fields of each entry);
+finally the required fields of header, body and trailer. Lookups are precomputed per message type on first
+use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
+
+from pyfixmsg_plus.message import errors as e
+from pyfixmsg_plus.message.field_formats import DATA_TYPES, MULTIPLE_VALUE_TYPES, FormatCheck, format_check
+from pyfixmsg_plus.message.reference import HEADER_TAGS, TRAILER_TAGS, FixSpec, Group
+
+Pairs = Sequence[tuple[int, bytes]]
+
+#: first tag of the user-defined range (FIX: tags 5000-9999 and above 20000 are for bilateral use)
+USER_DEFINED_MIN = 5000
+#: FIX rule: every message starts with BeginString(8), BodyLength(9), MsgType(35), in this order
+LEADING_TAGS = (8, 9, 35)
+_SOH = b"\x01"
+
+_HEADER, _BODY, _TRAILER = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    """What the validator checks on every occurrence of one field."""
+
+    name: str
+    fix_type: str
+    is_format_valid: FormatCheck | None
+    #: enumerated values as wire bytes, or None when the field is not enumerated
+    enum: frozenset[bytes] | None
+    multiple_values: bool
+    allows_soh: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRules:
+    """Per message type: the fields allowed at the top level, its groups (header's too) and required
+    fields."""
+
+    msg_type: str
+    allowed: frozenset[int]
+    body: frozenset[int]
+    groups: dict[int, Group]
+    required: tuple[int, ...]
+
+
+class Validator:
+    """Checks messages against ``spec``.
+
+    Settings (QuickFIX's names in brackets): ``check_unknown_tags`` (tags not in the dictionary are invalid),
+    ``check_enums``, ``check_formats``, ``check_fields_have_values`` [CheckFieldsHaveValues],
+    ``check_fields_out_of_order`` [ValidateFieldsOutOfOrder], ``check_tag_defined_for_message``
+    [ValidateFieldsHaveValues/AllowUnknownMsgFields inverted], ``check_required``, ``allow_user_defined``
+    (tags from 5000 unknown to the dictionary pass; False is QuickFIX's ValidateUserDefinedFields=Y default,
+    which the FIX 4.4 acceptance script 14a expects).
+    """
+
+    def __init__(
+        self,
+        spec: FixSpec,
+        *,
+        check_unknown_tags: bool = True,
+        check_enums: bool = True,
+        check_formats: bool = True,
+        check_fields_have_values: bool = True,
+        check_fields_out_of_order: bool = True,
+        check_tag_defined_for_message: bool = True,
+        check_required: bool = True,
+        allow_user_defined: bool = False,
+    ) -> None:
+        self.spec = spec
+        self.check_unknown_tags = check_unknown_tags
+        self.check_enums = check_enums
+        self.check_formats = check_formats
+        self.check_fields_have_values = check_fields_have_values
+        self.check_fields_out_of_order = check_fields_out_of_order
+        self.check_tag_defined_for_message = check_tag_defined_for_message
+        self.check_required = check_required
+        self.allow_user_defined = allow_user_defined
+        self._fields: dict[int, FieldRule] = {
+            t.tag: _field_rule(t.name, t.type, t.values) for t in spec.tags.tags
+        }
+        self._header = spec.header.member_tags or frozenset(HEADER_TAGS)
+        self._trailer = spec.trailer.member_tags or frozenset(TRAILER_TAGS)
+        self._messages: dict[bytes, MessageRules] = {}
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def validate(self, pairs: Pairs) -> None:
+        """Raise the first :class:`FixValidationError` of the message, or return when it is valid."""
+        first = next(self.iter_errors(pairs), None)
+        if first is not None:
+            raise first
+
+    def check(self, pairs: Pairs) -> list[e.FixValidationError]:
+        """Every error found, in the order the message is walked (later ones may follow from earlier ones)."""
+        return list(self.iter_errors(pairs))
+
+    def is_valid(self, pairs: Pairs) -> bool:
+        """True when :meth:`validate` would not raise."""
+        return next(self.iter_errors(pairs), None) is None
+
+    def iter_errors(self, pairs: Pairs) -> Iterator[e.FixValidationError]:
+        """The errors of the message, lazily (stop early to get just the first)."""
+        raw_type = _first_value(pairs, 35)
+        msg_type = None if raw_type is None else raw_type.decode("latin-1")
+        yield from self._leading_errors(pairs, msg_type)
+        if raw_type is None:
+            return
+        if not raw_type:
+            yield e.TagSpecifiedWithoutValue(35, None, "MsgType(35) is empty")
+            return
+        rules = self.rules_for(raw_type)
+        if rules is None:
+            # QuickFIX sends RefMsgType(372) but no RefTagID(371) for this one (acceptance script 2q).
+            yield e.InvalidMsgType(
+                None, msg_type, f"MsgType(35)={msg_type!r} is not a message of {self._dict_name}"
+            )
+            return
+        seen = yield from self._walk_top_level(pairs, rules)
+        if self.check_required:
+            for tag in rules.required:
+                if tag not in seen:
+                    yield e.RequiredTagMissing(
+                        tag, msg_type, f"{self._name(tag)} is required in {self._where(rules)}"
+                    )
+
+    def rules_for(self, msg_type: bytes) -> MessageRules | None:
+        """The precomputed rules of a MsgType(35) value, or None when the dictionary has no such message."""
+        rules = self._messages.get(msg_type)
+        if rules is None:
+            message = self.spec.msg_types.get(msg_type)
+            if message is None:
+                return None
+            spec = self.spec
+            rules = MessageRules(
+                msg_type=message.msgtype,
+                allowed=self._header | message.member_tags | self._trailer,
+                body=message.member_tags,
+                groups={**spec.header.groups, **message.groups, **spec.trailer.groups},
+                required=(*spec.header.required_order, *message.required_order, *spec.trailer.required_order),
+            )
+            self._messages[msg_type] = rules
+        return rules
+
+    # -- structure ---------------------------------------------------------------------------------
+
+    @property
+    def _dict_name(self) -> str:
+        return f"the {self.spec.begin_string} dictionary ({self.spec.version})"
+
+    def _leading_errors(self, pairs: Pairs, msg_type: str | None) -> Iterator[e.FixValidationError]:
+        """FIX rule: BeginString(8), BodyLength(9), MsgType(35) are the first three fields, in this order."""
+        for position, expected in enumerate(LEADING_TAGS):
+            if position < len(pairs) and pairs[position][0] == expected:
+                continue
+            if any(tag == expected for tag, _ in pairs):
+                yield e.TagSpecifiedOutOfRequiredOrder(
+                    expected, msg_type, f"{self._name(expected)} must be field {position + 1} of the message"
+                )
+            else:
+                yield e.RequiredTagMissing(expected, msg_type, f"{self._name(expected)} is missing")
+            return
+
+    def _walk_top_level(
+        self, pairs: Pairs, rules: MessageRules
+    ) -> Generator[e.FixValidationError, None, set[int]]:
+        """Check every top-level field and walk groups; returns the top-level tags seen."""
+        seen: set[int] = set()
+        phase = _HEADER
+        i, n = 0, len(pairs)
+        while i < n:
+            tag, value = pairs[i]
+            i += 1
+            error = self._field_error(tag, value, rules.msg_type)
+            if error is not None:
+                yield error
+            if tag <= 0:
+                continue
+            phase, misplaced = self._next_phase(phase, tag, rules)
+            if misplaced and self.check_fields_out_of_order:
+                yield e.TagSpecifiedOutOfRequiredOrder(tag, rules.msg_type, self._order_detail(tag, rules))
+            if tag in seen:
+                yield e.TagAppearsMoreThanOnce(
+                    tag,
+                    rules.msg_type,
+                    f"{self._name(tag)} repeated outside a repeating group in {self._where(rules)}",
+                )
+            seen.add(tag)
+            # A tag unknown to the dictionary was reported above as InvalidTagNumber (373=0), not again here.
+            if tag not in rules.allowed and tag in self._fields and self.check_tag_defined_for_message:
+                yield e.TagNotDefinedForMessageType(
+                    tag, rules.msg_type, f"{self._name(tag)} in {self._where(rules)}"
+                )
+            group = rules.groups.get(tag)
+            if group is not None and value.isdigit():
+                i = yield from self._walk_group(pairs, i, group, int(value), rules)
+        return seen
+
+    def _next_phase(self, phase: int, tag: int, rules: MessageRules) -> tuple[int, bool]:
+        """The message part (header, body, trailer) after ``tag``, and whether ``tag`` is out of place
+        there."""
+        if tag in self._header and (phase == _HEADER or tag not in rules.body):
+            return phase, phase != _HEADER
+        if tag in self._trailer:
+            return _TRAILER, False
+        # A body field after a trailer field: the trailer must close the message (CheckSum(10) last).
+        return max(phase, _BODY), phase == _TRAILER
+
+    def _order_detail(self, tag: int, rules: MessageRules) -> str:
+        part = "header" if tag in self._header else "body"
+        before = "body" if part == "header" else "trailer"
+        return f"{part} field {self._name(tag)} comes after the {before} in {self._where(rules)}"
+
+    def _walk_group(
+        self, pairs: Pairs, i: int, group: Group, declared: int, rules: MessageRules
+    ) -> Generator[e.FixValidationError, None, int]:
+        """Check the entries of ``group`` from ``pairs[i]``; returns the index of the first field after them.
+
+        FIX rule: an entry starts with the group's first field (delimiter) and holds each field at most once;
+        the entry ends at a field that is not a member of the group (that field belongs to an enclosing
+        level).
+        """
+        count_tag = group.count_tag.tag
+        entries, n = 0, len(pairs)
+        in_entry: set[int] = set()
+        while i < n:
+            tag, value = pairs[i]
+            if tag == group.first_tag:
+                if entries:
+                    yield from self._entry_required_errors(group, in_entry, entries, rules)
+                entries += 1
+                in_entry = {tag}
+            elif tag in group.member_tags:
+                if not entries or tag in in_entry:
+                    detail = "before the first" if not entries else "twice in one"
+                    yield e.RepeatingGroupFieldsOutOfOrder(
+                        tag,
+                        rules.msg_type,
+                        f"{self._name(tag)} appears {detail} entry of group {self._name(count_tag)} "
+                        f"(entries start with {self._name(group.first_tag)}) in {self._where(rules)}",
+                    )
+                in_entry.add(tag)
+            else:
+                break
+            i += 1
+            error = self._field_error(tag, value, rules.msg_type)
+            if error is not None:
+                yield error
+            nested = group.groups.get(tag)
+            if nested is not None and value.isdigit():
+                i = yield from self._walk_group(pairs, i, nested, int(value), rules)
+        if entries:
+            yield from self._entry_required_errors(group, in_entry, entries, rules)
+        if entries != declared:
+            yield e.IncorrectNumInGroupCount(
+                count_tag,
+                rules.msg_type,
+                f"{self._name(count_tag)}={declared} but {entries} entries follow in {self._where(rules)}",
+                value=str(declared).encode(),
+            )
+        return i
+
+    def _entry_required_errors(
+        self, group: Group, in_entry: set[int], entry: int, rules: MessageRules
+    ) -> Iterator[e.FixValidationError]:
+        if not self.check_required:
+            return
+        for tag in group.required_order:
+            if tag not in in_entry:
+                yield e.RequiredTagMissing(
+                    tag,
+                    rules.msg_type,
+                    f"{self._name(tag)} is required in entry {entry} of group "
+                    f"{self._name(group.count_tag.tag)} "
+                    f"in {self._where(rules)}",
+                )
+
+    # -- one field ---------------------------------------------------------------------------------
+
+    def _is_judged(self, tag: int) -> bool:
+        """False for a user-defined tag unknown to the dictionary when those are allowed."""
+        return not (self.allow_user_defined and tag >= USER_DEFINED_MIN and tag not in self._fields)
+
+    def _field_error(self, tag: int, value: bytes, msg_type: str) -> e.FixValidationError | None:
+        """The first problem of one field taken alone (tag number, empty value, SOH, format, enum), or
+        None."""
+        rule = self._fields.get(tag)
+        if rule is None:
+            if tag <= 0 or (self.check_unknown_tags and self._is_judged(tag)):
+                where = "not a valid tag number" if tag <= 0 else f"not a field of {self._dict_name}"
+                return e.InvalidTagNumber(
+                    tag, msg_type, f"tag {tag} in message type {msg_type!r} is {where}", value=value
+                )
+            return None
+        if not value:
+            if not self.check_fields_have_values:
+                return None
+            return e.TagSpecifiedWithoutValue(
+                tag, msg_type, f"{self._name(tag)} is empty in message type {msg_type!r}"
+            )
+        if not rule.allows_soh and _SOH in value:
+            return e.NonDataValueIncludesFieldDelimiter(
+                tag,
+                msg_type,
+                f"{self._name(tag)}={value!r} ({rule.fix_type}) contains SOH in message type {msg_type!r}",
+                value=value,
+            )
+        if self.check_formats and rule.is_format_valid is not None and not rule.is_format_valid(value):
+            return e.IncorrectDataFormat(
+                tag,
+                msg_type,
+                f"{self._name(tag)}={value!r} is not a valid {rule.fix_type} in message type {msg_type!r}",
+                value=value,
+            )
+        if self.check_enums and rule.enum is not None and not _is_enumerated(value, rule):
+            return e.ValueIncorrectOutOfRange(
+                tag,
+                msg_type,
+                f"{self._name(tag)}={value!r} is not an enumerated value in message type {msg_type!r}",
+                value=value,
+            )
+        return None
+
+    def _name(self, tag: int) -> str:
+        rule = self._fields.get(tag)
+        return f"{rule.name}({tag})" if rule is not None else f"tag {tag}"
+
+    @staticmethod
+    def _where(rules: MessageRules) -> str:
+        return f"message type {rules.msg_type!r}"
+
+
+def _field_rule(name: str, fix_type: str | None, values: Sequence[tuple[str, str]]) -> FieldRule:
+    kind = fix_type or "STRING"
+    enum = frozenset(v.encode("latin-1") for v, _ in values) if values else None
+    return FieldRule(
+        name=name,
+        fix_type=kind,
+        is_format_valid=format_check(kind),
+        enum=enum,
+        multiple_values=kind in MULTIPLE_VALUE_TYPES,
+        allows_soh=kind in DATA_TYPES,
+    )
+
+
+def _is_enumerated(value: bytes, rule: FieldRule) -> bool:
+    assert rule.enum is not None
+    if rule.multiple_values:
+        # MULTIPLEVALUESTRING & co: space-separated enumerated values (FIX "Data types").
+        return all(part in rule.enum for part in value.split(b" "))
+    return value in rule.enum
+
+
+def _first_value(pairs: Pairs, tag: int) -> bytes | None:
+    for t, value in pairs:
+        if t == tag:
+            return value
+    return None
