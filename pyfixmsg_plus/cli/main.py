@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pyfixmsg_plus import USING_EXTENSIONS, __version__
 
 #: modules under pyfixmsg_plus.cli that contribute subcommands
-SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "bench")
+SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "bench", "config")
 
 
 def build_parser() -> argparse.ArgumentParser:

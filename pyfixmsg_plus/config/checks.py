@@ -1,0 +1,107 @@
+"""Rules between keys of a session (conflicts and keys required by other keys), checked after conversion."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyfixmsg_plus.config.errors import ConfigError
+from pyfixmsg_plus.config.ini import RawSection
+from pyfixmsg_plus.config.settings import ConnectionType, SessionSettings
+
+_PAIRS = (("StartTime", "EndTime", "start_time", "end_time"), ("StartDay", "EndDay", "start_day", "end_day"))
+
+
+def check_session(fields: dict[str, object], section: RawSection) -> None:
+    """Raise ConfigError naming the section and keys when typed ``fields`` break a rule between keys."""
+    _check_role_ports(fields, section)
+    _check_pairs(fields, section)
+    _check_fixt(fields, section)
+    _check_tls(fields, section)
+    _check_reconnect(fields, section)
+
+
+def _check_role_ports(fields: dict[str, object], section: RawSection) -> None:
+    # QuickFIX: an initiator needs SocketConnectPort, an acceptor SocketAcceptPort
+    if fields["connection_type"] is ConnectionType.INITIATOR and fields["socket_connect_port"] is None:
+        raise ConfigError(
+            "missing required key SocketConnectPort (or `port`) for an initiator session",
+            section.location("SocketConnectPort"),
+        )
+    if fields["connection_type"] is ConnectionType.ACCEPTOR and fields["socket_accept_port"] is None:
+        raise ConfigError(
+            "missing required key SocketAcceptPort (or `port`) for an acceptor session",
+            section.location("SocketAcceptPort"),
+        )
+
+
+def _check_pairs(fields: dict[str, object], section: RawSection) -> None:
+    for first, second, first_attr, second_attr in _PAIRS:
+        if (fields[first_attr] is None) != (fields[second_attr] is None):
+            given, missing = (first, second) if fields[first_attr] is not None else (second, first)
+            raise ConfigError(
+                f"{given} is set but {missing} is not; a session schedule needs both",
+                section.location(missing),
+            )
+    if fields["start_day"] is not None and fields["start_time"] is None:
+        raise ConfigError(
+            "StartDay/EndDay need StartTime/EndTime (the time on those days)", section.location("StartTime")
+        )
+
+
+def _check_fixt(fields: dict[str, object], section: RawSection) -> None:
+    # FIXT.1.1 Logon carries DefaultApplVerID(1137); it has no meaning on FIX.4.x sessions
+    fixt = fields["begin_string"] == "FIXT.1.1"
+    if fixt and fields["default_appl_ver_id"] is None:
+        raise ConfigError(
+            "BeginString FIXT.1.1 needs DefaultApplVerID (e.g. 9 for FIX 5.0 SP2)",
+            section.location("DefaultApplVerID"),
+        )
+    if not fixt and fields["default_appl_ver_id"] is not None:
+        raise ConfigError(
+            f"DefaultApplVerID only applies to BeginString FIXT.1.1, not {fields['begin_string']}",
+            section.location("DefaultApplVerID"),
+        )
+
+
+def _check_tls(fields: dict[str, object], section: RawSection) -> None:
+    if fields["ssl_private_key"] is not None and fields["ssl_certificate"] is None:
+        raise ConfigError(
+            "SSLPrivateKey is set without SSLCertificate; give the certificate it belongs to",
+            section.location("SSLCertificate"),
+        )
+    if not fields["socket_use_ssl"]:
+        return
+    acceptor = fields["connection_type"] is ConnectionType.ACCEPTOR
+    if acceptor and (fields["ssl_certificate"] is None or fields["ssl_private_key"] is None):
+        raise ConfigError(
+            "a TLS acceptor (SocketUseSSL=Y) needs SSLCertificate and SSLPrivateKey",
+            section.location("SSLCertificate"),
+        )
+    if acceptor and fields["ssl_require_client_certificate"] and fields["ssl_ca_certificate"] is None:
+        raise ConfigError(
+            "SSLRequireClientCertificate=Y needs SSLCACertificate to verify client certificates",
+            section.location("SSLCACertificate"),
+        )
+
+
+def _check_reconnect(fields: dict[str, object], section: RawSection) -> None:
+    interval, cap = fields["reconnect_interval"], fields["reconnect_max_interval"]
+    assert isinstance(interval, float) and isinstance(cap, float)
+    if cap < interval:
+        raise ConfigError(
+            f"ReconnectMaxInterval ({cap:g} s) is below ReconnectInterval ({interval:g} s)",
+            section.location("ReconnectMaxInterval"),
+        )
+
+
+def check_unique_ids(sessions: Sequence[SessionSettings], sections: Sequence[RawSection]) -> None:
+    """Two sessions may not share a session id (QuickFIX: BeginString, CompIDs and SessionQualifier)."""
+    seen: dict[str, RawSection] = {}
+    for settings, section in zip(sessions, sections, strict=True):
+        first = seen.setdefault(settings.session_id, section)
+        if first is not section:
+            raise ConfigError(
+                f"session {settings.session_id} is already defined by [{first.label}] ({first.source}); "
+                "add a SessionQualifier to tell them apart",
+                section.location(),
+            )
