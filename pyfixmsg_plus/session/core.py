@@ -1,0 +1,374 @@
+"""The sans-I/O FIX session: bytes and clock ticks in, events and effects out.
+
+Every public input method takes ``now`` (seconds since the epoch, UTC) and returns the list of outputs (see
+:mod:`pyfixmsg_plus.session.events`) in the order the engine must act on them. Nothing here does I/O.
+
+The admin protocol (Logon, Heartbeat, TestRequest, ResendRequest, Reject, SequenceReset, Logout) is handled in
+:mod:`pyfixmsg_plus.session.handlers`; this module holds the inputs, the outputs and the connection life
+cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from pyfixmsg_plus import _impl
+from pyfixmsg_plus.session.admin import Field, MessageBuilder
+from pyfixmsg_plus.session.config import PairsValidator, Persistence, Role, SessionConfig, SessionID
+from pyfixmsg_plus.session.events import (
+    ArmTimer,
+    Disconnect,
+    FrameIgnored,
+    LoggedOut,
+    Output,
+    SaveSequenceNumbers,
+    SendFrame,
+    StateChanged,
+    StoreTiming,
+)
+from pyfixmsg_plus.session.handlers import AdminHandlers
+from pyfixmsg_plus.session.inbound import Inbound
+from pyfixmsg_plus.session.resend import GapFill, plan_replay
+from pyfixmsg_plus.session.sequencing import Sequencing
+from pyfixmsg_plus.session.states import CONNECTED_STATES, SessionState, StateListener, StateMachine
+from pyfixmsg_plus.session.timers import TimerAction, Timers
+
+_STORE_TIMING = {
+    Persistence.SYNC: StoreTiming.BEFORE_WRITE,
+    Persistence.GROUP: StoreTiming.BEFORE_WRITE,
+    Persistence.WRITE_BEHIND: StoreTiming.AFTER_WRITE,
+}
+_CHECKSUM_FIELD_LENGTH = 7  # "10=nnn<SOH>"
+
+
+class SessionNotActive(RuntimeError):
+    """An application message was given to a session that is not logged on."""
+
+
+class Session(AdminHandlers):
+    """One FIX session (acceptor or initiator, as ``config.role`` says) as a pure state machine."""
+
+    def __init__(self, config: SessionConfig, validator: PairsValidator | None = None) -> None:
+        self.config = config
+        self.validator = validator
+        self.builder = MessageBuilder(config)
+        self.seq = Sequencing()
+        self.timers = Timers(
+            config.test_request_margin, config.receive_timeout_factor, config.heartbeat_interval
+        )
+        self.now = 0.0
+        self.received_logon = False
+        self.sent_reset = False
+        self.sent_logout = False
+        self._machine = StateMachine()
+        self._machine.add_listener(self._record_state_change)
+        self._framer: Any = None
+        self._out: list[Output] = []
+        self._armed: float | None = None
+        self._saved: tuple[int, int] = (1, 1)
+        self._store_timing = _STORE_TIMING[config.persistence]
+
+    # ------------------------------------------------------------------ public state
+    @property
+    def state(self) -> SessionState:
+        """The current :class:`SessionState`."""
+        return self._machine.state
+
+    @property
+    def session_id(self) -> SessionID:
+        """BeginString + SenderCompID + TargetCompID (+ qualifier)."""
+        return self.config.session_id
+
+    @property
+    def next_sender_seqnum(self) -> int:
+        """MsgSeqNum (34) of the next new message this side sends."""
+        return self.seq.next_sender
+
+    @property
+    def next_target_seqnum(self) -> int:
+        """MsgSeqNum (34) expected next from the counterparty."""
+        return self.seq.next_target
+
+    @property
+    def heartbeat_interval(self) -> int:
+        """HeartBtInt (108) in force, in seconds."""
+        return self.timers.heartbeat_interval
+
+    @property
+    def is_logged_on(self) -> bool:
+        """True in the Active state."""
+        return self.state is SessionState.ACTIVE
+
+    def add_listener(self, listener: StateListener) -> None:
+        """Call ``listener(old, new)`` on every state change (also reported as StateChanged outputs)."""
+        self._machine.add_listener(listener)
+
+    def remove_listener(self, listener: StateListener) -> None:
+        """Stop calling ``listener``."""
+        self._machine.remove_listener(listener)
+
+    def restore(self, next_sender: int, next_target: int) -> None:
+        """Set both sequence numbers from the store before connecting (each >= 1)."""
+        if self.state in CONNECTED_STATES:
+            raise RuntimeError(
+                f"restore() needs a disconnected session; {self.session_id} is {self.state.value}"
+            )
+        for name, value in (("next_sender", next_sender), ("next_target", next_target)):
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, not {value!r}")
+        self.seq.next_sender, self.seq.next_target = next_sender, next_target
+        self._saved = (next_sender, next_target)
+
+    # ------------------------------------------------------------------ inputs: connection life cycle
+    def start(self, now: float) -> list[Output]:
+        """Initiator: begin opening the transport (Disconnected/Reconnecting -> Connecting)."""
+        self._begin(now)
+        if not self.config.is_initiator:
+            raise RuntimeError(f"start() is for initiators; {self.session_id} is an acceptor")
+        self._move(SessionState.CONNECTING)
+        return self._finish()
+
+    def connection_failed(self, now: float, reason: str = "connect failed") -> list[Output]:
+        """Initiator: the transport could not be opened (Connecting -> Reconnecting)."""
+        self._begin(now)
+        self._move(SessionState.RECONNECTING)
+        return self._finish()
+
+    def connection_made(self, now: float) -> list[Output]:
+        """The transport is open: an acceptor waits for Logon, an initiator sends it."""
+        self._begin(now)
+        self._framer = _impl.load("framing").Framer()
+        self.received_logon = self.sent_reset = self.sent_logout = False
+        self.timers.start(now)
+        self.timers.heartbeat_interval = self.config.heartbeat_interval
+        self.timers.logon_deadline = now + self.config.logon_timeout
+        self._move(SessionState.LOGON_IN_PROGRESS)
+        if self.config.is_initiator:
+            if self.config.reset_on_logon:
+                self.reset_sequences()
+                self.sent_reset = True
+            self.send_logon(self.sent_reset)
+        return self._finish()
+
+    def connection_lost(self, now: float) -> list[Output]:
+        """The transport closed (by either side); a no-op when the session already disconnected."""
+        self._begin(now)
+        self.disconnect("connection lost", emit_effect=False)
+        return self._finish()
+
+    # ------------------------------------------------------------------ inputs: data and time
+    def receive_data(self, data: bytes | bytearray | memoryview, now: float) -> list[Output]:
+        """Bytes read from the transport (any split: frames may span calls)."""
+        self._begin(now)
+        if self._framer is None or self.state not in CONNECTED_STATES:
+            return self._finish()
+        index = self._framer.feed(data)
+        self._process_index(index)
+        return self._finish()
+
+    def receive_frame(self, frame: bytes, now: float) -> list[Output]:
+        """One complete, already verified frame (for engines that split frames themselves)."""
+        self._begin(now)
+        if self.state in CONNECTED_STATES:
+            self._process(Inbound.from_frame(frame))
+        return self._finish()
+
+    def tick(self, now: float) -> list[Output]:
+        """The clock reached ``now``: send Heartbeat/TestRequest, or give up on a silent counterparty."""
+        self._begin(now)
+        for _ in range(4):  # several deadlines may fall on the same instant
+            action = self.timers.action(now, self.state is SessionState.ACTIVE)
+            if action is TimerAction.NOTHING or not self._run_timer_action(action):
+                break
+        return self._finish()
+
+    # ------------------------------------------------------------------ inputs: from the application
+    def send(self, msg_type: str, fields: Sequence[Field], now: float) -> list[Output]:
+        """Send an application message; ``fields`` are (tag, value) pairs without 8, 9, 10, 34, 35, 49, 52,
+        56.
+
+        Header tags among them (e.g. PossResend 97, OnBehalfOfCompID 115) are placed in the header.
+        """
+        self._begin(now)
+        if self.state is not SessionState.ACTIVE:
+            raise SessionNotActive(
+                f"cannot send MsgType {msg_type!r} on {self.session_id}: "
+                f"session is {self.state.value}, not Active"
+            )
+        self.send_new(msg_type, lambda seqnum: self.builder.application(msg_type, seqnum, now, fields))
+        return self._finish()
+
+    def logout(self, now: float, text: str = "") -> list[Output]:
+        """Start the Logout handshake; the transport closes on the answer or after LogoutTimeout."""
+        self._begin(now)
+        self.initiate_logout(text)
+        return self._finish()
+
+    def reset_sequence(self, now: float) -> list[Output]:
+        """Intraday reset while Active: both numbers back to 1 and a Logon with ResetSeqNumFlag(141)=Y."""
+        self._begin(now)
+        if self.state is not SessionState.ACTIVE:
+            raise SessionNotActive(
+                f"reset_sequence() needs an Active session; {self.session_id} is {self.state.value}"
+            )
+        self.reset_sequences()
+        self.sent_reset = True
+        self.send_logon(reset=True)
+        return self._finish()
+
+    def fulfil_resend(
+        self, begin: int, end: int, frames: Mapping[int, bytes] | Iterable[tuple[int, bytes]], now: float
+    ) -> list[Output]:
+        """The stored outbound frames for a FetchResend(begin, end): replay them, gap-filling the rest."""
+        self._begin(now)
+        if self.state not in CONNECTED_STATES:
+            return self._finish()
+        stored = list(frames.items()) if isinstance(frames, Mapping) else list(frames)
+        for step in plan_replay(begin, end, stored, self.resendable):
+            if isinstance(step, GapFill):
+                frame = self.builder.gap_fill(step.seqnum, now, step.new_seqno)
+                self.emit_frame(frame, step.seqnum, "4", StoreTiming.NOT_STORED)
+            else:
+                frame = self.builder.resent(step.frame, now)
+                self.emit_frame(frame, step.seqnum, "", StoreTiming.NOT_STORED)
+        return self._finish()
+
+    def resendable(self, msg_type: str) -> bool:
+        """True for stored messages replayed as they are (application messages not marked non-resendable)."""
+        return msg_type not in ("0", "1", "2", "3", "4", "5", "A") and msg_type not in (
+            self.config.non_resendable_msg_types
+        )
+
+    # ------------------------------------------------------------------ output helpers used by the handlers
+    def emit(self, output: Output) -> None:
+        """Append an output for the current input call."""
+        self._out.append(output)
+
+    def emit_frame(self, frame: bytes, seqnum: int, msg_type: str, store: StoreTiming) -> None:
+        """Write ``frame`` (and note the send time for the heartbeat timer)."""
+        self._out.append(SendFrame(frame, seqnum, msg_type, store))
+        self.timers.sent(self.now)
+
+    def send_new(self, msg_type: str, build: Callable[[int], bytes]) -> int:
+        """Number, build (``build(seqnum) -> bytes``) and send a new message; returns its MsgSeqNum."""
+        seqnum = self.seq.take_sender()
+        self.emit_frame(build(seqnum), seqnum, msg_type, self._store_timing)
+        return seqnum
+
+    def disconnect(self, reason: str, emit_effect: bool = True) -> None:
+        """Leave the connected states; ask the engine to close the transport when ``emit_effect``."""
+        if self.state not in CONNECTED_STATES:
+            return
+        was_logged_on = self.state in (SessionState.ACTIVE, SessionState.LOGOUT_IN_PROGRESS)
+        if emit_effect:
+            self.emit(Disconnect(reason))
+        if was_logged_on:
+            self.emit(LoggedOut(reason))
+        self._framer = None
+        self.received_logon = self.sent_reset = self.sent_logout = False
+        self.timers.logon_deadline = self.timers.logout_deadline = None
+        self.seq.queue.clear()
+        self.seq.resend = None
+        if self.config.reset_on_disconnect:
+            self.reset_sequences()
+        after = SessionState.RECONNECTING if self.config.role is Role.INITIATOR else SessionState.DISCONNECTED
+        self._move(after)
+
+    def move_to(self, state: SessionState) -> None:
+        """Change state through the transition table."""
+        self._move(state)
+
+    # ------------------------------------------------------------------ internals
+    def _begin(self, now: float) -> None:
+        self.now = now
+        self._out = []
+
+    def _finish(self) -> list[Output]:
+        numbers = (self.seq.next_sender, self.seq.next_target)
+        if numbers != self._saved:
+            self._saved = numbers
+            self._out.append(SaveSequenceNumbers(*numbers))
+        if self.state in CONNECTED_STATES:
+            deadline = self.timers.next_deadline(self.state is SessionState.ACTIVE)
+            if deadline is not None and deadline != self._armed:
+                self._armed = deadline
+                self._out.append(ArmTimer(deadline))
+        else:
+            self._armed = None
+        out, self._out = self._out, []
+        return out
+
+    def _move(self, state: SessionState) -> None:
+        self._machine.move_to(state)
+
+    def _record_state_change(self, old: SessionState, new: SessionState) -> None:
+        self._out.append(StateChanged(old, new))
+
+    def _process_index(self, ix: Any) -> None:
+        """Every span of a FrameIndex in order: garbled ones are ignored (FIX: no reply, no sequence
+        increment).
+        """
+        framing = _impl.load("framing")
+        seqcheck = _impl.load("seqcheck")
+        run = seqcheck.in_sequence_run(ix.seqnums, ix.valid, max(self.seq.next_target, 1))
+        swallowed_until = -1
+        for i in range(len(ix)):
+            if self.state not in CONNECTED_STATES:
+                return
+            offset, length = int(ix.offsets[i]), int(ix.lengths[i])
+            reason = int(ix.reasons[i])
+            if not ix.valid[i]:
+                self.emit(FrameIgnored(offset, length, framing.REASON_NAMES[reason]))
+                if reason == framing.BAD_LENGTH and self.config.discard_frames_within_bad_length:
+                    swallowed_until = max(swallowed_until, _declared_end(ix.buffer, offset))
+                continue
+            if offset < swallowed_until:
+                self.emit(FrameIgnored(offset, length, "inside the BodyLength(9) of a garbled frame"))
+                continue
+            self._process(Inbound.from_frame(ix.frame(i)), known_in_sequence=i < run)
+
+    def _process(self, inbound: Inbound, known_in_sequence: bool = False) -> None:
+        """One valid frame, then whatever early messages it made processable (FIX: in sequence order)."""
+        self.handle(inbound, queued=False, known_in_sequence=known_in_sequence)
+        while self.state in CONNECTED_STATES:
+            ready = self.seq.pop_ready()
+            if ready is None:
+                break
+            if ready.already_processed:  # a Logon or ResendRequest acted on when it arrived early
+                self.accept(ready, deliver=False)
+                continue
+            self.handle(ready, queued=True, known_in_sequence=False)
+
+    def _run_timer_action(self, action: TimerAction) -> bool:
+        """Do one timer action; False when the session disconnected."""
+        if action is TimerAction.LOGON_TIMEOUT:
+            self.disconnect(f"no Logon within LogonTimeout ({self.config.logon_timeout:g} s)")
+            return False
+        if action is TimerAction.LOGOUT_TIMEOUT:
+            self.disconnect(f"no Logout answer within LogoutTimeout ({self.config.logout_timeout:g} s)")
+            return False
+        if action is TimerAction.RECEIVE_TIMEOUT:
+            self.disconnect(
+                f"timed out waiting for heartbeat (HeartBtInt {self.timers.heartbeat_interval} s)"
+            )
+            return False
+        if action is TimerAction.TEST_REQUEST:
+            test_req_id = self.config.test_request_id
+            self.send_new("1", lambda seqnum: self.builder.test_request(seqnum, self.now, test_req_id))
+            self.timers.test_requests_sent += 1
+        elif action is TimerAction.HEARTBEAT:
+            self.send_new("0", lambda seqnum: self.builder.heartbeat(seqnum, self.now))
+        return True
+
+
+def _declared_end(buffer: bytes, offset: int) -> int:
+    """Where a frame at ``offset`` ends if its BodyLength(9) is believed (-1 when it has none readable)."""
+    start = buffer.find(b"\x019=", offset, offset + 32)
+    if start < 0:
+        return -1
+    value_end = buffer.find(b"\x01", start + 3, start + 16)
+    digits = buffer[start + 3 : value_end] if value_end > 0 else b""
+    if not digits.isdigit():
+        return -1
+    return value_end + 1 + int(digits) + _CHECKSUM_FIELD_LENGTH

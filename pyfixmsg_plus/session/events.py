@@ -1,0 +1,145 @@
+"""What the session gives out: events for the application and effects for the engine.
+
+Every input method of :class:`~pyfixmsg_plus.session.Session` returns a list of these, in the order they
+must be
+acted on. Effects ask the engine to do I/O; events tell the application what happened.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from pyfixmsg_plus.session.states import SessionState
+
+Pairs = list[tuple[int, bytes]]
+
+
+class StoreTiming(enum.Enum):
+    """Whether and when an outbound frame goes to the message store."""
+
+    NOT_STORED = "not_stored"  # resent messages and gap fills: they already are (or never were) stored
+    BEFORE_WRITE = "before_write"  # store, then write (sync and group persistence)
+    AFTER_WRITE = "after_write"  # write, then store (write-behind persistence)
+
+
+# ---------------------------------------------------------------- effects (for the engine)
+@dataclass(frozen=True, slots=True)
+class SendFrame:
+    """Write ``frame`` to the transport; store it under ``seqnum`` as ``store`` says."""
+
+    frame: bytes
+    seqnum: int
+    msg_type: str
+    store: StoreTiming
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInbound:
+    """Keep a received frame that the session accepted in sequence (for audit and recovery)."""
+
+    seqnum: int
+    frame: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SaveSequenceNumbers:
+    """The next sender and target MsgSeqNum(34) changed: persist them (batched once per input call)."""
+
+    next_sender: int
+    next_target: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResetStore:
+    """Sequence numbers went back to 1 (ResetSeqNumFlag or a Reset* setting): drop stored messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResend:
+    """Fetch the stored outbound frames with MsgSeqNum in [begin, end] and pass them to
+    ``Session.fulfil_resend``.
+    """
+
+    begin: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArmTimer:
+    """Call ``Session.tick`` at ``deadline`` (seconds since the epoch); replaces any earlier ArmTimer."""
+
+    deadline: float
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """Close the transport."""
+
+    reason: str
+
+
+# ---------------------------------------------------------------- events (for the application)
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    """The session moved from ``old`` to ``new``."""
+
+    old: SessionState
+    new: SessionState
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedOn:
+    """The Logon exchange finished; ``reset`` says whether sequence numbers were reset to 1."""
+
+    reset: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedOut:
+    """The session left Active (Logout exchanged, timed out, or the transport was lost)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    """A message accepted in sequence. ``pairs`` are its (tag, value) fields in wire order."""
+
+    msg_type: str
+    seqnum: int
+    pairs: Pairs
+    frame: bytes
+    is_admin: bool
+    poss_dup: bool
+
+    def get(self, tag: int, default: bytes | None = None) -> bytes | None:
+        """Value of the first ``tag`` field, or ``default``."""
+        for t, v in self.pairs:
+            if t == tag:
+                return v
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class RejectSent:
+    """The session answered a received message with a Reject (35=3) or BusinessMessageReject (35=j)."""
+
+    msg_type: str
+    ref_seqnum: int | None
+    reason: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FrameIgnored:
+    """A garbled span of input was skipped (FIX: no reply, no sequence increment)."""
+
+    offset: int
+    length: int
+    reason: str
+
+
+Effect = SendFrame | StoreInbound | SaveSequenceNumbers | ResetStore | FetchResend | ArmTimer | Disconnect
+Event = StateChanged | LoggedOn | LoggedOut | MessageReceived | RejectSent | FrameIgnored
+Output = Effect | Event

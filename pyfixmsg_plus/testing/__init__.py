@@ -1,0 +1,3 @@
+"""Test tools for users of pyfixmsg-plus: the session conformance runner
+(``pyfixmsg_plus.testing.conformance``).
+"""
