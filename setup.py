@@ -79,7 +79,8 @@ def _extensions() -> list:
         cythonize(
             extensions,
             compiler_directives=directives,
-            force=bounds_check,
+            # always regenerate: the C of a bounds-checked build must never be reused by a release build
+            force=True,
             quiet=True,
         )
     )

@@ -27,7 +27,8 @@ def main(names: list[str]) -> None:
         name="pyfixmsg-plus-dev",
         ext_modules=exts,
         cmdclass={"build_ext": project_setup.OptionalBuildExt},
-        script_args=["build_ext", "--inplace"],
+        # --force: an earlier bounds-checked (ASan) build must never be reused silently by a normal one
+        script_args=["build_ext", "--inplace", "--force"],
     )
 
 

@@ -6,12 +6,13 @@ With PYFIXMSG_PLUS_NO_EXTENSIONS set only the pure twins are tested, which is ho
 from __future__ import annotations
 
 import types
+from pathlib import Path
 
 import pytest
 
 from pyfixmsg_plus import _impl
 
-SHARED = __import__("pathlib").Path(__file__).resolve().parent.parent.parent / "shared"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 
 def _available() -> list[str]:
@@ -29,6 +30,8 @@ class Impl(types.SimpleNamespace):
     name: str
 
     def __getattr__(self, module: str) -> types.ModuleType:
+        if module.startswith("_") or module not in _impl.TWINS:
+            raise AttributeError(module)
         loader = _impl.compiled if self.name == "compiled" else _impl.pure
         found = loader(module)
         if found is None:
@@ -42,7 +45,7 @@ def impl(request: pytest.FixtureRequest) -> Impl:
 
 
 @pytest.fixture
-def shared_dir() -> types.ModuleType:
+def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"../shared is not present at {SHARED}; these tests read the reference data there")
-    return SHARED  # type: ignore[return-value]
+    return SHARED

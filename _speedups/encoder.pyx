@@ -1,0 +1,218 @@
+# cython: language_level=3
+"""Compiled encoding of FIX frames (the fast twin of :mod:`pyfixmsg_plus.message.encoder_py`).
+
+Same functions and results as the pure module. The common field types (exact str, bytes and int values with int
+tags) are written straight into one C buffer; every other type goes through the pure ``encode_value``, so the two
+can only differ in speed. BodyLength(9) and CheckSum(10) are computed over the C buffer.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcpy
+
+from pyfixmsg_plus.message import encoder_py as _py
+from pyfixmsg_plus.message.encoder_py import FRAMING_TAGS, PRECISION_DIGITS, format_utc_timestamp
+
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object text, Py_ssize_t* size) except NULL
+    long long PyLong_AsLongLongAndOverflow(object value, int* overflow) except? -1
+
+cdef enum:
+    STACK_SIZE = 1024
+    # Room kept in front of the body for "8=<BeginString><sep>9=<BodyLength><sep>" (BeginString added on top).
+    HEADER_ROOM = 32
+
+
+cdef struct Output:
+    char* data       # stack or heap storage
+    Py_ssize_t size  # bytes written
+    Py_ssize_t capacity
+    bint on_heap
+
+
+cdef inline void start_output(Output* out, char* storage, Py_ssize_t capacity) noexcept:
+    out.data = storage
+    out.size = 0
+    out.capacity = capacity
+    out.on_heap = False
+
+
+cdef int reserve(Output* out, Py_ssize_t extra) except -1:
+    """Make room for ``extra`` more bytes, moving to (or growing) heap storage geometrically."""
+    cdef Py_ssize_t wanted = out.size + extra
+    cdef Py_ssize_t capacity = out.capacity
+    cdef char* grown
+    if wanted <= capacity:
+        return 0
+    while capacity < wanted:
+        capacity *= 2
+    if out.on_heap:
+        grown = <char*>realloc(out.data, <size_t>capacity)
+    else:
+        grown = <char*>malloc(<size_t>capacity)
+        if grown != NULL:
+            memcpy(grown, out.data, <size_t>out.size)
+    if grown == NULL:
+        raise MemoryError(f"cannot grow the encode buffer to {capacity} bytes")
+    out.data = grown
+    out.capacity = capacity
+    out.on_heap = True
+    return 0
+
+
+cdef int write(Output* out, const char* data, Py_ssize_t size) except -1:
+    reserve(out, size)
+    memcpy(out.data + out.size, data, <size_t>size)
+    out.size += size
+    return 0
+
+
+cdef int write_int(Output* out, long long value) except -1:
+    """Decimal digits of ``value`` (with '-' when negative)."""
+    cdef char digits[24]
+    cdef int i = 24
+    cdef unsigned long long magnitude = <unsigned long long>(-(value + 1)) + 1 if value < 0 else <unsigned long long>value
+    while True:
+        i -= 1
+        digits[i] = <char>(48 + magnitude % 10)
+        magnitude //= 10
+        if magnitude == 0:
+            break
+    if value < 0:
+        i -= 1
+        digits[i] = b'-'
+    return write(out, digits + i, 24 - i)
+
+
+cdef int write_byte(Output* out, char byte) except -1:
+    reserve(out, 1)
+    out.data[out.size] = byte
+    out.size += 1
+    return 0
+
+
+cdef int write_value(Output* out, object tag, object value) except -1:
+    """The wire bytes of ``value``: exact str/bytes/int directly, anything else through the pure encode_value."""
+    cdef Py_ssize_t size
+    cdef const char* text
+    cdef int overflow = 0
+    cdef long long number
+    cdef bytes encoded
+    if type(value) is str:
+        try:
+            text = PyUnicode_AsUTF8AndSize(value, &size)
+        except UnicodeEncodeError:
+            _py.encode_field_value(tag, value)  # raises the same error as the pure twin
+            raise
+        return write(out, text, size)
+    if type(value) is bytes:
+        return write(out, PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value))
+    if type(value) is int:
+        number = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if not overflow:
+            return write_int(out, number)
+    encoded = _py.encode_field_value(tag, value)
+    return write(out, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded))
+
+
+cdef int write_fields(Output* out, object fields, char sep) except -1:
+    """``tag=value<sep>`` for each (tag, value); tags 8, 9, 10 and non-positive tags refused as the pure twin."""
+    cdef long long tag_number
+    cdef int overflow = 0
+    for tag, value in fields:
+        if type(tag) is int:
+            tag_number = PyLong_AsLongLongAndOverflow(tag, &overflow)
+            if overflow or tag_number <= 0 or tag_number == 8 or tag_number == 9 or tag_number == 10:
+                _py._check_tag(tag)  # raises the pure twin's error
+        else:
+            tag_number = _py._check_tag(tag)
+        write_int(out, tag_number)
+        write_byte(out, b'=')
+        write_value(out, tag, value)
+        write_byte(out, sep)
+    return 0
+
+
+cdef unsigned int soh_sum(const unsigned char* data, Py_ssize_t size, unsigned char sep) noexcept nogil:
+    """Sum of ``data`` with every ``sep`` byte counted as SOH (0x01), mod 2**32."""
+    cdef unsigned int total = 0
+    cdef Py_ssize_t i
+    for i in range(size):
+        total += 1 if data[i] == sep else data[i]
+    return total
+
+
+def encode_value(value):
+    """The FIX wire bytes of one field value (see encoder_py.encode_value)."""
+    if type(value) is bytes:
+        return value
+    if type(value) is str:
+        return (<str>value).encode("utf-8")
+    return _py.encode_value(value)
+
+
+def encode_body(fields, sep=1):
+    """``tag=value<sep>`` for each ``(tag, value)`` in order; tags 8, 9 and 10 are refused (ValueError)."""
+    cdef char stack[STACK_SIZE]
+    cdef Output out
+    cdef unsigned char sep_byte = _py._check_sep(sep)
+    start_output(&out, &stack[0], STACK_SIZE)
+    try:
+        write_fields(&out, fields, <char>sep_byte)
+        return PyBytes_FromStringAndSize(out.data, out.size)
+    finally:
+        if out.on_heap:
+            free(out.data)
+
+
+def encode_message(begin_string, fields, sep=1):
+    """A complete frame with BodyLength(9) and CheckSum(10) (see encoder_py.encode_message)."""
+    cdef bytes begin
+    if isinstance(begin_string, str):
+        begin = begin_string.encode("ascii")
+    elif isinstance(begin_string, (bytes, bytearray)):
+        begin = bytes(begin_string)
+    else:
+        raise TypeError(f"begin_string must be str or bytes, got {type(begin_string).__name__}")
+    cdef unsigned char sep_byte = _py._check_sep(sep)
+    cdef Py_ssize_t room = HEADER_ROOM + PyBytes_GET_SIZE(begin)
+    cdef char stack[STACK_SIZE]
+    cdef Output out
+    cdef Output head
+    cdef char head_stack[STACK_SIZE]
+    cdef Py_ssize_t start, body_length
+    cdef unsigned int total
+    start_output(&out, &stack[0], STACK_SIZE)
+    try:
+        reserve(&out, room)  # a BeginString longer than the stack moves to the heap at once
+        out.size = room
+        write_fields(&out, fields, <char>sep_byte)
+        body_length = out.size - room
+        # The header is written into its own small buffer, then copied right before the body.
+        start_output(&head, &head_stack[0], STACK_SIZE)
+        try:
+            write(&head, b"8=", 2)
+            write(&head, PyBytes_AS_STRING(begin), PyBytes_GET_SIZE(begin))
+            write_byte(&head, <char>sep_byte)
+            write(&head, b"9=", 2)
+            write_int(&head, body_length)
+            write_byte(&head, <char>sep_byte)
+            start = room - head.size
+            memcpy(out.data + start, head.data, <size_t>head.size)
+        finally:
+            if head.on_heap:
+                free(head.data)
+        total = soh_sum(<const unsigned char*>out.data + start, out.size - start, sep_byte) & 0xFF
+        write(&out, b"10=", 3)
+        write_byte(&out, <char>(48 + total // 100))
+        write_byte(&out, <char>(48 + total // 10 % 10))
+        write_byte(&out, <char>(48 + total % 10))
+        write_byte(&out, <char>sep_byte)
+        return PyBytes_FromStringAndSize(out.data + start, out.size - start)
+    finally:
+        if out.on_heap:
+            free(out.data)
+
+
+__all__ = ["FRAMING_TAGS", "PRECISION_DIGITS", "encode_body", "encode_message", "encode_value",
+           "format_utc_timestamp"]

@@ -1,0 +1,410 @@
+# cython: language_level=3
+"""Compiled framing: split a received byte stream into FIX frames (the fast twin).
+
+Same functions, classes and results as :mod:`pyfixmsg_plus.message.framing_py`, which is the readable
+specification (read its module docstring for the checks and their order). The split loop creates no Python object
+per frame: it scans with memchr over the bytes object's storage and writes the results through raw pointers into
+numpy arrays that grow geometrically. Every read is guarded by an explicit index < n test; in an AddressSanitizer
+build (PYFIXMSG_PLUS_BOUNDS_CHECK=1) the input is first copied into an exactly-sized heap block so that ASan would
+report any read past its end.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from libc.stdint cimport int64_t, uint8_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memchr, memcmp, memcpy
+
+import numpy as np
+
+from pyfixmsg_plus.message import framing_py as _py
+from pyfixmsg_plus.message.framing_py import (
+    ABSURD_BODYLENGTH,
+    BAD_BEGINSTRING,
+    BAD_BODYLENGTH_TAG,
+    BAD_BODYLENGTH_VALUE,
+    BAD_CHECKSUM_FIELD,
+    BAD_LENGTH,
+    BAD_MSGTYPE,
+    CHECKSUM_MISMATCH,
+    DEFAULT_MAX_BODY_LENGTH,
+    FRAME_START,
+    GARBAGE,
+    MAX_BEGINSTRING_LENGTH,
+    MAX_BODYLENGTH_DIGITS,
+    MAX_SEQNUM_DIGITS,
+    MSGTYPE_WIDTH,
+    OK,
+    REASON_NAMES,
+    FrameIndex,
+    format_checksum,
+)
+
+cdef extern from *:
+    """
+    #if defined(__SANITIZE_ADDRESS__)
+    #define PFM_ASAN_BUILD 1
+    #else
+    #define PFM_ASAN_BUILD 0
+    #endif
+
+    /* Plain loops the C compiler vectorises: the byte sum (FIX CheckSum(10)) and a byte count. */
+    static inline unsigned int pfm_byte_sum(const unsigned char *p, size_t n) {
+        unsigned int total = 0;
+        for (size_t i = 0; i < n; i++) total += p[i];
+        return total;
+    }
+    static inline size_t pfm_byte_count(const unsigned char *p, size_t n, unsigned char c) {
+        size_t found = 0;
+        for (size_t i = 0; i < n; i++) found += (p[i] == c);
+        return found;
+    }
+    """
+    int PFM_ASAN_BUILD
+    unsigned int pfm_byte_sum(const unsigned char *p, size_t n) nogil
+    size_t pfm_byte_count(const unsigned char *p, size_t n, unsigned char c) nogil
+
+ctypedef const unsigned char* cbuf
+
+cdef enum:
+    C_OK = 0
+    C_GARBAGE = 1
+    C_BAD_BEGINSTRING = 2
+    C_BAD_BODYLENGTH_TAG = 3
+    C_BAD_BODYLENGTH_VALUE = 4
+    C_ABSURD_BODYLENGTH = 5
+    C_BAD_MSGTYPE = 6
+    C_BAD_LENGTH = 7
+    C_BAD_CHECKSUM_FIELD = 8
+    C_CHECKSUM_MISMATCH = 9
+    C_INCOMPLETE = -1
+    C_MSGTYPE_WIDTH = 8
+    C_START_LENGTH = 5
+    C_MAX_BODYLENGTH_DIGITS = 16
+
+# Values above this cannot matter: BodyLength(9) has at most MAX_BODYLENGTH_DIGITS (16) digits.
+cdef int64_t BODY_LENGTH_CEILING = 10 ** 16
+assert C_MSGTYPE_WIDTH == MSGTYPE_WIDTH and MAX_BODYLENGTH_DIGITS == 16
+assert (C_OK, C_GARBAGE, C_BAD_BEGINSTRING, C_CHECKSUM_MISMATCH) == (OK, GARBAGE, BAD_BEGINSTRING, CHECKSUM_MISMATCH)
+
+cdef int C_MAX_BEGINSTRING = MAX_BEGINSTRING_LENGTH
+cdef int C_MAX_SEQNUM_DIGITS = MAX_SEQNUM_DIGITS
+
+
+cdef struct Parsed:
+    Py_ssize_t end           # index just past the frame
+    Py_ssize_t type_start    # MsgType(35) value start
+    Py_ssize_t type_length
+    int64_t seqnum           # MsgSeqNum(34) or -1
+
+
+cdef inline bint is_digit(unsigned char c) noexcept nogil:
+    return c >= 48 and c <= 57
+
+
+cdef inline Py_ssize_t find_byte(cbuf buf, Py_ssize_t lo, Py_ssize_t hi, unsigned char c) noexcept nogil:
+    """Index of the first ``c`` in buf[lo:hi], or -1."""
+    if lo >= hi:
+        return -1
+    cdef const void* at = memchr(buf + lo, c, <size_t>(hi - lo))
+    return -1 if at == NULL else <Py_ssize_t>(<cbuf>at - buf)
+
+
+cdef Py_ssize_t find_frame_start(cbuf buf, Py_ssize_t lo, Py_ssize_t n) noexcept nogil:
+    """Index of the first complete ``8=FIX`` in buf[lo:n], or -1."""
+    cdef Py_ssize_t at
+    while True:
+        at = find_byte(buf, lo, n - C_START_LENGTH + 1, b'8')
+        if at < 0:
+            return -1
+        if memcmp(buf + at, b"8=FIX", C_START_LENGTH) == 0:
+            return at
+        lo = at + 1
+
+
+cdef Py_ssize_t partial_start_length(cbuf buf, Py_ssize_t lo, Py_ssize_t n) noexcept nogil:
+    """Length of the longest tail of buf[lo:n] that is a proper prefix of ``8=FIX`` (0..4)."""
+    cdef Py_ssize_t k = C_START_LENGTH - 1
+    if k > n - lo:
+        k = n - lo
+    while k > 0:
+        if memcmp(buf + n - k, b"8=FIX", <size_t>k) == 0:
+            return k
+        k -= 1
+    return 0
+
+
+cdef Py_ssize_t skip_to_next_start(cbuf buf, Py_ssize_t after, Py_ssize_t n, bint final) noexcept nogil:
+    cdef Py_ssize_t found = find_frame_start(buf, after, n)
+    if found >= 0:
+        return found
+    if final:
+        return n
+    return n - partial_start_length(buf, after, n)
+
+
+cdef inline int literal(cbuf buf, Py_ssize_t i, Py_ssize_t n, const char* text, Py_ssize_t size) noexcept nogil:
+    """OK when buf[i:] starts with text, C_INCOMPLETE when the input ends inside a matching prefix, else -2."""
+    cdef Py_ssize_t have = n - i
+    if have > size:
+        have = size
+    if have > 0 and memcmp(buf + i, text, <size_t>have) != 0:
+        return -2
+    return C_OK if have == size else C_INCOMPLETE
+
+
+cdef int64_t seqnum_in(cbuf buf, Py_ssize_t lo, Py_ssize_t hi, unsigned char sep) noexcept nogil:
+    """MsgSeqNum(34) of the first ``<sep>34=`` in buf[lo:hi] (buf[hi-1] is a separator), or -1."""
+    cdef Py_ssize_t at = lo, i, end
+    cdef int64_t value = 0
+    while True:
+        at = find_byte(buf, at, hi - 3, sep)
+        if at < 0:
+            return -1
+        if buf[at + 1] == b'3' and buf[at + 2] == b'4' and buf[at + 3] == b'=':
+            break
+        at += 1
+    i = at + 4
+    end = find_byte(buf, i, hi, sep)
+    if end <= i or end - i > C_MAX_SEQNUM_DIGITS:
+        return -1
+    while i < end:
+        if not is_digit(buf[i]):
+            return -1
+        value = value * 10 + (buf[i] - 48)
+        i += 1
+    return value
+
+
+cdef int check_trailer(cbuf buf, Py_ssize_t trailer, Py_ssize_t n, unsigned char sep) noexcept nogil:
+    """Check ``<sep>10=ddd<sep>`` at ``trailer``: OK, a reason code, or minus the reason if the input ends first."""
+    cdef unsigned char expected[4]
+    cdef Py_ssize_t k, at
+    expected[0] = sep
+    expected[1] = b'1'
+    expected[2] = b'0'
+    expected[3] = b'='
+    for k in range(4):
+        at = trailer - 1 + k
+        if at >= n:
+            return -C_BAD_LENGTH
+        if buf[at] != expected[k]:
+            return C_BAD_LENGTH
+    for at in range(trailer + 3, trailer + 6):
+        if at >= n:
+            return -C_BAD_CHECKSUM_FIELD
+        if not is_digit(buf[at]):
+            return C_BAD_CHECKSUM_FIELD
+    if trailer + 6 >= n:
+        return -C_BAD_CHECKSUM_FIELD
+    return C_OK if buf[trailer + 6] == sep else C_BAD_CHECKSUM_FIELD
+
+
+cdef inline unsigned int sum_as_soh(cbuf buf, Py_ssize_t start, Py_ssize_t end, unsigned char sep) noexcept nogil:
+    """Sum of buf[start:end] mod 256, each ``sep`` byte counted as SOH (0x01)."""
+    cdef unsigned int total = pfm_byte_sum(buf + start, <size_t>(end - start))
+    if sep != 1:
+        total += <unsigned int>pfm_byte_count(buf + start, <size_t>(end - start), sep) * <unsigned int>(1 - sep)
+    return total & 0xFF
+
+
+cdef inline int cut(int reason, bint final) noexcept nogil:
+    return reason if final else C_INCOMPLETE
+
+
+cdef int parse_frame(cbuf buf, Py_ssize_t p, Py_ssize_t n, unsigned char sep, int64_t max_body, bint final,
+                     Parsed* out) noexcept nogil:
+    """Check the frame whose ``8=FIX`` is at ``p`` (see framing_py._parse_frame): OK, a reason or C_INCOMPLETE."""
+    cdef Py_ssize_t i, start, body, trailer, type_end, window
+    cdef int64_t length = 0
+    cdef int found
+    cdef unsigned int claimed
+    # BeginString(8): its separator within MAX_BEGINSTRING_LENGTH bytes of the value's start.
+    window = p + 3 + C_MAX_BEGINSTRING
+    i = find_byte(buf, p + C_START_LENGTH, n if n < window else window, sep)
+    if i < 0:
+        return C_BAD_BEGINSTRING if window <= n else cut(C_BAD_BEGINSTRING, final)
+    # BodyLength(9) must be the second field: digits only, bounded.
+    found = literal(buf, i + 1, n, b"9=", 2)
+    if found != C_OK:
+        return cut(C_BAD_BODYLENGTH_TAG, final) if found == C_INCOMPLETE else C_BAD_BODYLENGTH_TAG
+    i += 3
+    start = i
+    while True:
+        if i >= n:
+            return cut(C_BAD_BODYLENGTH_VALUE, final)
+        if not is_digit(buf[i]):
+            break
+        length = length * 10 + (buf[i] - 48)
+        i += 1
+        if length > max_body or i - start > C_MAX_BODYLENGTH_DIGITS:
+            return C_ABSURD_BODYLENGTH
+    if i == start or buf[i] != sep:
+        return C_BAD_BODYLENGTH_VALUE
+    body = i + 1
+    trailer = body + <Py_ssize_t>length
+    # MsgType(35) must open the body and end inside it.
+    found = literal(buf, body, n, b"35=", 3)
+    if found != C_OK:
+        return cut(C_BAD_MSGTYPE, final) if found == C_INCOMPLETE else C_BAD_MSGTYPE
+    type_end = find_byte(buf, body + 3, n if n < trailer else trailer, sep)
+    if type_end < 0:
+        return C_BAD_MSGTYPE if n >= trailer else cut(C_BAD_MSGTYPE, final)
+    if type_end == body + 3:
+        return C_BAD_MSGTYPE
+    found = check_trailer(buf, trailer, n, sep)
+    if found < 0:
+        return cut(-found, final)
+    if found != C_OK:
+        return found
+    claimed = (buf[trailer + 3] - 48) * 100 + (buf[trailer + 4] - 48) * 10 + (buf[trailer + 5] - 48)
+    if sum_as_soh(buf, p, trailer, sep) != claimed:
+        return C_CHECKSUM_MISMATCH
+    out.end = trailer + 7
+    out.type_start = body + 3
+    out.type_length = type_end - body - 3
+    out.seqnum = seqnum_in(buf, type_end, trailer, sep)
+    return C_OK
+
+
+cdef class _SpanArrays:
+    """Growable numpy arrays for the spans of one split, written through raw pointers."""
+
+    cdef object offsets, lengths, seqnums, msgtypes, reasons
+    cdef int64_t* p_offsets
+    cdef int64_t* p_lengths
+    cdef int64_t* p_seqnums
+    cdef uint8_t* p_msgtypes
+    cdef uint8_t* p_reasons
+    cdef Py_ssize_t count, capacity
+
+    def __cinit__(self, Py_ssize_t capacity):
+        self.count = 0
+        self.capacity = 0
+        self._allocate(capacity if capacity > 16 else 16)
+
+    cdef void _allocate(self, Py_ssize_t capacity) except *:
+        offsets = np.empty(capacity, dtype=np.int64)
+        lengths = np.empty(capacity, dtype=np.int64)
+        seqnums = np.empty(capacity, dtype=np.int64)
+        msgtypes = np.zeros(capacity * C_MSGTYPE_WIDTH, dtype=np.uint8)
+        reasons = np.empty(capacity, dtype=np.uint8)
+        if self.count:
+            offsets[:self.count] = self.offsets[:self.count]
+            lengths[:self.count] = self.lengths[:self.count]
+            seqnums[:self.count] = self.seqnums[:self.count]
+            msgtypes[:self.count * C_MSGTYPE_WIDTH] = self.msgtypes[:self.count * C_MSGTYPE_WIDTH]
+            reasons[:self.count] = self.reasons[:self.count]
+        self.offsets, self.lengths, self.seqnums, self.msgtypes, self.reasons = (
+            offsets, lengths, seqnums, msgtypes, reasons)
+        cdef int64_t[::1] v_offsets = offsets
+        cdef int64_t[::1] v_lengths = lengths
+        cdef int64_t[::1] v_seqnums = seqnums
+        cdef uint8_t[::1] v_msgtypes = msgtypes
+        cdef uint8_t[::1] v_reasons = reasons
+        self.p_offsets = &v_offsets[0]
+        self.p_lengths = &v_lengths[0]
+        self.p_seqnums = &v_seqnums[0]
+        self.p_msgtypes = &v_msgtypes[0]
+        self.p_reasons = &v_reasons[0]
+        self.capacity = capacity
+
+    cdef inline void add(self, Py_ssize_t offset, Py_ssize_t length, int reason, cbuf msgtype,
+                         Py_ssize_t msgtype_length, int64_t seqnum) except *:
+        cdef Py_ssize_t i = self.count
+        if i == self.capacity:
+            self._allocate(self.capacity * 2)
+        self.p_offsets[i] = offset
+        self.p_lengths[i] = length
+        self.p_seqnums[i] = seqnum
+        self.p_reasons[i] = <uint8_t>reason
+        if msgtype_length > C_MSGTYPE_WIDTH:
+            msgtype_length = C_MSGTYPE_WIDTH
+        if msgtype_length > 0:
+            memcpy(self.p_msgtypes + i * C_MSGTYPE_WIDTH, msgtype, <size_t>msgtype_length)
+        self.count = i + 1
+
+    cdef object index(self, bytes buffer, Py_ssize_t consumed, int sep):
+        cdef Py_ssize_t k = self.count
+        return FrameIndex(
+            buffer, consumed, self.offsets[:k], self.lengths[:k], self.seqnums[:k],
+            self.msgtypes[:k * C_MSGTYPE_WIDTH].view(f"S{C_MSGTYPE_WIDTH}"), self.reasons[:k], sep,
+        )
+
+
+cdef Py_ssize_t split_into(cbuf buf, Py_ssize_t n, unsigned char sep, int64_t max_body, bint final,
+                           _SpanArrays spans) except -1:
+    """The split loop (framing_py.split_frames): returns the number of bytes consumed."""
+    cdef Py_ssize_t pos = 0, end
+    cdef int verdict
+    cdef Parsed parsed
+    while pos < n:
+        if n - pos >= C_START_LENGTH and memcmp(buf + pos, b"8=FIX", C_START_LENGTH) == 0:
+            verdict = parse_frame(buf, pos, n, sep, max_body, final, &parsed)
+            if verdict == C_OK:
+                spans.add(pos, parsed.end - pos, C_OK, buf + parsed.type_start, parsed.type_length, parsed.seqnum)
+                pos = parsed.end
+                continue
+            if verdict == C_INCOMPLETE:
+                break
+            # Resynchronise after the garbled frame's start, not its claimed end (see framing_py).
+            end = skip_to_next_start(buf, pos + 1, n, final)
+            spans.add(pos, end - pos, verdict, NULL, 0, -1)
+            pos = end
+            continue
+        if not final and n - pos < C_START_LENGTH and memcmp(buf + pos, b"8=FIX", <size_t>(n - pos)) == 0:
+            break  # a partial "8=FIX" that the next read may complete
+        end = skip_to_next_start(buf, pos + 1, n, final)
+        verdict = C_BAD_BEGINSTRING if n - pos >= 2 and buf[pos] == b'8' and buf[pos + 1] == b'=' else C_GARBAGE
+        spans.add(pos, end - pos, verdict, NULL, 0, -1)
+        pos = end
+    return pos
+
+
+def split_frames(data, sep=1, max_body_length=DEFAULT_MAX_BODY_LENGTH, bint final=False):
+    """Split ``data`` into spans: valid frames, garbled frames and garbage (see framing_py.split_frames)."""
+    sep = _py._check_separator(sep)
+    cdef int64_t max_body = min(_py._check_max_body_length(max_body_length), BODY_LENGTH_CEILING)
+    cdef bytes buffer = _py._as_bytes(data)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(buffer)
+    cdef cbuf buf = <cbuf>PyBytes_AS_STRING(buffer)
+    cdef unsigned char* copy = NULL
+    cdef _SpanArrays spans = _SpanArrays(n // 128 + 16)
+    cdef Py_ssize_t consumed
+    if PFM_ASAN_BUILD and n > 0:
+        # An exactly-sized heap copy: AddressSanitizer flags any read past the input's last byte.
+        copy = <unsigned char*>malloc(<size_t>n)
+        if copy == NULL:
+            raise MemoryError(f"cannot copy {n} bytes for the bounds-checked build")
+        memcpy(copy, buf, <size_t>n)
+        buf = copy
+    try:
+        consumed = split_into(buf, n, <unsigned char>sep, max_body, final, spans)
+    finally:
+        free(copy)
+    return spans.index(buffer, consumed, sep)
+
+
+def checksum(data, start=0, end=-1):
+    """FIX CheckSum(10): the sum of the bytes of ``data[start:end]`` mod 256 (``end=-1`` means ``len(data)``)."""
+    cdef bytes view = _py._as_bytes(data)
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(view)
+    stop = size if end == -1 else end
+    if not 0 <= start <= size:
+        raise ValueError(f"start must be within 0..{size}, got {start!r}")
+    if not start <= stop <= size:
+        raise ValueError(f"end must be within {start}..{size} or -1, got {end!r}")
+    cdef Py_ssize_t lo = start, hi = stop
+    return pfm_byte_sum(<cbuf>PyBytes_AS_STRING(view) + lo, <size_t>(hi - lo)) & 0xFF
+
+
+class Framer(_py.Framer):
+    """Stateful stream splitter (see framing_py.Framer), splitting with the compiled split_frames."""
+
+    _split = staticmethod(split_frames)
+
+
+__all__ = [
+    "ABSURD_BODYLENGTH", "BAD_BEGINSTRING", "BAD_BODYLENGTH_TAG", "BAD_BODYLENGTH_VALUE", "BAD_CHECKSUM_FIELD",
+    "BAD_LENGTH", "BAD_MSGTYPE", "CHECKSUM_MISMATCH", "DEFAULT_MAX_BODY_LENGTH", "GARBAGE", "OK", "REASON_NAMES",
+    "FrameIndex", "Framer", "checksum", "format_checksum", "split_frames", "FRAME_START",
+]

@@ -1,0 +1,523 @@
+"""Pure-Python framing: split a received byte stream into FIX frames (the readable reference twin).
+
+A FIX frame on the wire is ``8=<BeginString>|9=<BodyLength>|35=<MsgType>|...|10=<CheckSum>|`` where ``|`` is
+SOH
+(0x01). :func:`split_frames` walks a buffer and reports one span per run of consumed bytes: a valid frame, a
+garbled frame (with the reason of the first check that failed) or GARBAGE (bytes that cannot start a frame,
+skipped
+while resynchronising on the next ``8=FIX``). The compiled twin ``pyfixmsg_plus._speedups.framing`` gives
+identical
+results; this module is its specification.
+
+Checks, in order (FIX Transport: Standard Header tags 8, 9, 35 first; Standard Trailer tag 10 last):
+
+1. ``8=`` and a value starting ``FIX`` (BeginString, tag 8), ended by the separator within
+   :data:`MAX_BEGINSTRING_LENGTH` bytes, else BAD_BEGINSTRING.
+2. ``9=`` next (BodyLength, tag 9), else BAD_BODYLENGTH_TAG; its value digits only and non-empty, else
+   BAD_BODYLENGTH_VALUE; at most ``max_body_length`` and :data:`MAX_BODYLENGTH_DIGITS` digits, else
+   ABSURD_BODYLENGTH.
+3. ``35=`` first in the body (MsgType, tag 35) with a non-empty value ended inside the body, else BAD_MSGTYPE.
+4. The body ends with the separator and ``10=`` starts exactly BodyLength bytes after the body's start, else
+   BAD_LENGTH.
+5. ``10=`` holds exactly three digits then the separator, else BAD_CHECKSUM_FIELD.
+6. The three digits equal the sum of every byte before ``10=``, mod 256, each separator counted as SOH (so
+logs
+   printed with ``|`` verify), else CHECKSUM_MISMATCH.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+OK: Final = 0
+GARBAGE: Final = 1
+BAD_BEGINSTRING: Final = 2
+BAD_BODYLENGTH_TAG: Final = 3
+BAD_BODYLENGTH_VALUE: Final = 4
+ABSURD_BODYLENGTH: Final = 5
+BAD_MSGTYPE: Final = 6
+BAD_LENGTH: Final = 7
+BAD_CHECKSUM_FIELD: Final = 8
+CHECKSUM_MISMATCH: Final = 9
+
+#: REASON_NAMES[code] is the human-readable name of a reason code.
+REASON_NAMES: Final[tuple[str, ...]] = (
+    "ok",
+    "garbage",
+    "bad BeginString(8)",
+    "BodyLength(9) tag missing",
+    "bad BodyLength(9) value",
+    "absurd BodyLength(9)",
+    "bad MsgType(35)",
+    "BodyLength(9) does not match the frame",
+    "bad CheckSum(10) field",
+    "checksum mismatch",
+)
+
+#: Largest BodyLength(9) accepted by default, in bytes (1 MiB).
+DEFAULT_MAX_BODY_LENGTH: Final = 1 << 20
+#: Longest BeginString(8) value accepted, in bytes ("FIXT.1.1" is 8): bounds the wait for its separator.
+MAX_BEGINSTRING_LENGTH: Final = 32
+#: Most digits accepted in BodyLength(9), leading zeros included: bounds the wait for its separator.
+MAX_BODYLENGTH_DIGITS: Final = 16
+#: Most digits of a MsgSeqNum(34) that is reported (more fit no int64): longer values report -1.
+MAX_SEQNUM_DIGITS: Final = 18
+#: Bytes of MsgType(35) kept in FrameIndex.msgtypes; FrameIndex.msgtype(i) gives longer ones in full.
+MSGTYPE_WIDTH: Final = 8
+
+FRAME_START: Final = b"8=FIX"
+_DIGITS: Final = frozenset(b"0123456789")
+_NOT_SEPARATORS: Final = frozenset(b"0123456789=")
+# The incomplete-frame verdict of _parse_frame (distinct from every reason code).
+_INCOMPLETE: Final = -1
+
+
+def _check_separator(value: int) -> int:
+    # A digit or "=" as separator would make tag=value fields ambiguous, so they are refused.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"sep must be a byte value 0..255 other than a digit or '=', got {value!r}")
+    if not 0 <= value <= 255 or value in _NOT_SEPARATORS:
+        raise ValueError(f"sep must be a byte value 0..255 other than a digit or '=', got {value!r}")
+    return value
+
+
+def _check_max_body_length(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"max_body_length must be a non-negative int (bytes), got {value!r}")
+    return value
+
+
+def _as_bytes(data: bytes | bytearray | memoryview, name: str = "data") -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, bytearray | memoryview):
+        return bytes(data)
+    raise TypeError(f"{name} must be bytes, bytearray or memoryview, got {type(data).__name__}")
+
+
+def checksum(data: bytes | bytearray | memoryview, start: int = 0, end: int = -1) -> int:
+    """FIX CheckSum(10): the sum of the bytes of ``data[start:end]`` mod 256 (``end=-1`` means
+    ``len(data)``)."""
+    view = _as_bytes(data)
+    size = len(view)
+    stop = size if end == -1 else end
+    if not 0 <= start <= size:
+        raise ValueError(f"start must be within 0..{size}, got {start!r}")
+    if not start <= stop <= size:
+        raise ValueError(f"end must be within {start}..{size} or -1, got {end!r}")
+    return sum(view[start:stop]) & 0xFF
+
+
+def format_checksum(value: int) -> bytes:
+    """The three-digit CheckSum(10) value of ``value`` mod 256, e.g. ``7 -> b"007"``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"checksum value must be an int, got {type(value).__name__}")
+    return b"%03d" % (value & 0xFF)
+
+
+class FrameIndex:
+    """The result of one split: one entry per span of consumed input (valid frame, garbled frame or garbage).
+
+    ``offsets``/``lengths`` are byte positions in ``buffer``; ``buffer[consumed:]`` is the incomplete
+    remainder.
+    """
+
+    __slots__ = ("buffer", "consumed", "count", "lengths", "msgtypes", "offsets", "reasons", "sep", "seqnums",
+                 "valid")
+
+    def __init__(
+        self,
+        buffer: bytes,
+        consumed: int,
+        offsets: npt.NDArray[np.int64],
+        lengths: npt.NDArray[np.int64],
+        seqnums: npt.NDArray[np.int64],
+        msgtypes: npt.NDArray[np.bytes_],
+        reasons: npt.NDArray[np.uint8],
+        sep: int = 1,
+    ) -> None:
+        self.buffer = buffer
+        self.consumed = consumed
+        self.count = len(offsets)
+        self.offsets = offsets
+        self.lengths = lengths
+        self.seqnums = seqnums
+        self.msgtypes = msgtypes
+        self.reasons = reasons
+        self.valid = reasons == OK
+        self.sep = sep
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __repr__(self) -> str:
+        return (f"FrameIndex(count={self.count}, valid={int(self.valid.sum())}, consumed={self.consumed}, "
+                f"pending={len(self.buffer) - self.consumed})")
+
+    def frame(self, i: int) -> bytes:
+        """The bytes of span ``i``: ``buffer[offsets[i]:offsets[i]+lengths[i]]``."""
+        start = int(self.offsets[i])
+        return self.buffer[start:start + int(self.lengths[i])]
+
+    def frames(self) -> list[bytes]:
+        """The valid frames only, in stream order."""
+        return [self.frame(int(i)) for i in np.flatnonzero(self.valid)]
+
+    def errors(self) -> list[tuple[int, int, str]]:
+        """``(offset, length, reason name)`` of every invalid span, in stream order."""
+        return [(int(self.offsets[i]), int(self.lengths[i]), REASON_NAMES[int(self.reasons[i])])
+                for i in np.flatnonzero(~self.valid)]
+
+    def msgtype(self, i: int) -> bytes:
+        """MsgType(35) of span ``i`` in full (``msgtypes`` keeps only 8 bytes); b"" for an invalid span."""
+        short = bytes(self.msgtypes[i])
+        if len(short) < MSGTYPE_WIDTH or not self.valid[i]:
+            return short
+        frame = self.frame(i)
+        sep = bytes((self.sep,))
+        body = frame.index(sep, frame.index(sep) + 1) + 1  # after BeginString(8) and BodyLength(9)
+        return frame[body + 3:frame.index(sep, body)]
+
+
+def _partial_start_length(buf: bytes, lo: int, n: int) -> int:
+    """Length of the longest tail of ``buf[lo:n]`` that is a proper prefix of ``8=FIX`` (0..4 bytes)."""
+    for k in range(min(len(FRAME_START) - 1, n - lo), 0, -1):
+        if buf[n - k:n] == FRAME_START[:k]:
+            return k
+    return 0
+
+
+def _literal(buf: bytes, i: int, n: int, literal: bytes) -> int:
+    """Compare ``buf[i:]`` with ``literal`` as far as input goes: OK, _INCOMPLETE (a matching prefix) or
+    -2."""
+    have = buf[i:min(n, i + len(literal))]
+    if have != literal[:len(have)]:
+        return -2
+    return OK if len(have) == len(literal) else _INCOMPLETE
+
+
+def _parse_body_length(buf: bytes, i: int, n: int, max_body_length: int) -> tuple[int, int, int]:
+    """Scan the BodyLength(9) value from ``i``: ``(verdict, value, index of the first non-digit)``.
+
+    The verdict is OK (digits then something else: the caller checks it is the separator), a reason code, or
+    _INCOMPLETE when the input ends inside the digits.
+    """
+    value = 0
+    start = i
+    while i < n:
+        byte = buf[i]
+        if byte not in _DIGITS:
+            return (OK if i > start else BAD_BODYLENGTH_VALUE), value, i
+        value = value * 10 + byte - 48
+        i += 1
+        if value > max_body_length or i - start > MAX_BODYLENGTH_DIGITS:
+            return ABSURD_BODYLENGTH, value, i
+    return _INCOMPLETE, value, i
+
+
+def _seqnum(buf: bytes, sep: int, lo: int, hi: int) -> int:
+    """MsgSeqNum(34) of the first ``<sep>34=`` in ``buf[lo:hi]``, or -1 when absent or not plain digits.
+
+    ``buf[hi - 1]`` is a separator (the one ending the body), so the value always ends before ``hi``.
+    """
+    sep_byte = bytes((sep,))
+    at = buf.find(sep_byte + b"34=", lo, hi)
+    if at < 0:
+        return -1
+    start = at + 4
+    digits = buf[start:buf.find(sep_byte, start, hi)]
+    if not digits or len(digits) > MAX_SEQNUM_DIGITS or not digits.isdigit():  # bytes.isdigit: ASCII only
+        return -1
+    return int(digits)
+
+
+_NO_FRAME: Final = (0, b"", -1)
+
+
+def _parse_frame(
+    buf: bytes, p: int, n: int, sep: int, max_body_length: int, final: bool
+) -> tuple[int, int, bytes, int]:
+    """Check the frame whose ``8=FIX`` is at ``p``: ``(verdict, end, msgtype, seqnum)``.
+
+    ``verdict`` is OK (``end`` is the frame's end), a reason code (the first check that failed) or _INCOMPLETE
+    (the bytes so far could still become a valid frame; with ``final`` the reason of the check that could not
+    complete is given instead). Only bytes below ``n`` are read.
+    """
+
+    def cut(reason: int) -> tuple[int, int, bytes, int]:
+        return (reason if final else _INCOMPLETE, *_NO_FRAME)
+
+    # BeginString(8): its separator must come within MAX_BEGINSTRING_LENGTH bytes of the value's start.
+    window = p + 3 + MAX_BEGINSTRING_LENGTH
+    i = buf.find(bytes((sep,)), p + 5, min(n, window))
+    if i < 0:
+        return (BAD_BEGINSTRING, *_NO_FRAME) if window <= n else cut(BAD_BEGINSTRING)
+    # BodyLength(9) must be the second field.
+    found = _literal(buf, i + 1, n, b"9=")
+    if found != OK:
+        return cut(BAD_BODYLENGTH_TAG) if found == _INCOMPLETE else (BAD_BODYLENGTH_TAG, *_NO_FRAME)
+    verdict, length, i = _parse_body_length(buf, i + 3, n, max_body_length)
+    if verdict == _INCOMPLETE:
+        return cut(BAD_BODYLENGTH_VALUE)
+    if verdict != OK:
+        return (verdict, *_NO_FRAME)
+    if buf[i] != sep:
+        return (BAD_BODYLENGTH_VALUE, *_NO_FRAME)
+    body = i + 1
+    trailer = body + length
+    # MsgType(35) must open the body and end inside it.
+    found = _literal(buf, body, n, b"35=")
+    if found != OK:
+        return cut(BAD_MSGTYPE) if found == _INCOMPLETE else (BAD_MSGTYPE, *_NO_FRAME)
+    type_end = buf.find(bytes((sep,)), body + 3, min(n, trailer))
+    if type_end < 0:
+        return (BAD_MSGTYPE, *_NO_FRAME) if n >= trailer else cut(BAD_MSGTYPE)
+    if type_end == body + 3:
+        return (BAD_MSGTYPE, *_NO_FRAME)
+    verdict = _check_trailer(buf, trailer, n, sep)
+    if verdict < 0:
+        return cut(-verdict)
+    if verdict != OK:
+        return (verdict, *_NO_FRAME)
+    claimed = (buf[trailer + 3] - 48) * 100 + (buf[trailer + 4] - 48) * 10 + buf[trailer + 5] - 48
+    if _sum_as_soh(buf, p, trailer, sep) != claimed:
+        return (CHECKSUM_MISMATCH, *_NO_FRAME)
+    return OK, trailer + 7, buf[body + 3:type_end], _seqnum(buf, sep, type_end, trailer)
+
+
+def _check_trailer(buf: bytes, trailer: int, n: int, sep: int) -> int:
+    """Check ``<sep>10=ddd<sep>`` around ``trailer`` (where BodyLength(9) puts CheckSum(10)), byte by byte in
+    order, so a partial trailer already fails on its first wrong byte.
+
+    Returns OK, a reason code, or minus the reason code to give if the input ends there.
+    """
+    for at, want in zip(range(trailer - 1, trailer + 3), (sep, 0x31, 0x30, 0x3D), strict=True):
+        if at >= n:
+            return -BAD_LENGTH
+        if buf[at] != want:
+            return BAD_LENGTH
+    for at in range(trailer + 3, trailer + 6):
+        if at >= n:
+            return -BAD_CHECKSUM_FIELD
+        if buf[at] not in _DIGITS:
+            return BAD_CHECKSUM_FIELD
+    if trailer + 6 >= n:
+        return -BAD_CHECKSUM_FIELD
+    return OK if buf[trailer + 6] == sep else BAD_CHECKSUM_FIELD
+
+
+def _sum_as_soh(buf: bytes, start: int, end: int, sep: int) -> int:
+    """Sum of ``buf[start:end]`` mod 256 with every ``sep`` byte counted as SOH (0x01)."""
+    total = sum(buf[start:end])
+    if sep != 1:
+        total += buf.count(sep, start, end) * (1 - sep)
+    return total & 0xFF
+
+
+class _Spans:
+    """Accumulates spans in Python lists; turned into numpy arrays once, at the end of a split."""
+
+    def __init__(self) -> None:
+        self.offsets: list[int] = []
+        self.lengths: list[int] = []
+        self.seqnums: list[int] = []
+        self.msgtypes: list[bytes] = []
+        self.reasons: list[int] = []
+
+    def add(self, offset: int, length: int, reason: int, msgtype: bytes = b"", seqnum: int = -1) -> None:
+        self.offsets.append(offset)
+        self.lengths.append(length)
+        self.reasons.append(reason)
+        self.msgtypes.append(msgtype)
+        self.seqnums.append(seqnum)
+
+    def index(self, buf: bytes, consumed: int, sep: int) -> FrameIndex:
+        return FrameIndex(
+            buf,
+            consumed,
+            np.array(self.offsets, dtype=np.int64),
+            np.array(self.lengths, dtype=np.int64),
+            np.array(self.seqnums, dtype=np.int64),
+            np.array([t[:MSGTYPE_WIDTH] for t in self.msgtypes], dtype=f"S{MSGTYPE_WIDTH}"),
+            np.array(self.reasons, dtype=np.uint8),
+            sep,
+        )
+
+
+def _skip_to_next_start(buf: bytes, after: int, n: int, final: bool) -> int:
+    """Where a skipped span ending before the next ``8=FIX`` (searched from ``after``) stops: that ``8=FIX``,
+    or
+    when there is none, the end of the buffer minus any tail that may be the start of the next ``8=FIX``."""
+    found = buf.find(FRAME_START, after, n)
+    if found >= 0:
+        return found
+    if final:
+        return n
+    return n - _partial_start_length(buf, after, n)
+
+
+@functools.lru_cache(maxsize=16)
+def _header_pattern(sep: int) -> re.Pattern[bytes]:
+    """``8=FIX..|9=<digits>|35=<MsgType>|`` for separator ``sep``: the shape of every valid frame's start."""
+    s = re.escape(bytes((sep,)))
+    not_s = b"[^" + s + b"]"
+    return re.compile(
+        b"8=FIX" + not_s + b"{0,%d}" % (MAX_BEGINSTRING_LENGTH - 3) + s
+        + b"9=([0-9]{1,%d})" % MAX_BODYLENGTH_DIGITS + s
+        + b"35=(" + not_s + b"+)" + s
+    )
+
+
+def _soh_values(buf: bytes, sep: int) -> npt.NDArray[np.uint8]:
+    """The bytes of ``buf`` as a numpy array, each ``sep`` replaced by SOH, for CheckSum(10) sums."""
+    values = np.frombuffer(buf, dtype=np.uint8)
+    return values if sep == 1 else np.where(values == sep, np.uint8(1), values)
+
+
+def _take_valid_run(
+    buf: bytes, pos: int, spans: _Spans, sep: int, max_body_length: int, values: npt.NDArray[np.uint8]
+) -> int:
+    """Add the run of complete valid frames starting at ``pos`` to ``spans``; return where the run stops.
+
+    The fast path of the pure twin: it accepts exactly the frames that _parse_frame accepts (a regular
+    expression for the header, slices for the trailer) and checks all their CheckSum(10) values in one numpy
+    call; whatever it does not accept is left to _parse_frame, which gives the precise reason.
+    """
+    match_header = _header_pattern(sep).match
+    trailer_head = bytes((sep,)) + b"10="
+    seq_tag = bytes((sep,)) + b"34="
+    sep_byte = bytes((sep,))
+    starts: list[int] = []
+    trailers: list[int] = []
+    claimed: list[int] = []
+    msgtypes: list[bytes] = []
+    seqnums: list[int] = []
+    start = pos
+    while True:
+        match = match_header(buf, start)
+        if match is None:
+            break
+        length_start, body = match.span(1)
+        body += 1
+        length = int(buf[length_start:body - 1])
+        trailer = body + length
+        type_end = match.end() - 1
+        if length > max_body_length or type_end >= trailer:
+            break
+        tail = buf[trailer - 1:trailer + 7]
+        if tail[:4] != trailer_head or tail[7:] != sep_byte or not tail[4:7].isdigit():
+            break
+        # MsgSeqNum(34): the first "<sep>34=" in the body after MsgType (as _seqnum).
+        seqnum = -1
+        at = buf.find(seq_tag, type_end, trailer)
+        if at >= 0:
+            digits = buf[at + 4:buf.find(sep_byte, at + 4, trailer)]
+            if 0 < len(digits) <= MAX_SEQNUM_DIGITS and digits.isdigit():
+                seqnum = int(digits)
+        starts.append(start)
+        trailers.append(trailer)
+        claimed.append(int(tail[4:7]))
+        msgtypes.append(buf[body + 3:type_end])
+        seqnums.append(seqnum)
+        start = trailer + 7
+    if not starts:
+        return pos
+    bounds = np.empty(2 * len(starts), dtype=np.int64)
+    bounds[0::2] = starts
+    bounds[1::2] = trailers
+    sums = np.add.reduceat(values, bounds, dtype=np.uint32)[0::2] & 0xFF
+    wrong = np.flatnonzero(sums != np.array(claimed, dtype=np.uint32))
+    keep = int(wrong[0]) if len(wrong) else len(starts)
+    spans.offsets += starts[:keep]
+    spans.lengths += [t + 7 - s for s, t in zip(starts[:keep], trailers[:keep], strict=True)]
+    spans.reasons += [OK] * keep
+    spans.msgtypes += msgtypes[:keep]
+    spans.seqnums += seqnums[:keep]
+    return trailers[keep - 1] + 7 if keep else pos
+
+
+def split_frames(
+    data: bytes | bytearray | memoryview,
+    sep: int = 1,
+    max_body_length: int = DEFAULT_MAX_BODY_LENGTH,
+    final: bool = False,
+) -> FrameIndex:
+    """Split ``data`` into spans: valid frames, garbled frames and garbage (see the module docstring).
+
+    ``sep`` is the field separator byte (1 for SOH; ``ord("|")`` for logs). ``max_body_length`` (bytes) bounds
+    BodyLength(9). With ``final=False`` a trailing frame prefix that could still become valid is left
+    unconsumed (``buffer[consumed:]``); with ``final=True`` it is reported as garbled or garbage. Never
+    raises on
+    data.
+    """
+    sep = _check_separator(sep)
+    max_body_length = _check_max_body_length(max_body_length)
+    buf = _as_bytes(data)
+    n = len(buf)
+    spans = _Spans()
+    values = _soh_values(buf, sep)
+    pos = 0
+    while pos < n:
+        pos = _take_valid_run(buf, pos, spans, sep, max_body_length, values)
+        if pos >= n:
+            break
+        if buf.startswith(FRAME_START, pos):
+            verdict, end, msgtype, seqnum = _parse_frame(buf, pos, n, sep, max_body_length, final)
+            if verdict == OK:
+                spans.add(pos, end - pos, OK, msgtype, seqnum)
+                pos = end
+                continue
+            if verdict == _INCOMPLETE:
+                break
+            # Resynchronise after the garbled frame's start, not its claimed end: a wrong BodyLength(9)
+            # must not swallow the valid frames behind it.
+            end = _skip_to_next_start(buf, pos + 1, n, final)
+            spans.add(pos, end - pos, verdict)
+            pos = end
+            continue
+        if not final and n - pos < len(FRAME_START) and FRAME_START.startswith(buf[pos:n]):
+            break  # a partial "8=FIX" that the next read may complete
+        end = _skip_to_next_start(buf, pos + 1, n, final)
+        spans.add(pos, end - pos, BAD_BEGINSTRING if buf.startswith(b"8=", pos) else GARBAGE)
+        pos = end
+    return spans.index(buf, pos, sep)
+
+
+class Framer:
+    """Stateful stream splitter: feed it reads from the socket, get a FrameIndex per read.
+
+    Keeps the incomplete remainder between calls, so a frame may arrive one byte at a time.
+    """
+
+    _split = staticmethod(split_frames)
+
+    def __init__(self, sep: int = 1, max_body_length: int = DEFAULT_MAX_BODY_LENGTH) -> None:
+        self.sep = _check_separator(sep)
+        self.max_body_length = _check_max_body_length(max_body_length)
+        self._pending = b""
+
+    def feed(self, data: bytes | bytearray | memoryview) -> FrameIndex:
+        """Append ``data`` to the kept remainder and split; offsets refer to the returned index's
+        ``buffer``."""
+        chunk = _as_bytes(data)
+        buffer = self._pending + chunk if self._pending else chunk
+        index = self._split(buffer, self.sep, self.max_body_length, False)
+        self._pending = buffer[index.consumed:]
+        return index
+
+    def flush(self) -> FrameIndex:
+        """Split the remainder as final input (end of stream): whatever is left is reported, nothing is
+        kept."""
+        index = self._split(self._pending, self.sep, self.max_body_length, True)
+        self._pending = b""
+        return index
+
+    @property
+    def pending(self) -> int:
+        """Bytes waiting for more input."""
+        return len(self._pending)

@@ -1,0 +1,130 @@
+"""Encoder: value encodings, UTCTimestamp precisions, and frames checked against an independent encoder
+(simplefix) and against the framer. Runs on every implementation through the ``impl`` fixture."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from conftest import Impl
+
+ORDER_FIELDS: list[tuple[int, Any]] = [
+    (35, "D"), (49, "SENDER"), (56, "TARGET"), (34, 12), (52, "20240102-10:11:12.123"), (11, "ORD1"),
+    (21, "1"), (55, "EUR/USD"), (54, "1"), (38, 1000000), (40, "2"), (44, Decimal("1.08345")),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        ("abc", b"abc"),
+        ("é", b"\xc3\xa9"),
+        (b"raw", b"raw"),
+        (bytearray(b"ba"), b"ba"),
+        (True, b"Y"),
+        (False, b"N"),
+        (0, b"0"),
+        (-42, b"-42"),
+        (2**70, b"1180591620717411303424"),
+        (1.5, b"1.5"),
+        (1e-07, b"0.0000001"),
+        (1e22, b"10000000000000000000000"),
+        (0.1 + 0.2, b"0.30000000000000004"),
+        (Decimal("1E+3"), b"1000"),
+        (Decimal("1.50"), b"1.50"),
+        (dt.datetime(2024, 1, 2, 3, 4, 5, 678901), b"20240102-03:04:05.678"),
+        (dt.datetime(2024, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+         b"20240102-03:04:05.000"),
+        (dt.date(2024, 1, 2), b"20240102"),
+        (dt.time(3, 4, 5, 6000), b"03:04:05.006"),
+    ],
+)
+def test_encode_value(impl: Impl, value: Any, wire: bytes) -> None:
+    assert impl.encoder.encode_value(value) == wire
+
+
+@pytest.mark.parametrize("value", [None, object(), [1], 1j])
+def test_encode_value_refuses_other_types_naming_them(impl: Impl, value: Any) -> None:
+    with pytest.raises(TypeError, match=type(value).__name__):
+        impl.encoder.encode_value(value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), Decimal("NaN")])
+def test_encode_value_refuses_non_finite(impl: Impl, value: Any) -> None:
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        impl.encoder.encode_value(value)
+
+
+@pytest.mark.parametrize(
+    ("precision", "wire"),
+    [("s", b"20240102-03:04:05"), ("ms", b"20240102-03:04:05.123"), ("us", b"20240102-03:04:05.123456"),
+     ("ns", b"20240102-03:04:05.123456789")],
+)
+def test_format_utc_timestamp_from_nanoseconds(impl: Impl, precision: str, wire: bytes) -> None:
+    nanos = int(dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC).timestamp()) * 10**9 + 123456789
+    assert impl.encoder.format_utc_timestamp(nanos, precision) == wire
+
+
+def test_format_utc_timestamp_datetime_and_errors(impl: Impl) -> None:
+    enc = impl.encoder
+    before_epoch = dt.datetime(1969, 12, 31, 23, 59, 59, 999999)
+    assert enc.format_utc_timestamp(before_epoch, "us") == b"19691231-23:59:59.999999"
+    assert enc.format_utc_timestamp(-1, "ns") == b"19691231-23:59:59.999999999"
+    with pytest.raises(ValueError, match="precision"):
+        enc.format_utc_timestamp(0, "minutes")
+    with pytest.raises(TypeError, match="str"):
+        enc.format_utc_timestamp("2024", "ms")
+
+
+def test_encode_message_matches_simplefix(impl: Impl) -> None:
+    simplefix = pytest.importorskip("simplefix")
+    reference = simplefix.FixMessage()
+    reference.append_pair(8, "FIX.4.4")
+    for tag, value in ORDER_FIELDS:
+        reference.append_pair(tag, str(value))
+    assert impl.encoder.encode_message("FIX.4.4", ORDER_FIELDS) == reference.encode()
+
+
+def test_encode_message_frames_and_pipe_separator(impl: Impl) -> None:
+    soh = impl.encoder.encode_message(b"FIX.4.2", ORDER_FIELDS)
+    piped = impl.encoder.encode_message("FIX.4.2", ORDER_FIELDS, sep=ord("|"))
+    assert piped == soh.replace(b"\x01", b"|")  # BodyLength and CheckSum computed as if | were SOH
+    index = impl.framing.split_frames(soh)
+    assert index.frames() == [soh] and index.seqnums.tolist() == [12] and index.msgtypes.tolist() == [b"D"]
+
+
+def test_encode_body(impl: Impl) -> None:
+    assert impl.encoder.encode_body([(35, "0"), (34, 1)]) == b"35=0\x0134=1\x01"
+    assert impl.encoder.encode_body([], sep=ord("|")) == b""
+
+
+@pytest.mark.parametrize("tag", [8, 9, 10])
+def test_framing_tags_are_refused_by_number(impl: Impl, tag: int) -> None:
+    with pytest.raises(ValueError, match=f"tag {tag}"):
+        impl.encoder.encode_message("FIX.4.4", [(35, "0"), (tag, "x")])
+
+
+def test_bad_tags_and_values_name_the_tag(impl: Impl) -> None:
+    enc = impl.encoder
+    with pytest.raises(TypeError, match="'35'"):
+        enc.encode_body([("35", "0")])
+    with pytest.raises(ValueError, match="positive"):
+        enc.encode_body([(-1, "0")])
+    with pytest.raises(TypeError, match=r"tag 58: .*NoneType"):
+        enc.encode_body([(58, None)])
+    with pytest.raises(ValueError, match=r"tag 58: .*surrogates"):
+        enc.encode_body([(58, "\ud800")])
+    with pytest.raises(ValueError, match="sep"):
+        enc.encode_body([(58, "x")], sep=300)
+    with pytest.raises(TypeError, match="begin_string"):
+        enc.encode_message(44, [(35, "0")])
+
+
+def test_large_message_grows_buffer(impl: Impl) -> None:
+    fields = [(58, "x" * 5000), (35, "B")] + [(1000 + i, i) for i in range(300)]
+    wire = impl.encoder.encode_message("FIXT.1.1" * 200, fields)
+    assert impl.framing.split_frames(wire, max_body_length=1 << 20).frames() == []  # BeginString > 32 bytes
+    wire = impl.encoder.encode_message("FIXT.1.1", [(35, "B"), *fields])
+    assert impl.framing.split_frames(wire).frames() == [wire]
