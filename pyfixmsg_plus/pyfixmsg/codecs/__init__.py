@@ -1,0 +1,1 @@
+"""``pyfixmsg.codecs``: see :mod:`pyfixmsg_plus.pyfixmsg.codecs.stringfix`."""
