@@ -1,0 +1,287 @@
+"""One open byte stream (TCP or TLS) between us and a peer, with bounded write buffering.
+
+:class:`Connection` is the asyncio protocol of a socket. It hands received bytes to a :class:`Receiver` (the
+engine's per-connection handler) and writes bytes for it. It knows nothing of FIX.
+
+Backpressure (a slow reader must not grow our memory without bound), configured by :class:`FlowControl`:
+
+* above ``high_water`` buffered bytes asyncio calls ``pause_writing``: :meth:`Connection.drain` then waits
+  until the buffer is back under ``low_water``; with ``pause_reading=True`` we also stop reading from the
+  peer, so its requests cannot make us queue more answers;
+* above ``max_buffer`` buffered bytes the connection is aborted with a warning naming the peer and the
+  setting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
+
+log = logging.getLogger("pyfixmsg_plus.transport")
+
+
+class TransportError(ConnectionError):
+    """A transport could not be opened, or was used after it closed."""
+
+
+class ConnectionClosed(TransportError):
+    """A write or drain on a connection that is closing or closed."""
+
+
+class WriteBufferOverflow(TransportError):
+    """The peer did not read: more than ``FlowControl.max_buffer`` bytes were queued, so we disconnected."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlowControl:
+    """Write-side limits of a connection, in bytes.
+
+    ``high_water``/``low_water`` are asyncio's flow-control marks (``low_water`` defaults to a quarter of
+    ``high_water``); ``max_buffer`` is the hard limit beyond which the connection is dropped;
+    ``pause_reading`` stops reading from the peer while writing is paused.
+    """
+
+    high_water: int = 256 * 1024
+    low_water: int | None = None
+    max_buffer: int = 16 * 1024 * 1024
+    pause_reading: bool = True
+
+    def __post_init__(self) -> None:
+        if self.high_water <= 0:
+            raise ValueError(f"FlowControl high_water={self.high_water} must be > 0 bytes")
+        if self.low_water is not None and not 0 <= self.low_water <= self.high_water:
+            raise ValueError(
+                f"FlowControl low_water={self.low_water} must be between 0 and "
+                f"high_water={self.high_water} bytes")
+        if self.max_buffer < self.high_water:
+            raise ValueError(
+                f"FlowControl max_buffer={self.max_buffer} must be >= high_water={self.high_water} bytes")
+
+    @property
+    def effective_low_water(self) -> int:
+        """The mark under which a paused writer resumes, in bytes."""
+        return self.high_water // 4 if self.low_water is None else self.low_water
+
+
+class Receiver(Protocol):
+    """What a connection reports to. Called from the event loop; the methods must not block.
+
+    ``on_connected`` comes first, then any number of ``on_data``, then exactly one ``on_disconnected`` (with
+    the error that ended the connection, or None for a clean close by either side).
+    """
+
+    def on_connected(self, conn: Connection) -> None: ...
+
+    def on_data(self, data: bytes) -> None: ...
+
+    def on_disconnected(self, exc: BaseException | None) -> None: ...
+
+
+class Connection(asyncio.Protocol):
+    """An asyncio protocol that forwards bytes to a :class:`Receiver` and bounds its write buffer.
+
+    ``receiver_factory`` is called once the connection is made (after the TLS handshake): an attempt that
+    fails never creates a receiver (uvloop creates the protocol before connecting, asyncio after).
+    """
+
+    def __init__(self, receiver_factory: Callable[[], Receiver], flow: FlowControl | None = None) -> None:
+        self.receiver_factory = receiver_factory
+        self.receiver: Receiver | None = None
+        self.flow = flow or FlowControl()
+        self._transport: asyncio.Transport | None = None
+        self._loop = asyncio.get_running_loop()
+        self._closed: asyncio.Future[None] = self._loop.create_future()
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._writing_paused = False
+        self._reading_paused_by_flow = False
+        self._reading_paused_by_user = False
+        self._error: BaseException | None = None
+        self.peername: tuple[Any, ...] | None = None
+        self.sockname: tuple[Any, ...] | None = None
+        self.bytes_received = 0
+        self.bytes_sent = 0
+
+    # ------------------------------------------------------------------ asyncio.Protocol callbacks
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it, so no isinstance check.
+        self._transport = cast(asyncio.Transport, transport)
+        self.peername = transport.get_extra_info("peername")
+        self.sockname = transport.get_extra_info("sockname")
+        low = self.flow.effective_low_water
+        self._transport.set_write_buffer_limits(high=self.flow.high_water, low=low)
+        try:
+            self.receiver = self.receiver_factory()
+        except Exception as exc:
+            log.exception("receiver_factory failed for connection %s; aborting it", self.describe())
+            self._error = exc
+            self.abort()
+            return
+        self._guard("on_connected", self.receiver.on_connected, self)
+
+    def data_received(self, data: bytes) -> None:
+        self.bytes_received += len(data)
+        if self.receiver is not None:
+            self._guard("on_data", self.receiver.on_data, data)
+
+    def eof_received(self) -> bool:
+        # The peer shut its write side: FIX has no half-open use, so we close ours too (return False).
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        error = self._error or exc
+        self._wake_drain_waiters(error or ConnectionClosed(f"connection to {self.describe()} closed"))
+        if not self._closed.done():
+            self._closed.set_result(None)
+        if self.receiver is not None:
+            self._guard("on_disconnected", self.receiver.on_disconnected, error)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+        if self.flow.pause_reading and self._transport is not None and not self._transport.is_closing():
+            self._reading_paused_by_flow = True
+            self._apply_reading()
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._wake_drain_waiters(None)
+        if self._reading_paused_by_flow:
+            self._reading_paused_by_flow = False
+            self._apply_reading()
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def is_closing(self) -> bool:
+        """True once close or abort started, or the peer went away."""
+        return self._transport is None or self._transport.is_closing() or self._closed.done()
+
+    @property
+    def writing_paused(self) -> bool:
+        """True while the write buffer is above the high-water mark."""
+        return self._writing_paused
+
+    @property
+    def is_reading(self) -> bool:
+        """True while bytes from the peer are being read (not paused by flow control or the user)."""
+        transport = self._transport
+        return transport is not None and not transport.is_closing() and transport.is_reading()
+
+    @property
+    def write_buffer_size(self) -> int:
+        """Bytes queued for the peer and not yet handed to the kernel."""
+        return 0 if self._transport is None else self._transport.get_write_buffer_size()
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the connection ended, when it ended on an error (None while open or after a clean close)."""
+        return self._error
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """The asyncio transport's extra info (``peercert``, ``ssl_object``, ``socket``, ...)."""
+        return default if self._transport is None else self._transport.get_extra_info(name, default)
+
+    def describe(self) -> str:
+        """``host:port`` of the peer, for log lines and errors."""
+        if not self.peername:
+            return "<not connected>"
+        host, port = self.peername[0], self.peername[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+    def write(self, data: bytes) -> None:
+        """Queue ``data`` for the peer without waiting. Aborts the connection past ``FlowControl.max_buffer``.
+
+        Raises :class:`ConnectionClosed` when the connection is closing or closed.
+        """
+        if self.is_closing or self._transport is None:
+            raise ConnectionClosed(
+                f"cannot write {len(data)} bytes: connection to {self.describe()} is closed")
+        self._transport.write(data)
+        self.bytes_sent += len(data)
+        queued = self._transport.get_write_buffer_size()
+        if queued > self.flow.max_buffer:
+            self._overflow(queued)
+
+    async def drain(self) -> None:
+        """Wait until the write buffer is under the low-water mark; raises if the connection ends first."""
+        if self._error is not None:
+            raise self._error
+        if self._closed.done():
+            raise ConnectionClosed(f"connection to {self.describe()} is closed")
+        if not self._writing_paused:
+            return
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._drain_waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if waiter in self._drain_waiters:
+                self._drain_waiters.remove(waiter)
+
+    def pause_reading(self) -> None:
+        """Stop reading from the peer (e.g. the engine's inbound queue is full) until :meth:`resume_reading`.
+        """
+        self._reading_paused_by_user = True
+        self._apply_reading()
+
+    def resume_reading(self) -> None:
+        """Undo :meth:`pause_reading` (reading stays paused while flow control holds it)."""
+        self._reading_paused_by_user = False
+        self._apply_reading()
+
+    def close(self) -> None:
+        """Close after the queued bytes are written. Idempotent."""
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.close()
+
+    def abort(self) -> None:
+        """Close at once, dropping the queued bytes. Idempotent."""
+        if self._transport is not None:
+            self._transport.abort()
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection is fully closed (``on_disconnected`` was called)."""
+        await asyncio.shield(self._closed)
+
+    # ------------------------------------------------------------------ internals
+    def _overflow(self, queued: int) -> None:
+        message = (f"peer {self.describe()} is not reading: {queued} bytes queued exceed "
+                   f"FlowControl.max_buffer={self.flow.max_buffer}; disconnecting")
+        log.warning(message)
+        self._error = WriteBufferOverflow(message)
+        self.abort()
+
+    def _apply_reading(self) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        paused = self._reading_paused_by_flow or self._reading_paused_by_user
+        if paused and transport.is_reading():
+            transport.pause_reading()
+        elif not paused and not transport.is_reading():
+            transport.resume_reading()
+
+    def _wake_drain_waiters(self, exc: BaseException | None) -> None:
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                if exc is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(exc)
+        self._drain_waiters.clear()
+
+    def _guard(self, name: str, callback: Any, *args: Any) -> None:
+        # A receiver that raises must not take the event loop's protocol machinery with it: log the error with
+        # the peer, and drop the connection (its state is unknown from now on).
+        try:
+            callback(*args)
+        except Exception as exc:
+            log.exception("Receiver.%s failed for connection %s; aborting it", name, self.describe())
+            if self._error is None:
+                self._error = exc
+            self.abort()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.is_closing else "open"
+        return f"Connection({self.describe()}, {state}, buffered={self.write_buffer_size})"
