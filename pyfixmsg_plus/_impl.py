@@ -18,6 +18,8 @@ TWINS: dict[str, str] = {
     "framing": "pyfixmsg_plus.message.framing_py",
     "parser": "pyfixmsg_plus.message.parser_py",
     "encoder": "pyfixmsg_plus.message.encoder_py",
+    "storepack": "pyfixmsg_plus.store.pack_py",
+    "seqcheck": "pyfixmsg_plus.session.seqcheck_py",
 }
 
 

@@ -16,13 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(names: list[str]) -> None:
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
-    from setuptools import setup  # noqa: PLC0415
+    from setuptools import setup
 
-    import setup as project_setup  # noqa: PLC0415 - reuse the project's extension list
+    import setup as project_setup
 
     exts = [e for e in project_setup._extensions() if e.name.rsplit(".", 1)[-1] in names]
     if not exts:
-        raise SystemExit(f"no extension named {names}; known: {[p.stem for p in (ROOT / '_speedups').glob('*.pyx')]}")
+        raise SystemExit(
+            f"no extension named {names}; known: {[p.stem for p in (ROOT / '_speedups').glob('*.pyx')]}"
+        )
     setup(
         name="pyfixmsg-plus-dev",
         ext_modules=exts,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pyfixmsg_plus.message.encoder import encode_message, format_utc_timestamp
 
@@ -107,7 +107,7 @@ def iter_messages(
     rng = random.Random(seed)
     weights = mix or DEFAULT_MIX
     types, shares = list(weights), list(weights.values())
-    clock = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
+    clock = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
     for seqnum in range(first_seqnum, first_seqnum + count):
         clock += timedelta(microseconds=rng.randrange(1, 2000))
         when = format_utc_timestamp(clock, "us").decode()

@@ -32,9 +32,15 @@ def _reference(results: list[Measurement], operation: str, implementation: str) 
 def render_table(results: list[Measurement], title: str) -> Table:
     """The side-by-side table: rates per implementation, and ratios against simplefix and the pure twin."""
     table = Table(title=title)
-    for name, justify in (("operation", "left"), ("implementation", "left"), ("messages/s", "right"),
-                          ("MB/s", "right"), ("ns/message", "right"), ("vs simplefix", "right"),
-                          ("vs pure", "right")):
+    for name, justify in (
+        ("operation", "left"),
+        ("implementation", "left"),
+        ("messages/s", "right"),
+        ("MB/s", "right"),
+        ("ns/message", "right"),
+        ("vs simplefix", "right"),
+        ("vs pure", "right"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for m in results:
         rate = m.messages_per_second
@@ -89,7 +95,7 @@ def _command(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="benchmarks with side-by-side ratios against peers")
     parser.add_argument("scenario", nargs="?", default="wire", choices=SCENARIOS, help="what to measure")
     parser.add_argument("--count", type=int, default=20_000, help="messages in the corpus (default 20000)")

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from pyfixmsg_plus import USING_EXTENSIONS
 from pyfixmsg_plus.bench.corpus import generate
-from pyfixmsg_plus.message.framing import REASON_NAMES, Framer
+from pyfixmsg_plus.message.framing import Framer
 
 
 @dataclass
@@ -86,11 +86,11 @@ class DemoReport:
 
 def run_demo(count: int, seed: int = 7, damage_rate: float = 0.02) -> tuple[NoisyStream, DemoReport]:
     """Frame, parse and validate a noisy stream of ``count`` messages; return what was sent and what was found."""
+    from pyfixmsg_plus._impl import load
     from pyfixmsg_plus.message.codec import Codec
     from pyfixmsg_plus.message.dictionary import load_builtin
     from pyfixmsg_plus.message.errors import FixValidationError
     from pyfixmsg_plus.message.validation import Validator
-    from pyfixmsg_plus._impl import load
 
     parse_pairs = load("parser").parse_pairs
     spec = load_builtin("FIX.4.4")
@@ -102,7 +102,7 @@ def run_demo(count: int, seed: int = 7, damage_rate: float = 0.02) -> tuple[Nois
     started = time.perf_counter()
     for chunk in _chunks(noisy.data, random.Random(seed), 4096):
         index = framer.feed(chunk)
-        for offset, length, reason in index.errors():
+        for _offset, _length, reason in index.errors():
             report.invalid[reason] += 1
         for frame in index.frames():
             report.frames += 1
@@ -138,10 +138,14 @@ def print_report(console: Console, noisy: NoisyStream, report: DemoReport) -> No
         table.add_row(f"failed validation: {name}", f"{n:,}")
     console.print(table)
     rate = report.frames / report.seconds if report.seconds else 0.0
-    console.print(f"framed, parsed and validated {report.frames:,} messages in {report.seconds:.3f} s "
-                  f"({rate:,.0f} messages/s)")
+    console.print(
+        f"framed, parsed and validated {report.frames:,} messages in {report.seconds:.3f} s "
+        f"({rate:,.0f} messages/s)"
+    )
     lost = noisy.sent_valid - report.frames
-    console.print("[green]no valid frame lost[/green]" if lost == 0 else f"[red]{lost} valid frames lost[/red]")
+    console.print(
+        "[green]no valid frame lost[/green]" if lost == 0 else f"[red]{lost} valid frames lost[/red]"
+    )
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -150,10 +154,14 @@ def _command(args: argparse.Namespace) -> int:
     return 0 if report.frames == noisy.sent_valid else 1
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="frame, parse and validate a generated FIX stream end to end")
     parser.add_argument("--count", type=int, default=100_000, help="messages to generate (default 100000)")
     parser.add_argument("--seed", type=int, default=7, help="random seed of the corpus and the damage")
-    parser.add_argument("--damage-rate", type=float, default=0.02,
-                        help="share of frames damaged and of gaps filled with garbage (default 0.02)")
+    parser.add_argument(
+        "--damage-rate",
+        type=float,
+        default=0.02,
+        help="share of frames damaged and of gaps filled with garbage (default 0.02)",
+    )
     parser.set_defaults(func=_command)

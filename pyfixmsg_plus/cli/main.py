@@ -15,11 +15,13 @@ from collections.abc import Sequence
 from pyfixmsg_plus import USING_EXTENSIONS, __version__
 
 #: modules under pyfixmsg_plus.cli that contribute subcommands
-SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "bench", "config")
+SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "bench", "config", "query", "store", "acceptor", "initiator")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pyfixmsg-plus", description="A fast FIX protocol engine for Python.")
+    parser = argparse.ArgumentParser(
+        prog="pyfixmsg-plus", description="A fast FIX protocol engine for Python."
+    )
     impl = "compiled" if USING_EXTENSIONS else "pure Python"
     parser.add_argument("--version", action="version", version=f"pyfixmsg-plus {__version__} ({impl})")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
