@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from pyfixmsg_plus import _impl
+from pyfixmsg_plus.bench.c_baseline import build_baseline
 from pyfixmsg_plus.bench.corpus import CorpusMessage, generate, stream
 from pyfixmsg_plus.bench.timing import Measurement, best_time
 from pyfixmsg_plus.message.codec import Codec
@@ -108,6 +109,14 @@ def _our_cases(
     ]
 
 
+def _limit_cases(data: bytes) -> list[Case]:
+    """The C memchr/byte-sum loop: what no framer on this machine can beat."""
+    count_frames = build_baseline()
+    if count_frames is None:
+        return []
+    return [Case("split + verify", "C byte-sum loop (limit)", lambda: count_frames(data))]
+
+
 def build_cases(count: int, seed: int = 44) -> tuple[list[CorpusMessage], bytes, list[Case]]:
     messages = generate(count, seed=seed)
     data = stream(messages)
@@ -115,6 +124,7 @@ def build_cases(count: int, seed: int = 44) -> tuple[list[CorpusMessage], bytes,
     for name, modules in _implementations().items():
         cases += _our_cases(name, modules, messages, data)
     cases += _simplefix_cases(messages, data)
+    cases += _limit_cases(data)
     return messages, data, cases
 
 
