@@ -24,7 +24,7 @@ PROPERTY_SETTINGS = settings(
 # Values never hold the separator (FIX forbids SOH outside data fields).
 values = st.one_of(
     st.text(
-        st.characters(blacklist_characters="\x01|", blacklist_categories=("Cs",)), min_size=1, max_size=12
+        st.characters(blacklist_characters="\x01|", blacklist_categories=["Cs"]), min_size=1, max_size=12
     ),
     st.integers(min_value=-(10**12), max_value=10**12),
     st.binary(min_size=1, max_size=8).filter(lambda b: b"\x01" not in b and b"|" not in b),
@@ -136,3 +136,67 @@ def test_log_mode_verifies_pipe_frames(impl: Impl) -> None:
         assert index.frames() == parts
 
     check()
+
+
+# The pure twin's fast path (one regular expression per header, numpy for every trailer and CheckSum(10)) must
+# accept exactly what its reference walk (_parse_frame, frame by frame) accepts. These run in both modes.
+
+FIELD_TAGS = (b"34", b"49", b"56", b"52", b"58", b"10", b"9", b"8", b"35")
+FIELD_VALUES = (b"1", b"42", b"007", b"12a", b"", b"1" * 18, b"9" * 19, b"FIX.4.4", b"8=FIX", b"A" * 9)
+
+
+@st.composite
+def hand_frames(draw: st.DrawFn, sep: int) -> bytes:
+    """A frame with a correct BodyLength(9) and CheckSum(10) but any header order: MsgSeqNum(34) next to
+    MsgType(35), later, repeated, malformed or absent; written without the encoder."""
+    s = bytes((sep,))
+    msgtype = draw(st.sampled_from((b"0", b"D", b"AE", b"UCUSTOMTYPE")))
+    fields = draw(st.lists(st.tuples(st.sampled_from(FIELD_TAGS), st.sampled_from(FIELD_VALUES)), max_size=5))
+    body = b"35=" + msgtype + s + b"".join(tag + b"=" + value + s for tag, value in fields)
+    head = b"8=" + draw(st.sampled_from((b"FIX.4.2", b"FIXT.1.1"))) + s + b"9=%d" % len(body) + s + body
+    total = sum(head) + head.count(s) * (1 - sep)
+    return head + b"10=%03d" % (total % 256) + s
+
+
+def _reference_split(data: bytes, **options: Any) -> Any:
+    """The pure split with its fast path switched off: every frame goes through _parse_frame."""
+    from unittest import mock
+
+    from pyfixmsg_plus.message import framing_py
+
+    with mock.patch.object(framing_py, "_take_valid_run", lambda buf, pos, *rest: pos):
+        return framing_py.split_frames(data, **options)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), sep=st.sampled_from([SOH, ord("|")]), repeat=st.integers(1, 40),
+       flips=st.lists(st.tuples(st.integers(0, 10**6), st.binary(min_size=1, max_size=1)), max_size=3),
+       final=st.booleans(), max_body_length=st.sampled_from([1 << 20, 40]))
+def test_pure_fast_path_accepts_what_the_reference_walk_accepts(
+    data: st.DataObject, sep: int, repeat: int, flips: list[tuple[int, bytes]], final: bool, max_body_length: int
+) -> None:
+    import numpy as np
+
+    from pyfixmsg_plus.message import framing_py
+
+    parts = data.draw(st.lists(hand_frames(sep), min_size=1, max_size=4))
+    stream = bytearray(b"".join(parts) * repeat)  # long enough to cross the fast path's growing chunks
+    for at, byte in flips:
+        stream[at % len(stream)] = byte[0]
+    fast = framing_py.split_frames(bytes(stream), sep=sep, max_body_length=max_body_length, final=final)
+    slow = _reference_split(bytes(stream), sep=sep, max_body_length=max_body_length, final=final)
+    assert (fast.consumed, fast.count) == (slow.consumed, slow.count)
+    for name in ("offsets", "lengths", "seqnums", "msgtypes", "reasons"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+        assert getattr(fast, name).dtype == getattr(slow, name).dtype, name
+
+
+def test_pure_fast_path_with_every_other_checksum_wrong() -> None:
+    from pyfixmsg_plus.message import framing_py
+
+    good = encoder_py.encode_message("FIX.4.4", [(35, "0"), (34, 5)])
+    bad = good[:-4] + (b"000" if good[-4:-1] != b"000" else b"001") + good[-1:]
+    index = framing_py.split_frames((good + bad) * 300)
+    assert index.reasons.tolist() == [framing_py.OK, framing_py.CHECKSUM_MISMATCH] * 300
+    assert index.seqnums.tolist() == [5, -1] * 300
+    assert index.consumed == len(index.buffer)

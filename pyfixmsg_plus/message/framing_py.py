@@ -1,13 +1,10 @@
 """Pure-Python framing: split a received byte stream into FIX frames (the readable reference twin).
 
 A FIX frame on the wire is ``8=<BeginString>|9=<BodyLength>|35=<MsgType>|...|10=<CheckSum>|`` where ``|`` is
-SOH
-(0x01). :func:`split_frames` walks a buffer and reports one span per run of consumed bytes: a valid frame, a
+SOH (0x01). :func:`split_frames` walks a buffer and reports one span per run of consumed bytes: a valid frame, a
 garbled frame (with the reason of the first check that failed) or GARBAGE (bytes that cannot start a frame,
-skipped
-while resynchronising on the next ``8=FIX``). The compiled twin ``pyfixmsg_plus._speedups.framing`` gives
-identical
-results; this module is its specification.
+skipped while resynchronising on the next ``8=FIX``). The compiled twin ``pyfixmsg_plus._speedups.framing`` gives
+identical results; this module is its specification.
 
 Checks, in order (FIX Transport: Standard Header tags 8, 9, 35 first; Standard Trailer tag 10 last):
 
@@ -21,15 +18,14 @@ Checks, in order (FIX Transport: Standard Header tags 8, 9, 35 first; Standard T
    BAD_LENGTH.
 5. ``10=`` holds exactly three digits then the separator, else BAD_CHECKSUM_FIELD.
 6. The three digits equal the sum of every byte before ``10=``, mod 256, each separator counted as SOH (so
-logs
-   printed with ``|`` verify), else CHECKSUM_MISMATCH.
+   logs printed with ``|`` verify), else CHECKSUM_MISMATCH.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -320,9 +316,12 @@ def _sum_as_soh(buf: bytes, start: int, end: int, sep: int) -> int:
 
 
 class _Spans:
-    """Accumulates spans in Python lists; turned into numpy arrays once, at the end of a split."""
+    """Accumulates spans: single spans in Python lists, runs of valid frames as numpy arrays; joined once, at
+    the end of a split."""
 
     def __init__(self) -> None:
+        self.runs: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64],
+                              npt.NDArray[np.bytes_], npt.NDArray[np.uint8]]] = []
         self.offsets: list[int] = []
         self.lengths: list[int] = []
         self.seqnums: list[int] = []
@@ -336,23 +335,42 @@ class _Spans:
         self.msgtypes.append(msgtype)
         self.seqnums.append(seqnum)
 
-    def index(self, buf: bytes, consumed: int, sep: int) -> FrameIndex:
-        return FrameIndex(
-            buf,
-            consumed,
+    def add_valid_run(self, offsets: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64],
+                      seqnums: npt.NDArray[np.int64], msgtypes: npt.NDArray[np.bytes_]) -> None:
+        """Append a run of valid frames given as arrays (msgtypes already cut to MSGTYPE_WIDTH bytes)."""
+        self._flush()
+        self.runs.append((offsets, lengths, seqnums, msgtypes, np.full(len(offsets), OK, dtype=np.uint8)))
+
+    def _flush(self) -> None:
+        """Move the single spans added so far into ``runs``, keeping stream order."""
+        if not self.offsets:
+            return
+        self.runs.append((
             np.array(self.offsets, dtype=np.int64),
             np.array(self.lengths, dtype=np.int64),
             np.array(self.seqnums, dtype=np.int64),
-            np.array([t[:MSGTYPE_WIDTH] for t in self.msgtypes], dtype=f"S{MSGTYPE_WIDTH}"),
+            np.array(self.msgtypes, dtype=f"S{MSGTYPE_WIDTH}"),  # numpy cuts longer values to the width
             np.array(self.reasons, dtype=np.uint8),
-            sep,
-        )
+        ))
+        for pending in (self.offsets, self.lengths, self.seqnums, self.msgtypes, self.reasons):
+            pending.clear()
+
+    def index(self, buf: bytes, consumed: int, sep: int) -> FrameIndex:
+        self._flush()
+        if len(self.runs) == 1:
+            columns = self.runs[0]
+        elif self.runs:
+            columns = tuple(np.concatenate(parts) for parts in zip(*self.runs, strict=True))  # type: ignore[assignment]
+        else:
+            columns = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
+                       np.empty(0, f"S{MSGTYPE_WIDTH}"), np.empty(0, np.uint8))
+        offsets, lengths, seqnums, msgtypes, reasons = columns
+        return FrameIndex(buf, consumed, offsets, lengths, seqnums, msgtypes, reasons, sep)
 
 
 def _skip_to_next_start(buf: bytes, after: int, n: int, final: bool) -> int:
     """Where a skipped span ending before the next ``8=FIX`` (searched from ``after``) stops: that ``8=FIX``,
-    or
-    when there is none, the end of the buffer minus any tail that may be the start of the next ``8=FIX``."""
+    or, when there is none, the end of the buffer minus any tail that may be the start of the next ``8=FIX``."""
     found = buf.find(FRAME_START, after, n)
     if found >= 0:
         return found
@@ -363,82 +381,117 @@ def _skip_to_next_start(buf: bytes, after: int, n: int, final: bool) -> int:
 
 @functools.lru_cache(maxsize=16)
 def _header_pattern(sep: int) -> re.Pattern[bytes]:
-    """``8=FIX..|9=<digits>|35=<MsgType>|`` for separator ``sep``: the shape of every valid frame's start."""
+    """``8=FIX..|9=<digits>|35=<MsgType>|`` then, when it comes next, ``34=<digits>|``, for separator ``sep``.
+
+    Groups: 1 BodyLength(9) digits, 2 MsgType(35), 3 MsgSeqNum(34) digits or None (absent, not next, not plain
+    digits or too long: _seqnum then decides). The bounds are those of _parse_frame.
+    """
     s = re.escape(bytes((sep,)))
     not_s = b"[^" + s + b"]"
     return re.compile(
         b"8=FIX" + not_s + b"{0,%d}" % (MAX_BEGINSTRING_LENGTH - 3) + s
         + b"9=([0-9]{1,%d})" % MAX_BODYLENGTH_DIGITS + s
         + b"35=(" + not_s + b"+)" + s
+        + b"(?:34=([0-9]{1,%d})" % MAX_SEQNUM_DIGITS + s + b")?"
     )
 
 
-def _soh_values(buf: bytes, sep: int) -> npt.NDArray[np.uint8]:
-    """The bytes of ``buf`` as a numpy array, each ``sep`` replaced by SOH, for CheckSum(10) sums."""
-    values = np.frombuffer(buf, dtype=np.uint8)
-    return values if sep == 1 else np.where(values == sep, np.uint8(1), values)
+#: Frames checked by the first chunk of a valid run; each following chunk is four times larger.
+_FIRST_RUN_CHUNK: Final = 16
+
+
+class _Run:
+    """Candidate frames found by _scan_run: parallel lists, one entry per frame."""
+
+    __slots__ = ("msgtypes", "seqnums", "starts", "trailers")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.trailers: list[int] = []  # index of "10=" (BodyLength(9) bytes after the body's start)
+        self.msgtypes: list[bytes] = []
+        self.seqnums: list[bytes | None] = []
+
+
+def _scan_run(buf: bytes, pos: int, sep: int, max_body_length: int, limit: int) -> _Run:
+    """At most ``limit`` frames chained from ``pos`` whose header matches and whose BodyLength(9) fits the input.
+
+    The trailer and CheckSum(10) are not checked here (_valid_prefix does it for the whole run at once), so a
+    candidate may be invalid; the chain stops at the first header _parse_frame might not accept.
+    """
+    match_header = _header_pattern(sep).match
+    last_trailer = len(buf) - 7  # "10=ddd<sep>" and the separator before it must be in the input
+    run = _Run()
+    starts, trailers, msgtypes, seqnums = run.starts, run.trailers, run.msgtypes, run.seqnums
+    start = pos
+    while len(starts) < limit and (match := match_header(buf, start)) is not None:
+        length = int(match[1])
+        trailer = match.end(1) + 1 + length
+        # MsgType(35), and MsgSeqNum(34) when matched, must end inside the body.
+        if length > max_body_length or trailer > last_trailer or match.end() > trailer:
+            break
+        starts.append(start)
+        trailers.append(trailer)
+        msgtypes.append(match[2])
+        seqnums.append(match[3])
+        start = trailer + 7
+    return run
+
+
+def _valid_prefix(run: _Run, raw: npt.NDArray[np.uint8], values: npt.NDArray[np.uint8], sep: int) -> int:
+    """How many frames of ``run``, from its first, have a well-formed trailer and the right CheckSum(10)."""
+    trailers = np.array(run.trailers, dtype=np.int64)
+    # <sep>10=ddd<sep> around each trailer (indexes are inside the input: _scan_run checked trailer + 6 < n).
+    tails = raw[trailers[:, None] + np.arange(-1, 7)]
+    digits = tails[:, 4:7].astype(np.int64) - 48
+    good = (tails[:, [0, 1, 2, 3, 7]] == np.array([sep, 0x31, 0x30, 0x3D, sep], dtype=np.uint8)).all(axis=1)
+    good &= ((digits >= 0) & (digits <= 9)).all(axis=1)
+    bounds = np.empty(2 * len(trailers), dtype=np.int64)
+    bounds[0::2] = run.starts
+    bounds[1::2] = trailers
+    sums = np.add.reduceat(values, bounds, dtype=np.uint32)[0::2] & 0xFF
+    good &= sums == digits @ np.array([100, 10, 1], dtype=np.int64)
+    return len(trailers) if good.all() else int(np.argmin(good))
 
 
 def _take_valid_run(
-    buf: bytes, pos: int, spans: _Spans, sep: int, max_body_length: int, values: npt.NDArray[np.uint8]
+    buf: bytes, pos: int, spans: _Spans, sep: int, max_body_length: int, raw: npt.NDArray[np.uint8],
+    values: npt.NDArray[np.uint8],
 ) -> int:
     """Add the run of complete valid frames starting at ``pos`` to ``spans``; return where the run stops.
 
-    The fast path of the pure twin: it accepts exactly the frames that _parse_frame accepts (a regular
-    expression for the header, slices for the trailer) and checks all their CheckSum(10) values in one numpy
-    call; whatever it does not accept is left to _parse_frame, which gives the precise reason.
+    The fast path of the pure twin: it accepts exactly the frames that _parse_frame accepts, with one regular
+    expression call per frame for the header and numpy for every trailer and CheckSum(10) at once; whatever it
+    does not accept is left to _parse_frame, which gives the precise reason. ``raw`` is ``buf`` as bytes and
+    ``values`` the same with each separator counted as SOH.
     """
-    match_header = _header_pattern(sep).match
-    trailer_head = bytes((sep,)) + b"10="
-    seq_tag = bytes((sep,)) + b"34="
-    sep_byte = bytes((sep,))
-    starts: list[int] = []
-    trailers: list[int] = []
-    claimed: list[int] = []
-    msgtypes: list[bytes] = []
-    seqnums: list[int] = []
-    start = pos
+    limit = _FIRST_RUN_CHUNK
     while True:
-        match = match_header(buf, start)
-        if match is None:
-            break
-        length_start, body = match.span(1)
-        body += 1
-        length = int(buf[length_start:body - 1])
-        trailer = body + length
-        type_end = match.end() - 1
-        if length > max_body_length or type_end >= trailer:
-            break
-        tail = buf[trailer - 1:trailer + 7]
-        if tail[:4] != trailer_head or tail[7:] != sep_byte or not tail[4:7].isdigit():
-            break
-        # MsgSeqNum(34): the first "<sep>34=" in the body after MsgType (as _seqnum).
-        seqnum = -1
-        at = buf.find(seq_tag, type_end, trailer)
-        if at >= 0:
-            digits = buf[at + 4:buf.find(sep_byte, at + 4, trailer)]
-            if 0 < len(digits) <= MAX_SEQNUM_DIGITS and digits.isdigit():
-                seqnum = int(digits)
-        starts.append(start)
-        trailers.append(trailer)
-        claimed.append(int(tail[4:7]))
-        msgtypes.append(buf[body + 3:type_end])
-        seqnums.append(seqnum)
-        start = trailer + 7
-    if not starts:
-        return pos
-    bounds = np.empty(2 * len(starts), dtype=np.int64)
-    bounds[0::2] = starts
-    bounds[1::2] = trailers
-    sums = np.add.reduceat(values, bounds, dtype=np.uint32)[0::2] & 0xFF
-    wrong = np.flatnonzero(sums != np.array(claimed, dtype=np.uint32))
-    keep = int(wrong[0]) if len(wrong) else len(starts)
-    spans.offsets += starts[:keep]
-    spans.lengths += [t + 7 - s for s, t in zip(starts[:keep], trailers[:keep], strict=True)]
-    spans.reasons += [OK] * keep
-    spans.msgtypes += msgtypes[:keep]
-    spans.seqnums += seqnums[:keep]
-    return trailers[keep - 1] + 7 if keep else pos
+        run = _scan_run(buf, pos, sep, max_body_length, limit)
+        keep = _valid_prefix(run, raw, values, sep) if run.starts else 0
+        if keep:
+            pos = _add_run(buf, run, keep, spans, sep)
+        if keep < limit:
+            return pos
+        # Grow the chunk while every frame is valid: a frame failing its CheckSum(10) then costs at most a
+        # chunk of wasted scanning, never a rescan of the rest of the buffer.
+        limit *= 4
+
+
+def _add_run(buf: bytes, run: _Run, keep: int, spans: _Spans, sep: int) -> int:
+    """Add the first ``keep`` frames of ``run`` (all valid) to ``spans``; return the end of the last one."""
+    starts = np.array(run.starts[:keep], dtype=np.int64)
+    ends = np.array(run.trailers[:keep], dtype=np.int64) + 7
+    found = run.seqnums[:keep]
+    if None in found:
+        # MsgSeqNum(34) not right after MsgType(35): the first "<sep>34=" of the body decides (no separator
+        # lies between the frame start and MsgType's end, so searching from the start finds the same one).
+        seqnums = [_seqnum(buf, sep, start, trailer) if digits is None else int(digits)
+                   for start, trailer, digits in zip(run.starts, run.trailers, found, strict=False)]  # found is cut
+    else:
+        seqnums = list(map(int, cast(list[bytes], found)))
+    spans.add_valid_run(starts, ends - starts, np.array(seqnums, dtype=np.int64),
+                        np.array(run.msgtypes[:keep], dtype=f"S{MSGTYPE_WIDTH}"))
+    return int(ends[-1])
 
 
 def split_frames(
@@ -452,18 +505,18 @@ def split_frames(
     ``sep`` is the field separator byte (1 for SOH; ``ord("|")`` for logs). ``max_body_length`` (bytes) bounds
     BodyLength(9). With ``final=False`` a trailing frame prefix that could still become valid is left
     unconsumed (``buffer[consumed:]``); with ``final=True`` it is reported as garbled or garbage. Never
-    raises on
-    data.
+    raises on data.
     """
     sep = _check_separator(sep)
     max_body_length = _check_max_body_length(max_body_length)
     buf = _as_bytes(data)
     n = len(buf)
     spans = _Spans()
-    values = _soh_values(buf, sep)
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    values = raw if sep == 1 else np.where(raw == sep, np.uint8(1), raw)  # CheckSum(10) counts sep as SOH
     pos = 0
     while pos < n:
-        pos = _take_valid_run(buf, pos, spans, sep, max_body_length, values)
+        pos = _take_valid_run(buf, pos, spans, sep, max_body_length, raw, values)
         if pos >= n:
             break
         if buf.startswith(FRAME_START, pos):
