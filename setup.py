@@ -62,6 +62,8 @@ def _extensions() -> list:
         compile_args = ["-O1", "-g", "-fsanitize=address", "-fno-omit-frame-pointer"]
         link_args = ["-fsanitize=address"]
         directives.update({"boundscheck": True, "wraparound": True})
+    elif sys.platform == "darwin":
+        link_args = ["-Wl,-S,-x"]  # Apple's linker ignores -s: strip debug info and local symbols
     elif sys.platform != "win32":
         link_args = ["-s"]  # strip debug info from release builds
     if sys.platform == "win32":
@@ -82,6 +84,7 @@ def _extensions() -> list:
             # always regenerate: the C of a bounds-checked build must never be reused by a release build
             force=True,
             quiet=True,
+            nthreads=os.cpu_count() or 1,
         )
     )
 
