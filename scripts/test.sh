@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: creates .venv, installs the package with its test extras (building the
 # compiled extensions), checks lint and types, then runs every test twice: with the compiled extensions and with
-# the pure-Python twins (PYFIXMSG_PLUS_NO_EXTENSIONS=1, with line coverage, which must stay >= 90%).
+# the pure-Python twins (PYFIXMSG_PLUS_NO_EXTENSIONS=1, with line coverage, which must stay >= 90%), and finally
+# builds the sdist and both wheels and checks each installed in a clean venv (SKIP_WHEEL_CHECK=1 skips that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
