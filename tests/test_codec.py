@@ -174,3 +174,16 @@ def test_codec_pickles_with_its_spec(codec44: Codec) -> None:
     clone = pickle.loads(pickle.dumps(codec44))
     frame = b"35=X\x01268=1\x01279=0\x01"
     assert clone.parse(frame) == codec44.parse(frame) and clone.spec.version == "FIX4.4"
+
+
+def test_parse_message_follows_refresh_layout_and_pickling(impl: Any) -> None:
+    """The codec's prepared MessageParser is rebuilt after refresh_layout and is not pickled."""
+    codec = Codec(spec=FixSpec.from_builtin("FIX.4.4"), fragment_class=FixFragment, parser=impl.parser)
+    frame = b"8=FIX.4.4\x0135=X\x01268=1\x01279=0\x0155=A\x0110=000\x01"
+    first = codec.parse_message(frame)
+    assert isinstance(first[268], RepeatingGroup) and first.codec is codec
+    codec.refresh_layout()
+    assert codec.parse_message(frame)[268] == [{279: "0", 55: "A"}]
+    clone = pickle.loads(pickle.dumps(codec))
+    again = clone.parse_message(frame)
+    assert again[268] == [{279: "0", 55: "A"}] and again.codec is clone

@@ -208,3 +208,103 @@ def test_differential_parse_message_random_frames(fields: list[tuple[int, str]],
             for module in (compiled, pure)
         ]  # fmt: skip
         assert plain(results[0]) == plain(results[1])
+
+
+# --- MessageParser: the prepared fast path used by Codec.parse_message ------------------------------------------
+
+
+def test_message_parser_reused_across_frames_and_message_types(impl: Any, layouts44: Any) -> None:
+    codec = Codec()
+    parser = impl.parser.MessageParser(impl.parser.compile_layouts(layouts44), FixFragment, RepeatingGroup, codec)
+    order = parser.parse(wire((35, "D"), (11, "a"), (453, "1"), (448, "P"), (10, "0")), FixMessage)
+    refresh = parser.parse(wire((35, "X"), (268, "1"), (279, "0"), (55, "A"), (10, "1")), FixMessage)
+    flat = parser.parse(wire((35, "0"), (112, "t")), FixMessage)
+    assert order[453] == [{448: "P"}] and refresh[268] == [{279: "0", 55: "A"}] and flat == {35: "0", 112: "t"}
+    assert all(msg.codec is codec and msg._time_ns > 0 for msg in (order, refresh, flat))
+
+
+def test_message_parser_accepts_raw_layouts(impl: Any, layouts44: Any) -> None:
+    parser = impl.parser.MessageParser(layouts44, dict, RepeatingGroup, None)
+    frame = wire((35, "X"), (268, "2"), (279, "0"), (279, "1"), (10, "1"))
+    for _ in range(2):  # the second parse reuses what the first compiled
+        assert parser.parse(frame, FixMessage) == {35: "X", 268: [{279: "0"}, {279: "1"}], 10: "1"}
+
+
+class _AuditedMessage(FixMessage):
+    """Records every attribute set: the parser must honour a subclass's __setattr__."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        seen = self.__dict__.setdefault("seen", [])
+        seen.append(name)
+        super().__setattr__(name, value)
+
+
+class _PropertyCodecMessage(FixMessage):
+    """Keeps its codec in __dict__ through a property instead of FixMessage's slot."""
+
+    @property
+    def _codec(self) -> Any:
+        return self.__dict__["codec_box"]
+
+    @_codec.setter
+    def _codec(self, value: Any) -> None:
+        self.__dict__["codec_box"] = value
+
+
+@pytest.mark.parametrize("message_class", [FixMessage, _AuditedMessage, _PropertyCodecMessage])
+def test_message_parser_sets_codec_and_time_like_setattr(impl: Any, message_class: type) -> None:
+    codec = Codec()
+    parser = impl.parser.MessageParser(None, dict, RepeatingGroup, codec)
+    for _ in range(2):  # the second parse reuses the slot look-up made for the class
+        msg: Any = parser.parse(b"35=0\x01", message_class)
+        assert msg.codec is codec and msg._time_ns > 0 and msg == {35: "0"}
+        assert type(msg) is message_class
+    if message_class is _AuditedMessage:
+        assert msg.__dict__["seen"] == ["_time_ns", "_codec"]
+    if message_class is _PropertyCodecMessage:
+        assert msg.__dict__["codec_box"] is codec
+
+
+def test_message_parser_rejects_non_classes(impl: Any) -> None:
+    with pytest.raises(TypeError, match="group_class"):
+        impl.parser.MessageParser(None, dict, list(), None)
+    parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None)
+    with pytest.raises(TypeError, match="message_class"):
+        parser.parse(b"35=0\x01", "FixMessage")
+
+
+def test_message_parser_long_frames_with_many_fields(impl: Any) -> None:
+    """More fields than the compiled parser's stack table (256): the field table is allocated from the frame size."""
+    fields = [(35, "0")] + [(1000 + i, "v") for i in range(600)] + [(10, "000")]
+    msg = impl.parser.MessageParser(None, dict, RepeatingGroup, None).parse(wire(*fields), FixMessage)
+    assert len(msg) == 602 and msg[1599] == "v" and msg[10] == "000"
+
+
+@pytest.mark.parametrize(
+    ("frame", "sep", "expected"),
+    [
+        (b"1=a5", ord("5"), {1: "a"}),  # a digit separator still delimits fields whose tags lack it
+        (b"15=a5", ord("5"), None),  # ... but a tag cannot hold it
+        (b"1=a=", ord("="), None),  # '=' cannot separate fields
+        (b"1=a\xff", 0xFF, None),  # a non-ASCII separator: the lenient path
+        (b"1=a|2=b|", ord("|"), {1: "a", 2: "b"}),
+    ],
+)
+def test_message_parser_separators(impl: Any, frame: bytes, sep: int, expected: Any) -> None:
+    parsed = impl.parser.MessageParser(None, dict, RepeatingGroup, None, sep).parse(frame, dict)
+    assert parsed == expected
+
+
+@needs_both
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=60), st.sampled_from([1, ord("|"), ord("5"), ord("="), 0x80]))
+def test_differential_message_parser_random_bytes(data: bytes, sep: int) -> None:
+    compiled: Any = _impl.compiled("parser")
+    pure = _impl.pure("parser")
+    results = [
+        module.MessageParser(module.compile_layouts(LAYOUTS_44), FixFragment, RepeatingGroup, None, sep).parse(
+            b"35=X\x01" + data, FixMessage
+        )
+        for module in (compiled, pure)
+    ]
+    assert plain(results[0]) == plain(results[1])

@@ -157,12 +157,13 @@ class Codec:
         self._parser: ModuleType = parser or _impl.load("parser")
         self._layouts: dict[str, Layout] | None = None
         self._fast_layouts: Any = None
+        self._message_parser: Any = None
         self._order_cache: dict[Any, dict[Any, SortKey]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Modules are not picklable and the caches rebuild themselves: keep the constructor arguments only.
         state = dict(self.__dict__)
-        state.update(_parser=None, _layouts=None, _fast_layouts=None, _order_cache={})
+        state.update(_parser=None, _layouts=None, _fast_layouts=None, _message_parser=None, _order_cache={})
         if state["_parser_override"] is not None:
             state["_parser_override"] = state["_parser_override"].__name__
         return state
@@ -187,6 +188,7 @@ class Codec:
         """Rebuild the group layout and field order from the spec (after ``add_group`` on it)."""
         self._layouts = None
         self._fast_layouts = None
+        self._message_parser = None
         self._order_cache = {}
 
     # --- parsing
@@ -215,11 +217,8 @@ class Codec:
         if isinstance(buff, bytes):
             sep_byte = self._fast_separator(separator, delimiter)
             if sep_byte is not None:
-                layouts = self._fast_layouts
-                if layouts is None:
-                    layouts = self._fast_layouts = self._parser.compile_layouts(self.layouts)
                 parsed = self._parser.parse_message(
-                    buff, sep_byte, layouts, self._frg_class, self._frg_class, RepeatingGroup, None
+                    buff, sep_byte, self._compiled_layouts(), self._frg_class, self._frg_class, RepeatingGroup, None
                 )
                 if parsed is not None:
                     return parsed
@@ -236,20 +235,27 @@ class Codec:
         self, frame: bytes | bytearray | memoryview, message_class: type[FixMessage] | None = None
     ) -> FixMessage:
         """One SOH frame as a new FixMessage (or ``message_class``) with this codec: the hot path."""
-        cls = message_class or FixMessage
         if self.encoding is None:
-            layouts = self._fast_layouts
-            if layouts is None:
-                layouts = self._fast_layouts = self._parser.compile_layouts(self.layouts)
-            message = self._parser.parse_message(
-                frame, 1, layouts, cls, self._frg_class, RepeatingGroup, self
-            )
+            parser = self._message_parser or self._new_message_parser()
+            message = parser.parse(frame, message_class or FixMessage)
             if message is not None:
                 return message
-        message = cls()
+        message = (message_class or FixMessage)()
         message.codec = self
         message.update(self.parse(bytes(frame)))
         return message
+
+    def _new_message_parser(self) -> Any:
+        """The parser module's MessageParser for this codec's layouts and classes (SOH separator), kept."""
+        self._message_parser = self._parser.MessageParser(
+            self._compiled_layouts(), self._frg_class, RepeatingGroup, self, 1
+        )
+        return self._message_parser
+
+    def _compiled_layouts(self) -> Any:
+        if self._fast_layouts is None:
+            self._fast_layouts = self._parser.compile_layouts(self.layouts)
+        return self._fast_layouts
 
     def _assemble(self, pairs: list[tuple[Any, Any]], target: Any) -> Any:
         layout = None

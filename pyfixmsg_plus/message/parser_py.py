@@ -4,7 +4,8 @@ This module is the readable specification; the compiled module has the same func
 results.
 
 * :func:`parse_pairs` is the strict wire tokenizer used by validation and the session layer.
-* :func:`parse_message` is the fast path from one well-formed frame to a message object with repeating groups.
+* :class:`MessageParser` is the fast path from one well-formed frame to a message object with repeating groups
+  (:func:`parse_message` is its one-shot form).
   It returns None whenever the frame needs the lenient (pyfixmsg-compatible) tokenizer instead: a piece
   without
   ``=``, a tag that is not 1-9 digits, a missing final separator, MessageEncoding(347) present, or a value
@@ -151,7 +152,7 @@ def compile_layouts(layouts: Mapping[str, Layout] | None) -> Mapping[str, Layout
 
 def _fast_pairs(frame: bytes, sep: int) -> list[tuple[int, str]] | None:
     """The frame's fields with int tags and str values, or None when the lenient path must parse it."""
-    if not frame or frame[-1] != sep:
+    if not frame or frame[-1] != sep or not 0 <= sep < 128:
         return None
     pieces = frame.split(bytes((sep,)))
     pieces.pop()
@@ -170,6 +171,56 @@ def _fast_pairs(frame: bytes, sep: int) -> list[tuple[int, str]] | None:
     return pairs
 
 
+class MessageParser:
+    """Builds messages from well-formed frames with one set of layouts, classes and codec (prepared once).
+
+    ``layouts`` maps MsgType(35) str to a group layout; ``fragment_class`` makes group entries, ``group_class``
+    the groups; ``codec`` (may be None) is stored on each message with its creation time; ``sep`` is the
+    separator byte.
+    """
+
+    def __init__(
+        self,
+        layouts: Mapping[str, Layout] | None,
+        fragment_class: Callable[[], Any],
+        group_class: type,
+        codec: Any = None,
+        sep: int = 1,
+    ) -> None:
+        if not isinstance(group_class, type):
+            raise TypeError(f"MessageParser: group_class={group_class!r} must be a class")
+        self._layouts = layouts
+        self._fragment_class = fragment_class
+        self._group_class = group_class
+        self._codec = codec
+        self._sep = sep
+
+    def parse(self, frame: bytes | bytearray | memoryview, message_class: type) -> Any:
+        """One well-formed frame as a new ``message_class`` instance (int tags, str values, groups), or None.
+
+        The instance is made without calling ``__init__``; with a codec, its ``_time_ns`` (creation time, ns
+        since the epoch) and ``_codec`` are set (``message_class`` may then be a plain dict class only if it
+        accepts those attributes). The layout is ``layouts[value of the first MsgType(35)]``; no layout parses
+        flat. None means the frame is not in the strict form this path accepts: the caller then uses the
+        lenient tokenizer.
+        """
+        if not isinstance(message_class, type):
+            raise TypeError(f"MessageParser.parse: message_class={message_class!r} must be a class")
+        pairs = _fast_pairs(frame if type(frame) is bytes else bytes(frame), self._sep)
+        if pairs is None:
+            return None
+        layout = None
+        if self._layouts:
+            msg_type = next((value for tag, value in pairs if tag == _MSG_TYPE), None)
+            if msg_type is not None:
+                layout = self._layouts.get(msg_type)
+        message = message_class.__new__(message_class)  # type: ignore[call-overload]
+        if self._codec is not None:
+            message._time_ns = time_ns()
+            message._codec = self._codec
+        return assemble(pairs, message, layout, self._fragment_class, self._group_class)
+
+
 def parse_message(
     frame: bytes | bytearray | memoryview,
     sep: int,
@@ -179,25 +230,7 @@ def parse_message(
     group_class: type,
     codec: Any,
 ) -> Any:
-    """One well-formed frame as a new ``message_class`` instance (int tags, str values, groups), or None.
-
-    The instance is made without calling ``__init__``; when ``codec`` is not None its creation time
-    (``_time_ns``,
-    ns since the epoch) and ``_codec`` are set (``message_class`` may then be a plain dict class). The layout
-    is ``layouts[value of the first MsgType(35)]``; no layout parses flat.
-    None means the frame is not in the strict form this path accepts; the caller then uses the lenient
-    tokenizer.
-    """
-    pairs = _fast_pairs(bytes(frame), sep)
-    if pairs is None:
-        return None
-    layout = None
-    if layouts:
-        msg_type = next((value for tag, value in pairs if tag == _MSG_TYPE), None)
-        if msg_type is not None:
-            layout = layouts.get(msg_type)
-    message = message_class.__new__(message_class)  # type: ignore[call-overload]
-    if codec is not None:
-        message._time_ns = time_ns()
-        message._codec = codec
-    return assemble(pairs, message, layout, fragment_class, group_class)
+    """One well-formed frame as a new ``message_class`` instance, or None: ``MessageParser(layouts,
+    fragment_class, group_class, codec, sep).parse(frame, message_class)`` (prepare a MessageParser to parse
+    many)."""
+    return MessageParser(layouts, fragment_class, group_class, codec, sep).parse(frame, message_class)

@@ -1,0 +1,328 @@
+# The wire fast path of parser.pyx (included there): compiled group layouts and MessageParser.
+#
+# One frame is tokenized into a C field table first (a strict frame or nothing: None sends it to the lenient
+# path before any object exists), then the message is built in one forward walk over the table.
+
+# --- compiled group layouts: bitsets instead of dict/set look-ups per field -----------------------------------
+
+cdef enum:
+    BITSET_BYTES = (TAG_CACHE + 7) // 8
+
+
+cdef inline bint _bit(const unsigned char* bits, long tag) noexcept:
+    return bits[tag >> 3] & (1 << (tag & 7))
+
+
+cdef class _Group:
+    """One group of a compiled layout: delimiter, members (bitset below TAG_CACHE, frozenset above), nested level."""
+    cdef object first_tag
+    cdef object members
+    cdef unsigned char member_bits[BITSET_BYTES]
+    cdef _Level nested
+
+    cdef inline bint has_member(self, long tag, object tag_obj):
+        if 0 <= tag < TAG_CACHE:
+            return _bit(self.member_bits, tag)
+        return tag_obj in self.members
+
+
+cdef class _Level:
+    """One level of a compiled layout: count tags (bitset + dict count tag -> _Group)."""
+    cdef unsigned char count_bits[BITSET_BYTES]
+    cdef dict groups
+    cdef bint empty
+
+    cdef inline _Group group(self, long tag, object tag_obj):
+        if self.empty or (0 <= tag < TAG_CACHE and not _bit(self.count_bits, tag)):
+            return None
+        return <_Group>self.groups.get(tag_obj)
+
+
+cdef _Level _compile_level(layout):
+    cdef _Level level = _Level.__new__(_Level)
+    cdef _Group group
+    cdef long tag
+    level.groups = {}
+    level.empty = not layout
+    if level.empty:
+        return level
+    for count_tag, (first_tag, members, nested) in layout.items():
+        tag = count_tag
+        group = _Group.__new__(_Group)
+        group.first_tag = first_tag
+        group.members = frozenset(members)
+        for member in group.members:
+            if 0 <= member < TAG_CACHE:
+                group.member_bits[<long>member >> 3] |= 1 << (<long>member & 7)
+        group.nested = _compile_level(nested)
+        level.groups[count_tag] = group
+        if 0 <= tag < TAG_CACHE:
+            level.count_bits[tag >> 3] |= 1 << (tag & 7)
+    return level
+
+
+def compile_layouts(layouts):
+    """``layouts`` (MsgType -> layout) in the form :class:`MessageParser` reads fastest; the pure twin returns it
+    unchanged. Both forms are accepted by ``MessageParser`` and ``parse_message``."""
+    if layouts is None:
+        return None
+    return {msg_type: _compile_level(layout) for msg_type, layout in layouts.items()}
+
+
+cdef _Level _EMPTY_LEVEL = _compile_level(None)
+
+
+# --- tokenizing: one pass, the field table -------------------------------------------------------------------
+
+cdef struct FrameView:
+    const char* buf
+    Field* fields
+    Py_ssize_t n
+
+
+cdef Py_ssize_t _tokenize(const char* buf, Py_ssize_t size, int sep, Field* fields, Py_ssize_t capacity,
+                          Py_ssize_t* msg_type_index) noexcept:
+    """Fill fields from a strict frame; the number of fields, or -1 when the lenient path must parse it.
+
+    Strict: an ASCII separator; every field is 1-9 ASCII digits, ``=``, a value without the separator, the
+    separator (the frame ends with one); no MessageEncoding(347). ``capacity`` >= size // MIN_FIELD_BYTES, so the table never overflows.
+    """
+    cdef Py_ssize_t pos = 0, start, n = 0
+    cdef long tag
+    cdef unsigned char c
+    cdef const char* found
+    if size == 0 or buf[size - 1] != sep or not 0 <= sep < 128:
+        return -1
+    msg_type_index[0] = -1
+    while pos < size:
+        start = pos
+        tag = 0
+        while pos < size:
+            c = <unsigned char>buf[pos]
+            if c < 48 or c > 57 or c == sep:
+                break
+            tag = tag * 10 + (c - 48)
+            pos += 1
+            if pos - start > MAX_FAST_TAG_DIGITS:
+                return -1
+        if pos == start or pos >= size or buf[pos] != 61 or buf[pos] == sep:  # 61: '='
+            return -1
+        pos += 1
+        found = <const char*>memchr(buf + pos, sep, size - pos)
+        if found == NULL or n >= capacity:
+            return -1
+        if tag == MESSAGE_ENCODING:
+            return -1
+        if tag == MSG_TYPE and msg_type_index[0] < 0:
+            msg_type_index[0] = n
+        fields[n].tag = tag
+        fields[n].start = pos
+        fields[n].end = found - buf
+        n += 1
+        pos = fields[n - 1].end + 1
+    return n
+
+
+cdef inline object _field_value(FrameView* frame, Py_ssize_t i):
+    return _utf8_value(frame.buf + frame.fields[i].start, frame.fields[i].end - frame.fields[i].start)
+
+
+cdef inline bint _count_is_digits(FrameView* frame, Py_ssize_t i) noexcept:
+    return _all_digits(frame.buf + frame.fields[i].start, frame.fields[i].end - frame.fields[i].start)
+
+
+cdef bint _count_is_zero(FrameView* frame, Py_ssize_t i) noexcept:
+    cdef Py_ssize_t j
+    for j in range(frame.fields[i].start, frame.fields[i].end):
+        if frame.buf[j] != 48:
+            return False
+    return True
+
+
+# --- building: MessageParser ---------------------------------------------------------------------------------
+
+cdef Py_ssize_t _slot_offset(type cls, str name):
+    """Byte offset of the writable object slot ``name`` that ``obj.<name> = v`` would set on a ``cls``
+    instance, or -1 when the assignment must go through setattr (a __setattr__, property or __dict__ entry)."""
+    if not pfp_generic_setattr(<PyTypeObject*>cls):
+        return -1
+    cdef PyObject* descr = _PyType_Lookup(<PyTypeObject*>cls, <PyObject*>name)
+    if descr == NULL or Py_TYPE(<object>descr) != &PyMemberDescr_Type:
+        return -1
+    cdef PyMemberDef* member = (<PyMemberDescrObject*>descr).d_member
+    if member.type != T_OBJECT_EX or member.flags & READONLY:
+        return -1
+    return member.offset
+
+
+cdef inline void _set_new_slot(object obj, Py_ssize_t offset, object value) noexcept:
+    """Store value in the object slot at offset of a just-created obj (as PyMember_SetOne does)."""
+    cdef PyObject** slot = <PyObject**>((<char*><PyObject*>obj) + offset)
+    cdef PyObject* old = slot[0]
+    Py_INCREF(value)
+    slot[0] = <PyObject*>value
+    Py_XDECREF(old)
+
+
+cdef class MessageParser:
+    """Builds messages from well-formed frames with one set of layouts, classes and codec (prepared once).
+
+    ``layouts`` maps MsgType(35) str to a group layout (raw or from :func:`compile_layouts`); ``fragment_class``
+    makes group entries, ``group_class`` the groups; ``codec`` (may be None) is stored on each message with its
+    creation time; ``sep`` is the separator byte.
+    """
+    cdef object layouts
+    cdef dict compiled_levels  # raw layouts compiled on first use, by MsgType
+    cdef object fragment_class
+    cdef type group_class
+    cdef object codec
+    cdef int sep
+    cdef bint plain_fragments
+    cdef bint fragments_without_init
+    cdef object slot_class  # the message class the two offsets below were looked up for
+    cdef Py_ssize_t time_offset
+    cdef Py_ssize_t codec_offset
+
+    def __init__(self, layouts, fragment_class, group_class, codec=None, int sep=1):
+        if not isinstance(group_class, type):
+            raise TypeError(f"MessageParser: group_class={group_class!r} must be a class")
+        self.layouts = layouts
+        self.compiled_levels = {}
+        self.fragment_class = fragment_class
+        self.group_class = group_class
+        self.codec = codec
+        self.sep = sep
+        self.plain_fragments = fragment_class is dict
+        # A dict subclass that keeps dict.__init__ gains nothing from __init__ without arguments: skip the call.
+        self.fragments_without_init = (
+            isinstance(fragment_class, type) and issubclass(fragment_class, dict)
+            and fragment_class.__init__ is dict.__init__
+        )
+        self.slot_class = None
+
+    def parse(self, frame, message_class):
+        """One well-formed frame as a new ``message_class`` instance (int tags, str values, groups), or None.
+
+        The instance is made without calling ``__init__``; when the parser has a codec, the message's ``_codec``
+        and ``_time_ns`` (creation time, ns since the epoch) are set. None means the frame needs the lenient
+        tokenizer (see the pure twin for the rules).
+        """
+        cdef bytes data = frame if type(frame) is bytes else bytes(frame)
+        cdef const char* buf = PyBytes_AS_STRING(data)
+        cdef Py_ssize_t size = PyBytes_GET_SIZE(data)
+        cdef Field stack_fields[STACK_FIELDS]
+        cdef FrameView view
+        cdef Py_ssize_t capacity = size // MIN_FIELD_BYTES + 1, msg_type_index
+        if not isinstance(message_class, type):
+            raise TypeError(f"MessageParser.parse: message_class={message_class!r} must be a class")
+        view.buf = buf
+        view.fields = stack_fields
+        if capacity > STACK_FIELDS:
+            view.fields = <Field*>malloc(capacity * sizeof(Field))
+            if view.fields == NULL:
+                raise MemoryError(f"MessageParser.parse: no memory for {capacity} fields of a {size}-byte frame")
+        else:
+            capacity = STACK_FIELDS
+        try:
+            view.n = _tokenize(buf, size, self.sep, view.fields, capacity, &msg_type_index)
+            if view.n < 0:
+                return None
+            try:
+                return self.build(&view, <type>message_class, msg_type_index)
+            except UnicodeDecodeError:
+                return None
+        finally:
+            if view.fields != stack_fields:
+                free(view.fields)
+
+    cdef object build(self, FrameView* view, type message_class, Py_ssize_t msg_type_index):
+        cdef _Level level = _EMPTY_LEVEL
+        if self.layouts and msg_type_index >= 0:
+            level = self.level_for(_field_value(view, msg_type_index))
+        message = _new_instance(message_class)
+        if self.codec is not None:
+            self.set_codec_and_time(message, message_class)
+        self.fill(view, 0, message, level, None, -1)
+        return message
+
+    cdef _Level level_for(self, msg_type):
+        layout = self.layouts.get(msg_type)
+        if layout is None:
+            return _EMPTY_LEVEL
+        if type(layout) is _Level:
+            return <_Level>layout
+        cached = PyDict_GetItem(self.compiled_levels, msg_type)
+        if cached != NULL:
+            return <_Level>cached
+        level = _compile_level(layout)
+        self.compiled_levels[msg_type] = level
+        return level
+
+    cdef int set_codec_and_time(self, object message, type message_class) except -1:
+        """``message._time_ns = now; message._codec = codec``, written straight into the slots when the class
+        stores them in plain slots (FixMessage's ``__slots__``), else with setattr."""
+        if message_class is not self.slot_class:
+            self.time_offset = _slot_offset(message_class, "_time_ns")
+            self.codec_offset = _slot_offset(message_class, "_codec")
+            self.slot_class = message_class
+        if self.time_offset >= 0:
+            _set_new_slot(message, self.time_offset, _time_ns_object())
+        else:
+            message._time_ns = _time_ns_object()
+        if self.codec_offset >= 0:
+            _set_new_slot(message, self.codec_offset, self.codec)
+        else:
+            message._codec = self.codec
+        return 0
+
+    cdef inline object new_fragment(self):
+        if self.plain_fragments:
+            return {}
+        if self.fragments_without_init:
+            return _new_instance(<type>self.fragment_class)
+        return self.fragment_class()
+
+    cdef Py_ssize_t fill(self, FrameView* view, Py_ssize_t i, object target, _Level level, _Group within,
+                         long delimiter) except -1:
+        """Put fields[i:] into target until a tag outside ``within``'s members or a repeated delimiter."""
+        cdef Py_ssize_t start = i
+        cdef long tag
+        cdef object tag_obj
+        cdef _Group group
+        while i < view.n:
+            tag = view.fields[i].tag
+            tag_obj = _tag_object(tag)
+            if within is not None and ((tag == delimiter and i != start) or not within.has_member(tag, tag_obj)):
+                break
+            group = level.group(tag, tag_obj)
+            if group is not None and _count_is_digits(view, i):
+                i = self.read_group(view, i + 1, tag_obj, group, target)
+            else:
+                PyDict_SetItem(target, tag_obj, _field_value(view, i))
+                i += 1
+        return i
+
+    cdef Py_ssize_t read_group(self, FrameView* view, Py_ssize_t i, object count_tag, _Group spec,
+                               object target) except -1:
+        """Read the entries of the group counted by field i - 1 into target[count_tag]; the next index."""
+        group = _new_instance(self.group_class)
+        group.number_tag = count_tag
+        group.first_tag = spec.first_tag
+        PyDict_SetItem(target, count_tag, group)
+        if _count_is_zero(view, i - 1) or i >= view.n:
+            return i
+        cdef long delimiter = view.fields[i].tag
+        if not spec.has_member(delimiter, _tag_object(delimiter)):
+            return i
+        while i < view.n and view.fields[i].tag == delimiter:
+            entry = self.new_fragment()
+            i = self.fill(view, i, entry, spec.nested, spec, delimiter)
+            PyList_Append(group, entry)
+        return i
+
+
+def parse_message(frame, int sep, layouts, message_class, fragment_class, group_class, codec):
+    """One well-formed frame as a new ``message_class`` instance, or None: ``MessageParser(layouts,
+    fragment_class, group_class, codec, sep).parse(frame, message_class)`` (prepare a MessageParser to parse many).
+    """
+    return MessageParser(layouts, fragment_class, group_class, codec, sep).parse(frame, message_class)
