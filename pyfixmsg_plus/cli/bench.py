@@ -84,6 +84,8 @@ def run_wire_scenario(args: argparse.Namespace, console: Console) -> list[Measur
 
 def _command(args: argparse.Namespace) -> int:
     console = Console(stderr=args.json)
+    if not console.is_terminal:
+        console = Console(stderr=args.json, width=140)  # a wide table reads better in logs and notes than a wrapped one
     results = run_wire_scenario(args, console)
     if args.json:
         for m in results:
