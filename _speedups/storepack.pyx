@@ -1,0 +1,127 @@
+# cython: language_level=3
+"""Compiled twin of ``pyfixmsg_plus.store.pack_py``: packing a batch of frames into SQLite rows.
+
+Same functions, same results and the same errors as the pure module, which is the readable reference. Every
+index is checked against its container before use, so no input makes this read out of bounds.
+"""
+
+from cpython.bytes cimport PyBytes_Check
+from cpython.number cimport PyNumber_Index
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.ref cimport Py_INCREF
+
+SEQ_BITS = 32
+MAX_SEQ = (1 << 32) - 1
+MAX_STREAM = (1 << 30) - 1
+
+cdef long long C_MAX_SEQ = (1 << 32) - 1
+cdef long long C_MAX_STREAM = (1 << 30) - 1
+
+
+cdef inline long long _check_stream(object stream) except -1:
+    if not (0 <= stream <= MAX_STREAM):
+        raise ValueError(f"stream {stream} is outside 0..{MAX_STREAM}")
+    return <long long>stream
+
+
+cdef inline long long _check_seq(object seq_num, Py_ssize_t index) except -1:
+    cdef object number
+    try:
+        number = PyNumber_Index(seq_num)
+    except TypeError:
+        raise ValueError(f"record {index}: MsgSeqNum(34) {seq_num!r} is not an integer") from None
+    if not (1 <= number <= MAX_SEQ):
+        raise ValueError(f"record {index}: MsgSeqNum(34) {number!r} is outside 1..{MAX_SEQ}")
+    return <long long>number
+
+
+cdef inline int _check_msg_type(object msg_type, Py_ssize_t index) except -1:
+    if not isinstance(msg_type, str) or not msg_type or "," in msg_type:
+        raise ValueError(f"record {index}: MsgType(35) {msg_type!r} must be a non-empty string without ','")
+    return 0
+
+
+def message_key(stream, seq_num):
+    """The row key of MsgSeqNum ``seq_num`` in ``stream`` (session id * 2 + direction)."""
+    _check_stream(stream)
+    if not (0 <= seq_num <= MAX_SEQ):
+        raise ValueError(f"MsgSeqNum(34) {seq_num} is outside 0..{MAX_SEQ}")
+    return (stream << SEQ_BITS) | seq_num
+
+
+cdef inline tuple _row(long long key, object msg_type, double sending_time, object data):
+    cdef tuple row = PyTuple_New(4)
+    cdef object key_obj = key
+    cdef object time_obj = sending_time
+    Py_INCREF(key_obj)
+    PyTuple_SET_ITEM(row, 0, key_obj)
+    Py_INCREF(msg_type)
+    PyTuple_SET_ITEM(row, 1, msg_type)
+    Py_INCREF(time_obj)
+    PyTuple_SET_ITEM(row, 2, time_obj)
+    Py_INCREF(data)
+    PyTuple_SET_ITEM(row, 3, data)
+    return row
+
+
+def pack_records(stream, records):
+    """Rows for ``executemany`` and the batch summary, from records of (seq_num, msg_type, sending_time, data).
+
+    ``sending_time`` is in epoch seconds. Raises ValueError naming the record index and field at fault.
+    """
+    cdef long long base = _check_stream(stream) << 32
+    cdef Py_ssize_t count = len(records)
+    cdef Py_ssize_t index
+    cdef long long seq, first_seq = C_MAX_SEQ + 1, last_seq = 0
+    cdef double sending_time, min_time = float("inf"), max_time = float("-inf")
+    cdef list rows = []
+    cdef set types = set()
+    cdef object record, msg_type, data
+    if count == 0:
+        raise ValueError("pack_records: empty batch (records has no entries)")
+    for index in range(count):
+        record = records[index]
+        seq_obj, msg_type, time_obj, data = record
+        seq = _check_seq(seq_obj, index)
+        _check_msg_type(msg_type, index)
+        if not PyBytes_Check(data):
+            raise ValueError(f"record {index}: data must be bytes, got {type(data).__name__}")
+        sending_time = float(time_obj)
+        rows.append(_row(base | seq, msg_type, sending_time, data))
+        types.add(msg_type)
+        if seq < first_seq:
+            first_seq = seq
+        if seq > last_seq:
+            last_seq = seq
+        if sending_time < min_time:
+            min_time = sending_time
+        if sending_time > max_time:
+            max_time = sending_time
+    return rows, (first_seq, last_seq, min_time, max_time, "," + ",".join(sorted(types)) + ",")
+
+
+def records_from_buffer(buffer, offsets, lengths, seq_nums, msg_types, sending_times):
+    """Records (seq_num, msg_type, sending_time, data) of the frames at ``offsets``/``lengths`` in ``buffer``.
+
+    Raises ValueError when the arrays differ in length or a frame lies outside the buffer (naming the frame).
+    """
+    cdef Py_ssize_t count = len(offsets)
+    cdef Py_ssize_t index, size = len(buffer)
+    cdef object offset, length
+    for name, column in (("lengths", lengths), ("seq_nums", seq_nums), ("msg_types", msg_types),
+                         ("sending_times", sending_times)):
+        if len(column) != count:
+            raise ValueError(f"records_from_buffer: {name} has {len(column)} entries, offsets has {count}")
+    cdef list records = []
+    for index in range(count):
+        offset = int(offsets[index])
+        length = int(lengths[index])
+        if offset < 0 or length < 0 or offset + length > size:
+            raise ValueError(
+                f"frame {index}: offset {offset} + length {length} lies outside the buffer of {size} bytes"
+            )
+        records.append(
+            (int(seq_nums[index]), msg_types[index], float(sending_times[index]),
+             bytes(buffer[offset : offset + length]))
+        )
+    return records

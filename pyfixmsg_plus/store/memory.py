@@ -1,0 +1,147 @@
+"""An in-memory message store: the reference semantics of the contract, and the choice for tests and for
+sessions that need no persistence (``message_store_type = memory``). Nothing survives the process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pyfixmsg_plus.store.contract import (
+    Direction,
+    FrameRecord,
+    MessageQuery,
+    MessageStore,
+    SequenceState,
+    SessionKey,
+    StoredMessage,
+    check_seq_num,
+)
+from pyfixmsg_plus.store.errors import SequenceReuseError, StoreClosedError
+
+
+@dataclass
+class _SessionData:
+    creation_time: float
+    next_sender_seqnum: int = 1
+    next_target_seqnum: int = 1
+    reserved_through: int = 0
+    outbound: dict[int, StoredMessage] = field(default_factory=dict)
+    inbound: dict[int, StoredMessage] = field(default_factory=dict)
+
+
+class MemoryStore(MessageStore):
+    """Messages and sequence numbers held in dictionaries, per session."""
+
+    def __init__(self, default_session: SessionKey | None = None) -> None:
+        self.default_session = default_session
+        self._sessions: dict[SessionKey, _SessionData] = {}
+        self._closed = False
+
+    async def open(self) -> None:
+        self._closed = False
+
+    async def close(self) -> None:
+        self._closed = True
+
+    def _data(self, session: SessionKey) -> _SessionData:
+        if self._closed:
+            raise StoreClosedError(f"memory store used after close() (session {session})")
+        found = self._sessions.get(session)
+        if found is None:
+            found = self._sessions[session] = _SessionData(creation_time=time.time())
+        return found
+
+    async def save_outbound(self, session: SessionKey, records: Sequence[FrameRecord]) -> None:
+        data = self._data(session)
+        seen: set[int] = set()
+        for record in records:
+            check_seq_num(record.seq_num)
+            if record.seq_num in data.outbound or record.seq_num in seen:
+                raise SequenceReuseError(
+                    f"session {session}: outbound MsgSeqNum(34) {record.seq_num} already stored"
+                )
+            seen.add(record.seq_num)
+        for record in records:
+            data.outbound[record.seq_num] = _stored(session, Direction.OUTBOUND, record)
+        if seen:
+            data.next_sender_seqnum = max(data.next_sender_seqnum, max(seen) + 1)
+
+    async def save_inbound(
+        self, session: SessionKey, records: Sequence[FrameRecord], next_target_seqnum: int | None = None
+    ) -> None:
+        data = self._data(session)
+        for record in records:
+            check_seq_num(record.seq_num)
+        for record in records:
+            data.inbound[record.seq_num] = _stored(session, Direction.INBOUND, record)
+        if next_target_seqnum is not None:
+            data.next_target_seqnum = check_seq_num(next_target_seqnum, "next target MsgSeqNum(34)")
+
+    async def get_outbound(self, session: SessionKey, first_seq: int, last_seq: int) -> list[StoredMessage]:
+        outbound = self._data(session).outbound
+        last = last_seq if last_seq > 0 else max(outbound, default=0)
+        return [outbound[seq] for seq in sorted(outbound) if first_seq <= seq <= last]
+
+    async def query(self, query: MessageQuery) -> list[StoredMessage]:
+        found = [
+            message
+            for session in sorted(self._sessions)
+            for direction in (Direction.OUTBOUND, Direction.INBOUND)
+            for message in _sorted_messages(self._sessions[session], direction)
+            if query.matches(message)
+        ]
+        return found if query.limit is None else found[: query.limit]
+
+    async def prune(self, older_than: float, session: SessionKey | None = None) -> int:
+        removed = 0
+        for key, data in self._sessions.items():
+            if session is not None and key != session:
+                continue
+            for messages in (data.outbound, data.inbound):
+                old = [seq for seq, message in messages.items() if message.sending_time < older_than]
+                for seq in old:
+                    del messages[seq]
+                removed += len(old)
+        return removed
+
+    async def sequence_state(self, session: SessionKey) -> SequenceState:
+        data = self._data(session)
+        return SequenceState(
+            data.next_sender_seqnum, data.next_target_seqnum, data.reserved_through, data.creation_time
+        )
+
+    async def set_sequence_numbers(
+        self, session: SessionKey, *, incoming_seqnum: int | None = None, outgoing_seqnum: int | None = None
+    ) -> None:
+        data = self._data(session)
+        if incoming_seqnum is not None:
+            data.next_target_seqnum = check_seq_num(incoming_seqnum, "incoming_seqnum")
+        if outgoing_seqnum is not None:
+            data.next_sender_seqnum = check_seq_num(outgoing_seqnum, "outgoing_seqnum")
+            data.reserved_through = min(data.reserved_through, outgoing_seqnum - 1)
+            # an explicit reset of the outbound number re-opens the numbers above it: their old copies go
+            for seq in [seq for seq in data.outbound if seq >= outgoing_seqnum]:
+                del data.outbound[seq]
+
+    async def reserve_through(self, session: SessionKey, seq_num: int) -> None:
+        data = self._data(session)
+        data.reserved_through = max(data.reserved_through, check_seq_num(seq_num, "reserved MsgSeqNum(34)"))
+
+    async def reset(self, session: SessionKey) -> None:
+        self._data(session)
+        self._sessions[session] = _SessionData(creation_time=time.time())
+
+    async def sessions(self) -> list[SessionKey]:
+        return sorted(self._sessions)
+
+
+def _stored(session: SessionKey, direction: Direction, record: FrameRecord) -> StoredMessage:
+    return StoredMessage(
+        session, direction, record.seq_num, record.msg_type, record.sending_time, bytes(record.data)
+    )
+
+
+def _sorted_messages(data: _SessionData, direction: Direction) -> list[StoredMessage]:
+    messages = data.outbound if direction is Direction.OUTBOUND else data.inbound
+    return [messages[seq] for seq in sorted(messages)]

@@ -1,0 +1,128 @@
+"""Pure-Python twin of ``pyfixmsg_plus._speedups.storepack``: packing a batch of frames into SQLite rows.
+
+The SQL stores key each message row by ``message_key(stream, seq_num) = stream << 32 | seq_num`` (one integer
+primary key serves lookups and ranges by MsgSeqNum(34) with no secondary index), and summarise each stored
+batch
+in one row of a block-range index: (first seq, last seq, earliest and latest SendingTime, the MsgTypes
+present).
+Packing is on the hot path of every batch, so it has a compiled twin; both give identical results.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+SEQ_BITS = 32
+MAX_SEQ = (1 << SEQ_BITS) - 1
+MAX_STREAM = (1 << 30) - 1
+
+#: (key, msg_type, sending_time, data)
+Row = tuple[int, str, float, bytes]
+#: (first_seq, last_seq, min_time, max_time, msg_types) where msg_types is ",A,D," (sorted, comma-fenced)
+Summary = tuple[int, int, float, float, str]
+
+
+def message_key(stream: int, seq_num: int) -> int:
+    """The row key of MsgSeqNum ``seq_num`` in ``stream`` (session id * 2 + direction)."""
+    _check_stream(stream)
+    if not 0 <= seq_num <= MAX_SEQ:
+        raise ValueError(f"MsgSeqNum(34) {seq_num} is outside 0..{MAX_SEQ}")
+    return (stream << SEQ_BITS) | seq_num
+
+
+def pack_records(stream: int, records: Sequence[Any]) -> tuple[list[Row], Summary]:
+    """Rows for ``executemany`` and the batch summary, from records of (seq_num, msg_type, sending_time,
+    data).
+
+    ``sending_time`` is in epoch seconds. Raises ValueError naming the record index and field at fault for an
+    empty batch, a sequence number outside 1..2**32-1, a MsgType that is empty or contains a comma, or data
+    that is not bytes.
+    """
+    _check_stream(stream)
+    if len(records) == 0:
+        raise ValueError("pack_records: empty batch (records has no entries)")
+    base = stream << SEQ_BITS
+    rows: list[Row] = []
+    types: set[str] = set()
+    first_seq = MAX_SEQ + 1
+    last_seq = 0
+    min_time = float("inf")
+    max_time = float("-inf")
+    for index, record in enumerate(records):
+        seq_num, msg_type, sending_time, data = record
+        seq_num = _check_seq(seq_num, index)
+        _check_msg_type(msg_type, index)
+        if not isinstance(data, bytes):
+            raise ValueError(f"record {index}: data must be bytes, got {type(data).__name__}")
+        sending_time = float(sending_time)
+        rows.append((base | seq_num, msg_type, sending_time, data))
+        types.add(msg_type)
+        first_seq = min(first_seq, seq_num)
+        last_seq = max(last_seq, seq_num)
+        min_time = min(min_time, sending_time)
+        max_time = max(max_time, sending_time)
+    return rows, (first_seq, last_seq, min_time, max_time, "," + ",".join(sorted(types)) + ",")
+
+
+def records_from_buffer(
+    buffer: bytes,
+    offsets: Sequence[int],
+    lengths: Sequence[int],
+    seq_nums: Sequence[int],
+    msg_types: Sequence[str],
+    sending_times: Sequence[float],
+) -> list[tuple[int, str, float, bytes]]:
+    """Records (seq_num, msg_type, sending_time, data) of the frames at ``offsets``/``lengths`` in ``buffer``.
+
+    This takes a framer's batch index as it is, so the stored bytes are exactly the received ones. Raises
+    ValueError when the arrays differ in length or a frame lies outside the buffer (naming the frame index).
+    """
+    count = len(offsets)
+    for name, column in (
+        ("lengths", lengths),
+        ("seq_nums", seq_nums),
+        ("msg_types", msg_types),
+        ("sending_times", sending_times),
+    ):
+        if len(column) != count:
+            raise ValueError(f"records_from_buffer: {name} has {len(column)} entries, offsets has {count}")
+    size = len(buffer)
+    records = []
+    for index in range(count):
+        offset = int(offsets[index])
+        length = int(lengths[index])
+        if offset < 0 or length < 0 or offset + length > size:
+            raise ValueError(
+                f"frame {index}: offset {offset} + length {length} lies outside the buffer of {size} bytes"
+            )
+        records.append(
+            (
+                int(seq_nums[index]),
+                msg_types[index],
+                float(sending_times[index]),
+                bytes(buffer[offset : offset + length]),
+            )
+        )
+    return records
+
+
+def _check_stream(stream: int) -> None:
+    if not 0 <= stream <= MAX_STREAM:
+        raise ValueError(f"stream {stream} is outside 0..{MAX_STREAM}")
+
+
+def _check_seq(seq_num: Any, index: int) -> int:
+    try:
+        number = operator.index(seq_num)
+    except TypeError:
+        raise ValueError(f"record {index}: MsgSeqNum(34) {seq_num!r} is not an integer") from None
+    if not 1 <= number <= MAX_SEQ:
+        raise ValueError(f"record {index}: MsgSeqNum(34) {number!r} is outside 1..{MAX_SEQ}")
+    return number
+
+
+def _check_msg_type(msg_type: str, index: int) -> None:
+    if not isinstance(msg_type, str) or not msg_type or "," in msg_type:
+        raise ValueError(f"record {index}: MsgType(35) {msg_type!r} must be a non-empty string without ','")

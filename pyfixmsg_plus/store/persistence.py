@@ -1,0 +1,325 @@
+"""Persistence modes: how outbound messages reach the store relative to the socket write.
+
+The engine drives every mode the same way::
+
+    await writer.before_send(records)   # sync/group: stored here; write_behind: numbers durably reserved
+    transport.write(...)                 # the exact bytes of the records
+    writer.after_send(records)           # write_behind: queued for a batch; sync/group: nothing to do
+
+- ``sync``: each call is its own transaction, committed before the write (QuickFIX's behaviour).
+- ``group`` (group commit): concurrent callers are stored together in one transaction, then all released to
+  write; stored-before-sent holds at batched cost.
+- ``write_behind``: written at once and stored in batches shortly after. MsgSeqNum(34) values are reserved
+  durably in blocks ahead of use, so after a crash :meth:`OutboundWriter.recover` resumes above every number
+  that may have been sent, and reports the possibly lost range for SequenceReset-GapFill answers.
+
+The invariant of every mode: a sequence number is never reused, an acknowledged message is never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Sequence
+
+from pyfixmsg_plus.store.batching import BatchFlusher, BatchSettings, ErrorCallback
+from pyfixmsg_plus.store.contract import FrameRecord, MessageStore, SequenceState, SessionKey
+from pyfixmsg_plus.store.errors import StoreClosedError, StoreFlushError
+
+
+class PersistenceMode(enum.StrEnum):
+    """The ``persistence_mode`` setting."""
+
+    SYNC = "sync"
+    GROUP = "group"
+    WRITE_BEHIND = "write_behind"
+
+    @classmethod
+    def parse(cls, value: str | PersistenceMode) -> PersistenceMode:
+        """The mode named ``value``, or ValueError listing the valid names."""
+        try:
+            return cls(str(value.value if isinstance(value, PersistenceMode) else value).strip().lower())
+        except ValueError:
+            valid = ", ".join(mode.value for mode in cls)
+            raise ValueError(f"persistence_mode = {value!r} is not one of {valid}") from None
+
+
+class OutboundWriter:
+    """Stores one session's outbound frames according to a persistence mode (see the module docstring)."""
+
+    mode: PersistenceMode
+
+    def __init__(
+        self,
+        store: MessageStore,
+        session: SessionKey,
+        settings: BatchSettings | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.session = session
+        self.settings = settings or BatchSettings()
+        self.on_error = on_error
+        self._closed = False
+
+    async def recover(self) -> SequenceState:
+        """The session's durable state on startup; ``resume_sender_seqnum`` is the next number to send and
+        ``possibly_lost`` the numbers to answer with GapFill if the peer asks for them."""
+        return await self.store.sequence_state(self.session)
+
+    async def before_send(self, records: Sequence[FrameRecord]) -> None:
+        """Await this before writing ``records`` to the socket."""
+        raise NotImplementedError
+
+    def after_send(self, records: Sequence[FrameRecord]) -> None:
+        """Call this once ``records`` were written to the socket."""
+
+    async def flush(self) -> None:
+        """Store everything still queued; raises StoreFlushError when that fails."""
+
+    async def close(self) -> None:
+        """Flush and refuse further records (the store itself stays open: the caller owns it)."""
+        await self.flush()
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError(f"{self.mode.value} writer of session {self.session} used after close()")
+
+
+class SyncWriter(OutboundWriter):
+    """``sync``: one transaction per call, committed before the socket write."""
+
+    mode = PersistenceMode.SYNC
+
+    async def before_send(self, records: Sequence[FrameRecord]) -> None:
+        self._check_open()
+        try:
+            await self.store.save_outbound(self.session, records)
+        except Exception as exc:
+            if self.on_error is not None:
+                self.on_error(exc)
+            raise
+
+
+class GroupCommitWriter(OutboundWriter):
+    """``group``: callers waiting at the same moment share one transaction (up to ``max_batch`` records).
+
+    While a transaction commits, new callers queue; when it ends they are all stored by the next one. Each
+    caller's records stay together, and a failure is raised to every caller of the failed transaction.
+    """
+
+    mode = PersistenceMode.GROUP
+
+    def __init__(
+        self,
+        store: MessageStore,
+        session: SessionKey,
+        settings: BatchSettings | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> None:
+        super().__init__(store, session, settings, on_error)
+        self._waiting: list[tuple[Sequence[FrameRecord], asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def before_send(self, records: Sequence[FrameRecord]) -> None:
+        self._check_open()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((records, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._commit_all())
+        await future
+
+    async def flush(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def _commit_all(self) -> None:
+        while self._waiting:
+            count, records = self._take_group()
+            group = self._waiting[:count]
+            del self._waiting[:count]
+            try:
+                await self.store.save_outbound(self.session, records)
+            except Exception as exc:
+                if self.on_error is not None:
+                    self.on_error(exc)
+                _settle(group, exc)
+            else:
+                _settle(group, None)
+
+    def _take_group(self) -> tuple[int, list[FrameRecord]]:
+        records: list[FrameRecord] = []
+        count = 0
+        for waiting_records, _ in self._waiting:
+            if records and len(records) + len(waiting_records) > self.settings.max_batch:
+                break
+            records.extend(waiting_records)
+            count += 1
+        return count, records
+
+
+def _settle(group: list[tuple[Sequence[FrameRecord], asyncio.Future[None]]], exc: Exception | None) -> None:
+    for _, future in group:
+        if future.done():  # the caller was cancelled: its records are stored (or not) all the same
+            continue
+        if exc is None:
+            future.set_result(None)
+        else:
+            future.set_exception(exc)
+
+
+class WriteBehindWriter(OutboundWriter):
+    """``write_behind``: sent at once, stored in batches by size and time, numbers reserved durably ahead.
+
+    ``before_send`` only waits when the records' highest MsgSeqNum(34) is above the durable reservation; the
+    next block is reserved in the background once half of the current one is used, so in steady state it never
+    waits. A failed flush or reservation is raised to the next caller (and told to ``on_error``).
+    """
+
+    mode = PersistenceMode.WRITE_BEHIND
+
+    def __init__(
+        self,
+        store: MessageStore,
+        session: SessionKey,
+        settings: BatchSettings | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> None:
+        super().__init__(store, session, settings, on_error)
+        self._batches = BatchFlusher(
+            self._save, self.settings, f"write-behind store of session {session}", on_error
+        )
+        self._reserved = -1  # unknown until recover() or the first reservation
+        self._extension: asyncio.Task[None] | None = None
+        self._extension_failure: BaseException | None = None
+
+    @property
+    def reserved_through(self) -> int:
+        """The highest outbound number durably reserved (usable without waiting)."""
+        return self._reserved
+
+    async def recover(self) -> SequenceState:
+        state = await super().recover()
+        self._reserved = state.reserved_through
+        return state
+
+    async def before_send(self, records: Sequence[FrameRecord]) -> None:
+        self._check_open()
+        self._raise_extension_failure()
+        self._batches.raise_failure()
+        if records:
+            await self.reserve(max(record.seq_num for record in records))
+
+    def after_send(self, records: Sequence[FrameRecord]) -> None:
+        self._check_open()
+        self._batches.add(records)
+
+    async def reserve(self, seq_num: int) -> None:
+        """Make sure outbound numbers up to ``seq_num`` are durably reserved; waits only when they are not."""
+        if seq_num > self._reserved:
+            await self._wait_extension()
+            if seq_num > self._reserved:
+                await self._extend(seq_num + self.settings.reserve_block - 1)
+        elif seq_num > self._reserved - self.settings.reserve_block // 2 and self._extension is None:
+            target = self._reserved + self.settings.reserve_block
+            self._extension = asyncio.get_running_loop().create_task(self._extend_in_background(target))
+
+    async def flush(self) -> None:
+        await self._wait_extension()
+        self._raise_extension_failure()
+        await self._batches.flush()
+
+    async def close(self) -> None:
+        try:
+            await self._wait_extension()
+            await self._batches.close()
+        finally:
+            self._closed = True
+
+    @property
+    def queued(self) -> int:
+        """Records sent but not yet stored."""
+        return self._batches.queued
+
+    async def _save(self, records: list[FrameRecord], _tag: object) -> None:
+        await self.store.save_outbound(self.session, records)
+
+    async def _extend(self, through: int) -> None:
+        await self.store.reserve_through(self.session, through)
+        self._reserved = max(self._reserved, through)
+
+    async def _extend_in_background(self, through: int) -> None:
+        try:
+            await self._extend(through)
+        except Exception as exc:
+            self._extension_failure = exc
+            if self.on_error is not None:
+                self.on_error(exc)
+        finally:
+            self._extension = None
+
+    async def _wait_extension(self) -> None:
+        if self._extension is not None:
+            await asyncio.shield(self._extension)
+
+    def _raise_extension_failure(self) -> None:
+        failure, self._extension_failure = self._extension_failure, None
+        if failure is not None:
+            raise StoreFlushError(
+                f"write-behind store of session {self.session}: reserving outbound numbers failed: {failure}"
+            ) from failure
+
+
+class InboundWriter:
+    """Stores one session's inbound frames and expected inbound number in batches (by size and time).
+
+    After a crash the stored expected number may trail what was processed; the session then asks for the gap
+    with ResendRequest(2) and the duplicates arrive with PossDupFlag(43)=Y, as FIX intends.
+    """
+
+    def __init__(
+        self,
+        store: MessageStore,
+        session: SessionKey,
+        settings: BatchSettings | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.session = session
+        self._batches = BatchFlusher(
+            self._save, settings or BatchSettings(), f"inbound store of session {session}", on_error
+        )
+
+    def received(self, records: Sequence[FrameRecord], next_target_seqnum: int | None = None) -> None:
+        """Queue received frames and, when given, the next expected inbound number after them."""
+        self._batches.add(records, next_target_seqnum)
+
+    async def flush(self) -> None:
+        """Store everything queued; raises StoreFlushError when that fails."""
+        await self._batches.flush()
+
+    async def close(self) -> None:
+        """Flush and refuse further records."""
+        await self._batches.close()
+
+    async def _save(self, records: list[FrameRecord], next_target_seqnum: int | None) -> None:
+        await self.store.save_inbound(self.session, records, next_target_seqnum)
+
+
+_WRITERS: dict[PersistenceMode, type[OutboundWriter]] = {
+    PersistenceMode.SYNC: SyncWriter,
+    PersistenceMode.GROUP: GroupCommitWriter,
+    PersistenceMode.WRITE_BEHIND: WriteBehindWriter,
+}
+
+
+def make_writer(
+    mode: str | PersistenceMode,
+    store: MessageStore,
+    session: SessionKey,
+    settings: BatchSettings | None = None,
+    on_error: ErrorCallback | None = None,
+) -> OutboundWriter:
+    """The outbound writer of ``mode`` (``sync``, ``group`` or ``write_behind``) for one session."""
+    return _WRITERS[PersistenceMode.parse(mode)](store, session, settings, on_error)

@@ -1,0 +1,98 @@
+"""The SQLite schema shared by the sqlite3 and aiosqlite backends, its version, and its statements.
+
+Layout (version 1):
+
+- ``sessions``: one row per session identity with its durable sequence state.
+- ``messages``: one row per stored frame, keyed by ``(stream << 32) | MsgSeqNum`` where ``stream`` is
+  ``session id * 2 + direction``: the integer primary key is the index for lookups and ranges by sequence
+  number (ResendRequest(2)), and inserts in sequence order append to the table's B-tree.
+- ``batches``: a block-range index (as PostgreSQL's BRIN): one row per stored batch with its sequence range,
+  SendingTime range and the MsgTypes it holds. Time-range, MsgType and prune queries find the candidate key
+  ranges there, then filter the rows. It costs one row per batch instead of one B-tree entry per message,
+  which
+  keeps group commit and write-behind near the raw insert rate of SQLite.
+
+The version is kept in ``PRAGMA user_version`` so that a later release can migrate older files.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+CREATE_SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE sessions(
+        id INTEGER PRIMARY KEY,
+        begin_string TEXT NOT NULL,
+        sender_comp_id TEXT NOT NULL,
+        target_comp_id TEXT NOT NULL,
+        qualifier TEXT NOT NULL DEFAULT '',
+        creation_time REAL NOT NULL,
+        next_sender_seqnum INTEGER NOT NULL DEFAULT 1,
+        next_target_seqnum INTEGER NOT NULL DEFAULT 1,
+        reserved_through INTEGER NOT NULL DEFAULT 0,
+        UNIQUE(begin_string, sender_comp_id, target_comp_id, qualifier))""",
+    """CREATE TABLE messages(
+        key INTEGER PRIMARY KEY,
+        msg_type TEXT NOT NULL,
+        sending_time REAL NOT NULL,
+        data BLOB NOT NULL)""",
+    """CREATE TABLE batches(
+        id INTEGER PRIMARY KEY,
+        stream INTEGER NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        min_time REAL NOT NULL,
+        max_time REAL NOT NULL,
+        msg_types TEXT NOT NULL)""",
+    "CREATE INDEX batches_by_time ON batches(stream, max_time)",
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+
+#: migrations[v] upgrades a file from version v to v + 1 (none yet)
+MIGRATIONS: dict[int, tuple[str, ...]] = {}
+
+INSERT_OUTBOUND = "INSERT INTO messages(key, msg_type, sending_time, data) VALUES (?, ?, ?, ?)"
+# a PossDupFlag(43)=Y resend of an inbound message replaces the copy stored the first time
+INSERT_INBOUND = "INSERT OR REPLACE INTO messages(key, msg_type, sending_time, data) VALUES (?, ?, ?, ?)"
+INSERT_BATCH = (
+    "INSERT INTO batches(stream, first_seq, last_seq, min_time, max_time, msg_types) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+ADVANCE_SENDER = "UPDATE sessions SET next_sender_seqnum = max(next_sender_seqnum, ?) WHERE id = ?"
+SET_TARGET = "UPDATE sessions SET next_target_seqnum = ? WHERE id = ?"
+SET_SENDER = (
+    "UPDATE sessions SET next_sender_seqnum = ?, reserved_through = min(reserved_through, ? - 1) WHERE id = ?"
+)
+RESERVE = "UPDATE sessions SET reserved_through = max(reserved_through, ?) WHERE id = ?"
+SELECT_STATE = (
+    "SELECT next_sender_seqnum, next_target_seqnum, reserved_through, creation_time "
+    "FROM sessions WHERE id = ?"
+)
+SELECT_SESSION_ID = (
+    "SELECT id FROM sessions "
+    "WHERE begin_string = ? AND sender_comp_id = ? AND target_comp_id = ? AND qualifier = ?"
+)
+INSERT_SESSION = (
+    "INSERT OR IGNORE INTO sessions(begin_string, sender_comp_id, target_comp_id, qualifier, creation_time) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+SELECT_SESSIONS = "SELECT id, begin_string, sender_comp_id, target_comp_id, qualifier FROM sessions"
+RESET_SESSION = (
+    "UPDATE sessions SET next_sender_seqnum = 1, next_target_seqnum = 1, reserved_through = 0, "
+    "creation_time = ? WHERE id = ?"
+)
+SELECT_RANGE = "SELECT key, msg_type, sending_time, data FROM messages WHERE key BETWEEN ? AND ? ORDER BY key"
+SELECT_FILTERED = (
+    "SELECT key, msg_type, sending_time, data FROM messages WHERE key BETWEEN ? AND ? "
+    "AND sending_time >= ? AND sending_time < ? AND (? IS NULL OR msg_type = ?) ORDER BY key"
+)
+# candidate batches of a stream for a time / MsgType filter (the block-range index)
+SELECT_CANDIDATE_BATCHES = (
+    "SELECT first_seq, last_seq FROM batches WHERE stream = ? AND max_time >= ? AND min_time < ? "
+    "AND (? IS NULL OR instr(msg_types, ?) > 0) ORDER BY first_seq"
+)
+DELETE_RANGE = "DELETE FROM messages WHERE key BETWEEN ? AND ?"
+DELETE_STREAM_BATCHES = "DELETE FROM batches WHERE stream = ?"
+SELECT_PRUNABLE_BATCHES = "SELECT first_seq, last_seq FROM batches WHERE stream = ? AND min_time < ?"
+DELETE_OLD_ROWS = "DELETE FROM messages WHERE key BETWEEN ? AND ? AND sending_time < ?"
+DELETE_OLD_BATCHES = "DELETE FROM batches WHERE stream = ? AND max_time < ?"

@@ -1,0 +1,186 @@
+"""Persistence modes: group commit, write-behind batching and reservation, failures surfaced."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from pyfixmsg_plus.store import (
+    BatchSettings,
+    FrameRecord,
+    InboundWriter,
+    MemoryStore,
+    PersistenceMode,
+    SessionKey,
+    StoreFlushError,
+    make_writer,
+)
+from pyfixmsg_plus.store.contract import Direction, MessageQuery
+
+SESSION = SessionKey("FIX.4.4", "SENDER", "TARGET")
+
+
+def rec(seq: int) -> FrameRecord:
+    return FrameRecord(seq, "D", 1000.0 + seq, f"8=FIX.4.4\x0134={seq}\x01".encode())
+
+
+class RecordingStore(MemoryStore):
+    """A memory store that records each transaction and can be told to fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.transactions: list[list[int]] = []
+        self.fail_next = 0
+        self.delay = 0.0
+
+    async def save_outbound(self, session: SessionKey, records: Sequence[FrameRecord]) -> None:
+        await asyncio.sleep(self.delay)
+        if self.fail_next:
+            self.fail_next -= 1
+            raise OSError("disk full")
+        self.transactions.append([r.seq_num for r in records])
+        await super().save_outbound(session, records)
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def test_mode_names_parse_and_bad_name_lists_choices() -> None:
+    assert PersistenceMode.parse(" Write_Behind ") is PersistenceMode.WRITE_BEHIND
+    with pytest.raises(ValueError, match="persistence_mode = 'fast' is not one of sync, group, write_behind"):
+        PersistenceMode.parse("fast")
+
+
+def test_sync_stores_each_call_in_its_own_transaction_before_returning() -> None:
+    async def body() -> None:
+        store = RecordingStore()
+        writer = make_writer("sync", store, SESSION)
+        for seq in (1, 2, 3):
+            await writer.before_send([rec(seq)])
+            assert store.transactions[-1] == [seq]  # stored before the caller may write it
+        assert store.transactions == [[1], [2], [3]]
+
+    run(body())
+
+
+def test_group_commit_stores_concurrent_callers_together_before_any_write() -> None:
+    async def body() -> None:
+        store = RecordingStore()
+        store.delay = 0.01
+        writer = make_writer("group", store, SESSION, BatchSettings(max_batch=30))
+        written: list[int] = []
+
+        async def send(seq: int) -> None:
+            await writer.before_send([rec(seq)])
+            stored = {s for t in store.transactions for s in t}
+            assert seq in stored  # stored-before-sent
+            written.append(seq)
+
+        await asyncio.gather(*(send(seq) for seq in range(1, 101)))
+        assert sorted(written) == list(range(1, 101))
+        assert len(store.transactions) < 10  # 100 callers, a handful of transactions
+        assert max(len(t) for t in store.transactions) <= 30  # max_batch caps a transaction
+
+    run(body())
+
+
+def test_group_commit_failure_reaches_every_caller_of_the_batch() -> None:
+    async def body() -> None:
+        store = RecordingStore()
+        store.delay = 0.01
+        errors: list[BaseException] = []
+        writer = make_writer("group", store, SESSION, on_error=errors.append)
+        store.fail_next = 1
+        results = await asyncio.gather(
+            *(writer.before_send([rec(s)]) for s in (1, 2, 3)), return_exceptions=True
+        )
+        assert all(isinstance(r, OSError) for r in results)
+        assert len(errors) == 1
+        await writer.before_send([rec(1)])  # the next transaction works again
+        assert store.transactions == [[1]]
+
+    run(body())
+
+
+def test_write_behind_flushes_by_size_and_by_time() -> None:
+    async def body() -> None:
+        store = RecordingStore()
+        writer = make_writer("write_behind", store, SESSION, BatchSettings(max_batch=10, flush_interval=0.02))
+        await writer.recover()
+        for seq in range(1, 11):
+            await writer.before_send([rec(seq)])
+            writer.after_send([rec(seq)])
+        await asyncio.sleep(0)  # the size trigger starts a flush at once
+        await asyncio.sleep(0)
+        assert store.transactions == [list(range(1, 11))]
+        await writer.before_send([rec(11)])
+        writer.after_send([rec(11)])
+        await asyncio.sleep(0.005)
+        assert store.transactions[-1] == list(range(1, 11))  # not yet: waits flush_interval
+        await asyncio.sleep(0.05)
+        assert store.transactions[-1] == [11]
+        await writer.close()
+
+    run(body())
+
+
+def test_write_behind_failure_is_raised_to_next_caller_and_records_are_retried() -> None:
+    async def body() -> None:
+        store = RecordingStore()
+        errors: list[BaseException] = []
+        writer = make_writer(
+            "write_behind", store, SESSION, BatchSettings(flush_interval=0.001), errors.append
+        )
+        await writer.recover()
+        store.fail_next = 1
+        await writer.before_send([rec(1)])
+        writer.after_send([rec(1)])
+        await asyncio.sleep(0.02)
+        assert len(errors) == 1 and isinstance(errors[0], OSError)
+        with pytest.raises(StoreFlushError, match="disk full"):
+            writer.after_send([rec(2)])  # queued, then the earlier failure is raised
+        await writer.flush()
+        assert [m.seq_num for m in await store.get_outbound(SESSION, 1, 0)] == [1, 2]
+
+    run(body())
+
+
+def test_write_behind_reserves_durably_ahead_and_recovery_resumes_above() -> None:
+    async def body() -> None:
+        store = MemoryStore()
+        settings = BatchSettings(reserve_block=10, flush_interval=60.0)
+        writer = make_writer("write_behind", store, SESSION, settings)
+        assert (await writer.recover()).resume_sender_seqnum == 1
+        for seq in range(1, 9):
+            await writer.before_send([rec(seq)])
+            writer.after_send([rec(seq)])
+            assert (await store.sequence_state(SESSION)).reserved_through >= seq  # durable before the write
+        await asyncio.sleep(0)
+        assert (
+            await store.sequence_state(SESSION)
+        ).reserved_through >= 18  # next block reserved in background
+        # "crash": nothing flushed (flush_interval is a minute); a new writer must not reuse 1..8
+        state = await make_writer("write_behind", store, SESSION, settings).recover()
+        assert state.resume_sender_seqnum > 8
+        assert set(range(1, 9)) <= set(state.possibly_lost)
+        assert await store.get_outbound(SESSION, 1, 0) == []  # answered with GapFill
+
+    run(body())
+
+
+def test_inbound_writer_stores_expected_number_with_its_batch() -> None:
+    async def body() -> None:
+        store = MemoryStore()
+        writer = InboundWriter(store, SESSION, BatchSettings(max_batch=2, flush_interval=0.001))
+        writer.received([rec(1)], next_target_seqnum=2)
+        writer.received([rec(2)], next_target_seqnum=3)
+        writer.received([rec(3)])
+        await writer.close()
+        stored = await store.query(MessageQuery(direction=Direction.INBOUND))
+        assert [m.seq_num for m in stored] == [1, 2, 3]
+        assert (await store.sequence_state(SESSION)).next_target_seqnum == 3
+
+    run(body())
