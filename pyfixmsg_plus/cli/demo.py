@@ -1,23 +1,29 @@
-"""``pyfixmsg-plus demo``: the whole wire layer on a generated stream, end to end.
+"""``pyfixmsg-plus demo``: a live FIX session on loopback (default), or the wire layer alone (``demo wire``).
 
-It builds a corpus of FIX 4.4 traffic, encodes it, corrupts a few frames and sprinkles garbage between others (as a
-noisy link would), feeds the stream to a Framer in random-sized chunks, parses every valid frame into a FixMessage
-with the built-in FIX 4.4 dictionary, validates it, and prints what it found.
+``demo`` (``demo session``) runs an acceptor and an initiator in one process with the embedded SQLite store: logon,
+orders answered by fills, a market-data burst, logout, and a summary with messages/s.
+
+``demo wire`` builds a corpus of FIX 4.4 traffic, encodes it, corrupts a few frames and sprinkles garbage between
+others (as a noisy link would), feeds the stream to a Framer in random-sized chunks, parses every valid frame into a
+FixMessage with the built-in FIX 4.4 dictionary, validates it, and prints what it found.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from pyfixmsg_plus import USING_EXTENSIONS
 from pyfixmsg_plus.bench.corpus import generate
+from pyfixmsg_plus.engine_demo import DemoSummary, run_live_demo
 from pyfixmsg_plus.message.framing import Framer
 
 
@@ -139,24 +145,82 @@ def print_report(console: Console, noisy: NoisyStream, report: DemoReport) -> No
     console.print(table)
     rate = report.frames / report.seconds if report.seconds else 0.0
     console.print(
-        f"framed, parsed and validated {report.frames:,} messages in {report.seconds:.3f} s "
-        f"({rate:,.0f} messages/s)"
+        f"framed, parsed and validated {report.frames:,} messages in {report.seconds:.3f} s ({rate:,.0f} messages/s)"
     )
     lost = noisy.sent_valid - report.frames
-    console.print(
-        "[green]no valid frame lost[/green]" if lost == 0 else f"[red]{lost} valid frames lost[/red]"
-    )
+    console.print("[green]no valid frame lost[/green]" if lost == 0 else f"[red]{lost} valid frames lost[/red]")
 
 
-def _command(args: argparse.Namespace) -> int:
+def _wire_command(args: argparse.Namespace, console: Console) -> int:
     noisy, report = run_demo(args.count, args.seed, args.damage_rate)
-    print_report(Console(), noisy, report)
+    print_report(console, noisy, report)
     return 0 if report.frames == noisy.sent_valid else 1
 
 
+def print_session_summary(console: Console, summary: DemoSummary) -> None:
+    impl = "compiled extensions" if USING_EXTENSIONS else "pure-Python twins"
+    console.print(
+        f"[bold]pyfixmsg-plus live demo[/bold] ({impl}): acceptor and initiator on loopback, "
+        f"SQLite store at {summary.store_path} ({summary.persistence_mode} persistence)"
+    )
+    table = Table(title="Session summary")
+    table.add_column("phase")
+    table.add_column("messages", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("messages/s", justify="right")
+    table.add_row("logon", "2", f"{summary.logon_seconds:.3f}", "-")
+    table.add_row(
+        f"{summary.orders:,} NewOrderSingle -> {summary.fills:,} ExecutionReport (one at a time)",
+        f"{summary.orders + summary.fills:,}",
+        f"{summary.orders_seconds:.3f}",
+        f"{summary.order_round_trips_per_second:,.0f} round trips/s",
+    )
+    table.add_row(
+        "market-data burst (MarketDataIncrementalRefresh)",
+        f"{summary.md_messages:,}",
+        f"{summary.md_seconds:.3f}",
+        f"{summary.md_messages_per_second:,.0f}",
+    )
+    table.add_row("all, logon to logout", "-", f"{summary.total_seconds:.3f}", f"{summary.messages_per_second:,.0f}")
+    console.print(table)
+
+
+def _session_command(args: argparse.Namespace, console: Console) -> int:
+    summary = asyncio.run(run_live_demo(args.orders, args.md_burst, args.store, persistence_mode=args.persistence))
+    print_session_summary(console, summary)
+    complete = summary.fills == summary.orders and summary.md_messages == args.md_burst
+    if not complete:
+        console.print(
+            f"[red]incomplete: {summary.fills}/{summary.orders} fills, "
+            f"{summary.md_messages}/{args.md_burst} market-data messages[/red]"
+        )
+    return 0 if complete else 1
+
+
+def _command(args: argparse.Namespace) -> int:
+    console = Console()
+    if args.kind == "wire":
+        return _wire_command(args, console)
+    return _session_command(args, console)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="frame, parse and validate a generated FIX stream end to end")
-    parser.add_argument("--count", type=int, default=100_000, help="messages to generate (default 100000)")
+    parser = subparsers.add_parser(
+        "demo", help="a live FIX session on loopback (default), or the wire layer alone ('demo wire')"
+    )
+    parser.add_argument("kind", nargs="?", choices=("session", "wire"), default="session", help="what to show")
+    parser.add_argument("--orders", type=int, default=2_000, help="session: orders to send (default 2000)")
+    parser.add_argument("--md-burst", type=int, default=20_000, help="session: market-data messages (default 20000)")
+    parser.add_argument(
+        "--persistence",
+        choices=("sync", "group", "write_behind"),
+        default="group",
+        help="session: persistence mode of the SQLite store (default group)",
+    )
+    parser.add_argument(
+        "--store", type=Path, default=None, help="session: SQLite file to keep (default: a temporary file)"
+    )
+    parser.add_argument("--count", type=int, default=100_000, help="wire: messages to generate (default 100000)")
     parser.add_argument("--seed", type=int, default=7, help="random seed of the corpus and the damage")
     parser.add_argument(
         "--damage-rate",

@@ -1,0 +1,223 @@
+"""Turns validated :class:`~pyfixmsg_plus.config.SessionSettings` into the objects the engine runs.
+
+Session settings, dictionaries and validators, stores, TLS contexts, reconnect backoff and flow control: each
+builder takes the typed settings of one session and names the setting at fault when it cannot be used.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pyfixmsg_plus.config import SessionSettings, SlowConsumerAction
+from pyfixmsg_plus.message.dictionary import load_builtin
+from pyfixmsg_plus.message.reference import FixSpec
+from pyfixmsg_plus.message.validation import Validator
+from pyfixmsg_plus.session import Persistence, Role, SessionConfig
+from pyfixmsg_plus.session.config import LogonCheck
+from pyfixmsg_plus.store import MessageStore, MessageStoreFactory, SessionKey
+from pyfixmsg_plus.transport import Backoff, ClientCertMode, FlowControl, client_context, server_context
+
+#: FIXT.1.1 carries application messages of a FIX 5.0 version: the built-in SP2 dictionary is used for them
+_FIXT_APPLICATION_DICTIONARY = "FIX.5.0SP2"
+#: DefaultApplVerID(1137) is sent on the Logon of FIXT.1.1 sessions
+_DEFAULT_APPL_VER_ID = 1137
+
+
+class SpecCache:
+    """Loads each data dictionary once, however many sessions use it (XML parsing takes tens of ms)."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, FixSpec] = {}
+
+    def for_session(self, settings: SessionSettings) -> FixSpec:
+        """The dictionary of a session: ``DataDictionary`` (``AppDataDictionary`` for FIXT.1.1) when set, else
+        the built-in one of its BeginString."""
+        path = settings.data_dictionary or settings.app_data_dictionary
+        if path is not None:
+            return self._load(str(path), lambda: FixSpec(str(path)))
+        name = settings.begin_string
+        if name.startswith("FIXT"):
+            name = _FIXT_APPLICATION_DICTIONARY
+        return self._load(f"builtin:{name}", lambda: load_builtin(name))
+
+    def _load(self, key: str, load: Callable[[], FixSpec]) -> FixSpec:
+        spec = self._specs.get(key)
+        if spec is None:
+            try:
+                spec = self._specs[key] = load()
+            except (OSError, ValueError, KeyError) as exc:
+                raise ValueError(f"DataDictionary = {key}: cannot load the dictionary: {exc}") from exc
+        return spec
+
+
+def build_validator(settings: SessionSettings, spec: FixSpec) -> Validator | None:
+    """The dictionary validator of a session (None when ``UseDataDictionary = N``), QuickFIX's settings mapped."""
+    if not settings.use_data_dictionary:
+        return None
+    return Validator(
+        spec,
+        check_fields_out_of_order=settings.validate_fields_out_of_order,
+        check_fields_have_values=settings.validate_fields_have_values,
+        allow_user_defined=not settings.validate_user_defined_fields,
+        check_unknown_tags=not settings.allow_unknown_msg_fields,
+        check_tag_defined_for_message=not settings.allow_unknown_msg_fields,
+    )
+
+
+def build_session_config(
+    settings: SessionSettings,
+    *,
+    logon_check: LogonCheck | None = None,
+    supported_app_msg_types: frozenset[str] | None = None,
+) -> SessionConfig:
+    """The sans-I/O session's settings from the configuration's (times in seconds)."""
+    extra: list[tuple[int, str]] = []
+    if settings.begin_string.startswith("FIXT") and settings.default_appl_ver_id:
+        extra.append((_DEFAULT_APPL_VER_ID, settings.default_appl_ver_id))
+    return SessionConfig(
+        settings.begin_string,
+        settings.sender_comp_id,
+        settings.target_comp_id,
+        role=Role.INITIATOR if settings.is_initiator else Role.ACCEPTOR,
+        qualifier=settings.session_qualifier or "",
+        heartbeat_interval=settings.heart_bt_int,
+        logon_timeout=settings.logon_timeout or 10.0,
+        logout_timeout=settings.logout_timeout or 2.0,
+        reset_on_logon=settings.reset_on_logon,
+        reset_on_logout=settings.reset_on_logout,
+        reset_on_disconnect=settings.reset_on_disconnect,
+        check_comp_id=settings.check_comp_id,
+        check_latency=settings.check_latency,
+        max_latency=float(settings.max_latency),
+        send_redundant_resend_requests=settings.send_redundant_resend_requests,
+        supported_app_msg_types=supported_app_msg_types,
+        persistence=Persistence(settings.persistence_mode.value),
+        username=settings.username,
+        password=settings.password.reveal() if settings.password is not None else None,
+        logon_check=logon_check,
+        logon_extra_fields=tuple(extra),
+    )
+
+
+def session_key(settings: SessionSettings) -> SessionKey:
+    """The store's key of a session (BeginString, SenderCompID, TargetCompID, qualifier)."""
+    return SessionKey(
+        settings.begin_string,
+        settings.sender_comp_id,
+        settings.target_comp_id,
+        settings.session_qualifier or "",
+    )
+
+
+class StoreCache:
+    """One store object per backend and file, shared by the sessions that name the same ``StorePath``."""
+
+    def __init__(self) -> None:
+        self._stores: dict[tuple[str, str], MessageStore] = {}
+
+    def for_session(self, settings: SessionSettings) -> MessageStore:
+        """The (not yet opened) store of a session; its default session is the first session that uses it."""
+        kind = settings.store_type.value
+        where = "" if kind == "memory" else str(settings.store_file.resolve())
+        store = self._stores.get((kind, where))
+        if store is None:
+            store = MessageStoreFactory.get_message_store(
+                kind,
+                settings.store_file if kind != "memory" else None,
+                settings.begin_string,
+                settings.sender_comp_id,
+                settings.target_comp_id,
+            )
+            self._stores[(kind, where)] = store
+        return store
+
+    @property
+    def stores(self) -> list[MessageStore]:
+        """Every store made, in creation order."""
+        return list(self._stores.values())
+
+
+def build_backoff(settings: SessionSettings) -> Backoff:
+    """Reconnect delays: ``ReconnectInterval`` doubled per failed round, capped, with jitter (seconds)."""
+    initial = settings.reconnect_interval
+    return Backoff(
+        initial=initial,
+        cap=max(settings.reconnect_max_interval, initial),
+        jitter=settings.reconnect_jitter,
+        max_retries=settings.reconnect_max_retries,
+    )
+
+
+def build_flow_control(settings: SessionSettings) -> FlowControl:
+    """Write-buffer limits from ``MaxWriteBufferBytes`` and ``SlowConsumerAction`` (bytes).
+
+    ``pause``: reading from the peer pauses once the buffer passes MaxWriteBufferBytes (a hard limit of four
+    times that still disconnects, so memory stays bounded); ``disconnect``: the connection drops at the limit.
+    """
+    limit = settings.max_write_buffer_bytes
+    if settings.slow_consumer_action is SlowConsumerAction.PAUSE:
+        return FlowControl(high_water=limit, max_buffer=4 * limit, pause_reading=True)
+    return FlowControl(high_water=min(limit, 256 * 1024), max_buffer=limit, pause_reading=False)
+
+
+def _tls_version(settings: SessionSettings) -> ssl.TLSVersion:
+    name = settings.ssl_minimum_version.replace(".", "_")
+    try:
+        return ssl.TLSVersion[name]
+    except KeyError:
+        raise ValueError(
+            f"SSLMinimumVersion = {settings.ssl_minimum_version!r} of session {settings.session_id} is not "
+            "TLSv1.2 or TLSv1.3"
+        ) from None
+
+
+def _key_password(settings: SessionSettings) -> str | None:
+    secret = settings.ssl_private_key_password
+    return secret.reveal() if secret is not None else None
+
+
+def build_server_tls(settings: SessionSettings) -> ssl.SSLContext | None:
+    """The acceptor's TLS context (None without ``SocketUseSSL``)."""
+    if not settings.socket_use_ssl:
+        return None
+    if settings.ssl_certificate is None:
+        raise ValueError(f"SSLCertificate is required for the TLS acceptor of session {settings.session_id}")
+    mode = ClientCertMode.REQUIRED if settings.ssl_require_client_certificate else ClientCertMode.NONE
+    return server_context(
+        settings.ssl_certificate,
+        settings.ssl_private_key,
+        cafile=settings.ssl_ca_certificate,
+        client_cert=mode,
+        password=_key_password(settings),
+        minimum_version=_tls_version(settings),
+    )
+
+
+def build_client_tls(settings: SessionSettings) -> ssl.SSLContext | None:
+    """The initiator's TLS context (None without ``SocketUseSSL``)."""
+    if not settings.socket_use_ssl:
+        return None
+    return client_context(
+        cafile=settings.ssl_ca_certificate,
+        certfile=settings.ssl_certificate,
+        keyfile=settings.ssl_private_key,
+        password=_key_password(settings),
+        check_hostname=settings.ssl_check_hostname,
+        minimum_version=_tls_version(settings),
+    )
+
+
+def accept_address(settings: SessionSettings) -> tuple[str | None, int]:
+    """(host, port) an acceptor session listens on; None host means every interface."""
+    if settings.socket_accept_port is None:
+        raise ValueError(f"SocketAcceptPort is required for acceptor session {settings.session_id}")
+    return settings.socket_accept_host, settings.socket_accept_port
+
+
+def store_path_of(store: Any) -> Path | None:
+    """The file of a SQLite store (None for the memory store)."""
+    path = getattr(store, "path", None)
+    return Path(path) if path is not None else None

@@ -1,0 +1,474 @@
+"""Runs one sans-I/O session: feeds it what the transport reads, executes its effects, calls the application.
+
+The :class:`SessionRunner` is the only code that does I/O for its session. It is also the transport's
+:class:`~pyfixmsg_plus.transport.Receiver` for the session's connection (the acceptor router hands it an
+accepted connection once the Logon named the session).
+
+Ordering rule: frames reach the socket in MsgSeqNum(34) order. Session inputs that arrive from the transport
+(connection made, bytes, connection lost) are queued and fed to the session by one pump task, one at a time;
+the outputs of each input are executed completely (awaiting the store where the persistence mode requires it)
+before the next input is fed. Outputs produced meanwhile by the application (``send``) or by the timer are
+executed before the next transport input, in the order the session numbered them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import functools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pyfixmsg_plus import _impl
+from pyfixmsg_plus.application import Application, LogonDecision, call_maybe_async
+from pyfixmsg_plus.message.codec import Codec
+from pyfixmsg_plus.message.fixmessage import FixMessage
+from pyfixmsg_plus.session import (
+    ArmTimer,
+    Disconnect,
+    FetchResend,
+    FrameIgnored,
+    LoggedOn,
+    LoggedOut,
+    MessageReceived,
+    Output,
+    RejectSent,
+    ResetStore,
+    SaveSequenceNumbers,
+    SendFrame,
+    Session,
+    SessionState,
+    StateChanged,
+    StoreInbound,
+    StoreTiming,
+)
+from pyfixmsg_plus.session.states import CONNECTED_STATES
+from pyfixmsg_plus.store import (
+    FrameRecord,
+    InboundWriter,
+    MessageStore,
+    OutboundWriter,
+    SessionKey,
+)
+from pyfixmsg_plus.store.contract import msg_type_of
+from pyfixmsg_plus.transport import Connection
+
+log = logging.getLogger("pyfixmsg_plus.engine")
+
+Clock = Callable[[], float]
+SessionInput = Callable[[], list[Output]]
+_NOT_STORED = StoreTiming.NOT_STORED
+_REJECT = "3"  # Reject(35=3): also reported to Application.onReject
+#: outputs that may be executed after the frames they sit between (they neither write nor wait)
+_FRAME_RUN_KINDS = frozenset({SendFrame, SaveSequenceNumbers, ArmTimer})
+#: output lists merged into one execution (bounds one store transaction and one write)
+_MAX_MERGED_OUTPUTS = 4096
+
+
+def overrides(app: object, name: str) -> bool:
+    """True when ``app``'s class replaces :class:`Application`'s ``name`` (saves decoding for no-op hooks)."""
+    mine = getattr(type(app), name, None)
+    return mine is not None and mine is not getattr(Application, name, None)
+
+
+class SessionRunner:
+    """Executes one :class:`Session`'s effects and hands its events to the application.
+
+    ``writer`` stores outbound frames as the persistence mode says (sync / group / write_behind); ``inbound``
+    stores received frames and the expected inbound number in batches. ``deliver_per_frame`` feeds the session
+    one frame at a time so that messages the application sends from a callback go out before the replies to the
+    frames that followed in the same read (QuickFIX's order; costs a second framing pass). ``clock`` gives
+    wall time in seconds since the epoch.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        app: Application,
+        codec: Codec,
+        store: MessageStore,
+        key: SessionKey,
+        writer: OutboundWriter,
+        inbound: InboundWriter,
+        *,
+        deliver_per_frame: bool = False,
+        clock: Clock = time.time,
+    ) -> None:
+        self.session = session
+        self.app = app
+        self.codec = codec
+        self.store = store
+        self.key = key
+        self.writer = writer
+        self.inbound = inbound
+        self.deliver_per_frame = deliver_per_frame
+        self.clock = clock
+        self.conn: Connection | None = None
+        self.claimed = False
+        self._inputs: collections.deque[tuple[SessionInput, Connection | None]] = collections.deque()
+        self._outputs: collections.deque[
+            tuple[list[Output], Connection | None, asyncio.Future[None] | None]
+        ] = collections.deque()
+        self._pump: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._splitter: Any = None
+        self._logon_decision: LogonDecision | None = None
+        self._changed = asyncio.Event()
+        self._batch_types = frozenset(app.batch_msg_types) if overrides(app, "onBatch") else frozenset()
+        self._notify_admin = overrides(app, "toAdmin")
+        session.config.logon_check = self._check_logon
+        session.add_listener(self._on_state_change)
+
+    # ------------------------------------------------------------------ identity and state
+    @property
+    def session_id(self) -> Any:
+        """The session's :class:`~pyfixmsg_plus.session.SessionID` (what the application callbacks receive)."""
+        return self.session.session_id
+
+    @property
+    def state(self) -> SessionState:
+        """The session's current state."""
+        return self.session.state
+
+    async def wait_for(self, predicate: Callable[[SessionState], bool], timeout: float | None) -> bool:
+        """Wait until ``predicate(state)`` holds (seconds); False when ``timeout`` passed first."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not predicate(self.session.state):
+            self._changed.clear()
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                return predicate(self.session.state)
+        return True
+
+    def _on_state_change(self, old: SessionState, new: SessionState) -> None:
+        self._changed.set()
+
+    # ------------------------------------------------------------------ store recovery
+    async def recover(self) -> None:
+        """Restore both sequence numbers from the store (above every number write-behind may have sent)."""
+        state = await self.writer.recover()
+        self.session.restore(state.resume_sender_seqnum, state.next_target_seqnum)
+
+    async def set_sequence_numbers(self, incoming: int | None, outgoing: int | None) -> None:
+        """Set the next expected inbound and/or next outbound MsgSeqNum(34), in the session and the store."""
+        await self.flush()
+        await self.store.set_sequence_numbers(self.key, incoming_seqnum=incoming, outgoing_seqnum=outgoing)
+        await self.writer.recover()  # write-behind: the reservation may have been lowered
+        sender = outgoing if outgoing is not None else self.session.next_sender_seqnum
+        target = incoming if incoming is not None else self.session.next_target_seqnum
+        if self.session.state in CONNECTED_STATES:
+            # an operator's decision while connected (the original allowed it): the counters are set directly
+            self.session.seq.next_sender, self.session.seq.next_target = sender, target
+        else:
+            self.session.restore(sender, target)
+
+    async def flush(self) -> None:
+        """Wait until every queued input and output is executed and the writers stored what they hold."""
+        while self._pump is not None and not self._pump.done():
+            if asyncio.current_task() is self._pump:
+                break
+            await asyncio.shield(self._pump)
+        await self.writer.flush()
+        await self.inbound.flush()
+
+    async def close(self) -> None:
+        """Stop the timer, execute what is queued, and flush and close the writers (the store stays open)."""
+        self._cancel_timer()
+        await self.flush()
+        await self.writer.close()
+        await self.inbound.close()
+
+    # ------------------------------------------------------------------ transport Receiver
+    def claim(self) -> bool:
+        """Reserve the session for a connection being routed to it; False when another already has it."""
+        if self.claimed or self.session.state in CONNECTED_STATES:
+            return False
+        self.claimed = True
+        return True
+
+    def release(self) -> None:
+        """Undo :meth:`claim` (the routed connection went away before it was bound)."""
+        if self.conn is None:
+            self.claimed = False
+
+    def on_connected(self, conn: Connection) -> None:
+        """A connection for this session is open."""
+        self.conn = conn
+        self.claimed = True
+        if self.deliver_per_frame:
+            self._splitter = _impl.load("framing").Framer()
+        self._enqueue_input(self._open_session, conn)
+
+    def on_data(self, data: bytes) -> None:
+        """Bytes read from the session's connection."""
+        conn = self.conn
+        if self._splitter is None:
+            self._enqueue_input(lambda: self.session.receive_data(data, self.clock()), conn)
+            return
+        index = self._splitter.feed(data)
+        buffer = index.buffer
+        for i in range(len(index)):
+            start = int(index.offsets[i])
+            span = buffer[start : start + int(index.lengths[i])]
+            self._enqueue_input(functools.partial(self._receive, span), conn)
+
+    def _receive(self, data: bytes) -> list[Output]:
+        return self.session.receive_data(data, self.clock())
+
+    def on_disconnected(self, exc: BaseException | None) -> None:
+        """The session's connection closed (either side, or an error)."""
+        if exc is not None:
+            log.info("session %s: connection lost: %s", self.session_id, exc)
+        self.conn = None
+        self.claimed = False
+        self._enqueue_input(lambda: self.session.connection_lost(self.clock()), None)
+
+    def _open_session(self) -> list[Output]:
+        now = self.clock()
+        outputs: list[Output] = []
+        if self.session.config.is_initiator and self.session.state in (
+            SessionState.DISCONNECTED,
+            SessionState.RECONNECTING,
+        ):
+            outputs.extend(self.session.start(now))
+        outputs.extend(self.session.connection_made(now))
+        return outputs
+
+    # ------------------------------------------------------------------ Logon check (application hook)
+    async def prepare_logon(self, frame: bytes) -> None:
+        """Ask the application about a received Logon(35=A) before the session sees it (async hooks allowed)."""
+        if not overrides(self.app, "onLogonRequest"):
+            return
+        message = self.decode(frame)
+        self._logon_decision = await self.app.check_logon(message, self.session_id)
+
+    def _check_logon(self, pairs: list[tuple[int, bytes]]) -> str | None:
+        """The session's logon_check: the decision prepared for this Logon, else the plain hook's answer."""
+        decision, self._logon_decision = self._logon_decision, None
+        if decision is None and overrides(self.app, "onLogonRequest"):
+            message = FixMessage({tag: value.decode("latin-1") for tag, value in pairs})
+            message.codec = self.codec
+            answer = self.app.onLogonRequest(message, self.session_id)
+            if asyncio.iscoroutine(answer):
+                answer.close()
+                log.warning(
+                    "session %s: async onLogonRequest is consulted on the acceptor's first Logon only; "
+                    "this Logon is accepted", self.session_id)
+                return None
+            decision = LogonDecision(answer is None or answer is True, answer if isinstance(answer, str) else None)
+            if answer is False:
+                decision = LogonDecision(False, "Logon refused")
+        if decision is None or decision.accepted:
+            return None
+        log.warning("session %s: Logon refused by the application: %s", self.session_id, decision.text)
+        return decision.text or "Logon refused"
+
+    # ------------------------------------------------------------------ application side
+    def send_outputs(self, outputs: list[Output]) -> asyncio.Future[None] | None:
+        """Queue outputs the session just produced; returns a future done once they were executed (None when
+        called from the pump itself, which must not wait on its own work)."""
+        if not outputs:
+            return None
+        waiter: asyncio.Future[None] | None = None
+        if asyncio.current_task() is not self._pump or self._pump is None:
+            waiter = asyncio.get_running_loop().create_future()
+        self._outputs.append((outputs, self.conn, waiter))
+        self._wake()
+        return waiter
+
+    def decode(self, frame: bytes) -> FixMessage:
+        """A received frame as a FixMessage (the frame kept as ``raw_message``, as pyfixmsg's from_buffer)."""
+        message = self.codec.parse_message(frame)
+        message.raw_message = frame
+        return message
+
+    # ------------------------------------------------------------------ the pump
+    def _enqueue_input(self, call: SessionInput, conn: Connection | None) -> None:
+        self._inputs.append((call, conn))
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._pump is None:
+            self._pump = asyncio.get_running_loop().create_task(self._run_pump())
+
+    async def _run_pump(self) -> None:
+        try:
+            while True:
+                if self._outputs:
+                    await self._execute_queued_outputs()
+                elif self._inputs:
+                    call, conn = self._inputs.popleft()
+                    try:
+                        outputs = call()
+                    except Exception:
+                        log.exception("session %s: the session failed on an input; disconnecting",
+                                      self.session_id)
+                        self._abort(conn)
+                        continue
+                    await self._execute_guarded(outputs, conn)
+                else:
+                    break
+        finally:
+            self._pump = None
+
+    async def _execute_queued_outputs(self) -> None:
+        """Every queued output list of the same connection at once: their frames form one store transaction
+        (group commit) and one socket write, in the order the session numbered them."""
+        outputs, conn, waiter = self._outputs.popleft()
+        waiters = [waiter]
+        merged = list(outputs)
+        while self._outputs and self._outputs[0][1] is conn and len(merged) < _MAX_MERGED_OUTPUTS:
+            more, _, more_waiter = self._outputs.popleft()
+            merged.extend(more)
+            waiters.append(more_waiter)
+        await self._execute_guarded(merged, conn, waiters)
+
+    async def _execute_guarded(
+        self, outputs: list[Output], conn: Connection | None, waiters: Sequence[asyncio.Future[None] | None] = ()
+    ) -> None:
+        try:
+            await self._execute(outputs, conn)
+        except Exception as exc:
+            log.exception("session %s: executing session effects failed; disconnecting", self.session_id)
+            self._abort(conn)
+            for waiter in waiters:
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(exc)
+            return
+        for waiter in waiters:
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    async def _execute(self, outputs: Sequence[Output], conn: Connection | None) -> None:
+        """Carry out outputs in order; consecutive frames are stored together then written in one call."""
+        i, count = 0, len(outputs)
+        while i < count:
+            output = outputs[i]
+            kind = type(output)
+            if kind is SendFrame:
+                # frames separated only by bookkeeping (numbers saved, timer re-armed) go out together
+                frames: list[SendFrame] = []
+                later: list[Output] = []
+                while i < count and type(outputs[i]) in _FRAME_RUN_KINDS:
+                    (frames if type(outputs[i]) is SendFrame else later).append(outputs[i])  # type: ignore[arg-type]
+                    i += 1
+                await self._write_frames(frames, conn)
+                if later:
+                    await self._execute(later, conn)
+                continue
+            if kind is MessageReceived:
+                await self._deliver(output)  # type: ignore[arg-type]
+            elif kind is StoreInbound:
+                frame = output.frame  # type: ignore[union-attr]
+                # SendingTime(52) is not parsed on the hot path: the receive time stands for it
+                record = FrameRecord(output.seqnum, msg_type_of(frame), self.clock(), frame)  # type: ignore[union-attr]
+                self.inbound.received((record,))
+            elif kind is SaveSequenceNumbers:
+                self.inbound.received((), output.next_target)  # type: ignore[union-attr]
+            elif kind is ArmTimer:
+                self._arm(output.deadline)  # type: ignore[union-attr]
+            else:
+                await self._execute_rare(output, conn)
+            i += 1
+
+    async def _execute_rare(self, output: Output, conn: Connection | None) -> None:
+        sid = self.session_id
+        if isinstance(output, StateChanged):
+            await self.app.notify_state_change(sid, output.old, output.new)
+        elif isinstance(output, LoggedOn):
+            log.info("session %s: logged on%s", sid, " (sequence numbers reset)" if output.reset else "")
+            await call_maybe_async(self.app.onLogon, sid)
+        elif isinstance(output, LoggedOut):
+            log.info("session %s: logged out: %s", sid, output.reason)
+            await call_maybe_async(self.app.onLogout, sid)
+        elif isinstance(output, Disconnect):
+            log.info("session %s: disconnecting: %s", sid, output.reason)
+            if conn is not None:
+                conn.close()
+        elif isinstance(output, FetchResend):
+            await self._resend(output, conn)
+        elif isinstance(output, ResetStore):
+            await self._reset_store()
+        elif isinstance(output, RejectSent):
+            log.info("session %s: sent %s for MsgSeqNum %s: reason %s %s", sid,
+                     "Reject(35=3)" if output.msg_type == "3" else "BusinessMessageReject(35=j)",
+                     output.ref_seqnum, output.reason, output.text)
+        elif isinstance(output, FrameIgnored):
+            log.warning("session %s: ignored %d garbled bytes at offset %d: %s", sid, output.length,
+                        output.offset, output.reason)
+
+    async def _write_frames(self, frames: Sequence[SendFrame], conn: Connection | None) -> None:
+        """Store (sync/group) or reserve (write_behind) the frames, write them, then hand them to write-behind."""
+        now = self.clock()
+        records = [FrameRecord(f.seqnum, f.msg_type, now, f.frame) for f in frames if f.store is not _NOT_STORED]
+        if records:
+            await self.writer.before_send(records)
+        if self._notify_admin:
+            await self._tell_admin(frames)
+        if conn is not None and conn is self.conn and not conn.is_closing:
+            conn.write(frames[0].frame if len(frames) == 1 else b"".join(f.frame for f in frames))
+        if records:
+            self.writer.after_send(records)
+
+    async def _tell_admin(self, frames: Sequence[SendFrame]) -> None:
+        # toAdmin sees a decoded copy: the session already encoded the frame (Username/Password come from the
+        # configuration), so changes made here do not reach the wire.
+        for frame in frames:
+            if frame.msg_type in ("0", "1", "2", "3", "4", "5", "A"):
+                await call_maybe_async(self.app.toAdmin, self.decode(frame.frame), self.session_id)
+
+    async def _deliver(self, event: MessageReceived) -> None:
+        if event.msg_type in self._batch_types:
+            return
+        message = self.decode(event.frame)
+        sid = self.session_id
+        await self.app.deliver_inbound(message, sid, admin=event.is_admin)
+        if event.msg_type == _REJECT:
+            await call_maybe_async(self.app.onReject, message)
+
+    async def _resend(self, request: FetchResend, conn: Connection | None) -> None:
+        """ResendRequest(2): the stored frames of the range (write-behind flushed first), then the replay."""
+        await self.writer.flush()
+        stored = await self.store.get_outbound(self.key, request.begin, request.end)
+        frames = [(message.seq_num, message.data) for message in stored]
+        await self._execute(self.session.fulfil_resend(request.begin, request.end, frames, self.clock()), conn)
+
+    async def _reset_store(self) -> None:
+        """Sequence numbers back to 1: store what is queued under the old numbers, then reset the store."""
+        await self.writer.flush()
+        await self.inbound.flush()
+        await self.store.reset(self.key)
+        await self.writer.recover()  # write-behind: the reservation restarts too
+
+    # ------------------------------------------------------------------ timer
+    def _arm(self, deadline: float) -> None:
+        """One timer per session: call ``Session.tick`` at ``deadline`` (wall seconds)."""
+        self._cancel_timer()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_at(loop.time() + max(0.0, deadline - self.clock()), self._on_timer)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        outputs = self.session.tick(self.clock())
+        if outputs:
+            self._outputs.append((outputs, self.conn, None))
+            self._wake()
+
+    def _abort(self, conn: Connection | None) -> None:
+        if conn is not None:
+            conn.abort()
+
+    def __repr__(self) -> str:
+        return f"SessionRunner({self.session_id}, {self.session.state.value})"
