@@ -44,7 +44,8 @@ class OptionalBuildExt(build_ext):
         )
 
 
-def _extensions() -> list:
+def _extensions(only: list[str] | None = None) -> list:
+    """The compiled modules to build (all of ``_speedups/*.pyx``, or just the names in ``only``)."""
     if _env_flag("PYFIXMSG_PLUS_NO_EXTENSIONS"):
         return []
     try:
@@ -76,6 +77,7 @@ def _extensions() -> list:
             extra_link_args=link_args,
         )
         for pyx in sorted(SPEEDUPS.glob("*.pyx"))
+        if only is None or pyx.stem in only
     ]
     return list(
         cythonize(

@@ -20,7 +20,8 @@ def main(names: list[str]) -> None:
 
     import setup as project_setup
 
-    exts = [e for e in project_setup._extensions() if e.name.rsplit(".", 1)[-1] in names]
+    # filtered before cythonize, so another module's half-edited .pyx cannot break this build
+    exts = project_setup._extensions(only=names)
     if not exts:
         raise SystemExit(
             f"no extension named {names}; known: {[p.stem for p in (ROOT / '_speedups').glob('*.pyx')]}"
@@ -28,7 +29,6 @@ def main(names: list[str]) -> None:
     setup(
         name="pyfixmsg-plus-dev",
         ext_modules=exts,
-        cmdclass={"build_ext": project_setup.OptionalBuildExt},
         # --force: an earlier bounds-checked (ASan) build must never be reused silently by a normal one
         script_args=["build_ext", "--inplace", "--force"],
     )
