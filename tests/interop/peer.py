@@ -139,6 +139,23 @@ def peer_unavailable_reason() -> str | None:
     return None if build.binary else build.reason
 
 
+#: set (CI sets it) to make a missing QuickFIX peer fail the interop tests instead of skipping them
+REQUIRE_ENV = "PYFIXMSG_PLUS_REQUIRE_INTEROP"
+
+
+def require_peer() -> Path:
+    """The peer binary for a test; skips when it cannot be built, or fails when ``$REQUIRE_ENV`` is set."""
+    import pytest  # imported here: the harness is also used outside pytest (benchmarks)
+
+    binary = build_peer()
+    if binary is None:
+        message = f"QuickFIX C++ peer unavailable: {peer_unavailable_reason()}"
+        if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
+            pytest.fail(f"{message} ({REQUIRE_ENV} is set, so the interop tests must run)")
+        pytest.skip(message)
+    return binary
+
+
 def default_data_dictionary() -> Path | None:
     """A FIX 4.4 dictionary for the peer: $QUICKFIX_DATA_DICTIONARY, else a system FIX44.xml, else the peer's own.
 

@@ -27,7 +27,7 @@ from interop_kit import (
     send_orders,
     sequence_numbers,
 )
-from peer import PeerTLS, QuickFixPeer, build_peer, free_port, make_self_signed_certificate, peer_unavailable_reason
+from peer import PeerTLS, QuickFixPeer, free_port, make_self_signed_certificate, require_peer
 
 from pyfixmsg_plus.engine import FixEngine
 from pyfixmsg_plus.testing import OrderFiller, RecordingApplication
@@ -39,10 +39,7 @@ IDLE_S = 3.5
 
 @pytest.fixture(scope="module", autouse=True)
 def quickfix_peer() -> Path:
-    binary = build_peer()
-    if binary is None:
-        pytest.skip(f"QuickFIX C++ peer unavailable: {peer_unavailable_reason()}")
-    return binary
+    return require_peer()
 
 
 def quickfix_acceptor(**options: Any) -> QuickFixPeer:

@@ -13,10 +13,9 @@ from peer import (
     PeerError,
     PeerTLS,
     QuickFixPeer,
-    build_peer,
     free_port,
     make_self_signed_certificate,
-    peer_unavailable_reason,
+    require_peer,
 )
 
 ACCEPTOR_ID, INITIATOR_ID = "QFACC", "QFINI"
@@ -24,10 +23,7 @@ ACCEPTOR_ID, INITIATOR_ID = "QFACC", "QFINI"
 
 @pytest.fixture(scope="module")
 def peer_binary() -> Path:
-    binary = build_peer()
-    if binary is None:
-        pytest.skip(f"QuickFIX C++ peer unavailable: {peer_unavailable_reason()}")
-    return binary
+    return require_peer()
 
 
 def acceptor(**options: object) -> QuickFixPeer:
