@@ -117,7 +117,8 @@ class Application:
     session.
     """
 
-    #: MsgTypes(35) that ``onBatch`` consumes on its own: the engine builds no message object for them.
+    #: Application MsgTypes(35) that ``onBatch`` consumes on its own (when ``onBatch`` is overridden): the
+    #: engine builds no message object for them and calls no other callback. Admin types are not allowed.
     batch_msg_types: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
@@ -139,7 +140,11 @@ class Application:
         """The session logged out or its connection was lost."""
 
     def toAdmin(self, message: Message, sessionID: SessionID) -> Any:
-        """An administrative message is about to be sent (may be changed in place, e.g. to add a password)."""
+        """An administrative message is about to be sent; change it in place (e.g. add Username(553) and
+        Password(554) to the Logon) and the change is what is stored and written.
+
+        BeginString(8), MsgSeqNum(34), MsgType(35), SenderCompID(49) and TargetCompID(56) stay the session's.
+        """
 
     def fromAdmin(self, message: Message, sessionID: SessionID) -> Any:
         """An administrative message was received."""
@@ -164,11 +169,12 @@ class Application:
         return True
 
     def onBatch(self, batch: Any, sessionID: SessionID) -> Any:
-        """A whole received batch: a FrameIndex (its ``buffer`` plus offsets, lengths, seqnums, msgtypes).
+        """The messages of :attr:`batch_msg_types` that one socket read brought and the session accepted.
 
-        Called once per socket read, before the per-message callbacks, for users who scan market data without
-        one Python object per message. Frames whose MsgType is in :attr:`batch_msg_types` get no other
-        callback.
+        ``batch`` is a FrameIndex of those frames only, in MsgSeqNum(34) order: ``batch.buffer`` (the bytes
+        read), ``offsets``/``lengths`` (bytes), ``seqnums``, ``msgtypes`` (NumPy arrays), ``batch.frame(i)``.
+        Called once per read, where the read's first such frame sits among the other callbacks, for users who
+        scan market data without one Python object per message; those frames get no other callback.
         """
 
     def onStateChange(self, sessionID: SessionID, old: Any, new: Any) -> Any:

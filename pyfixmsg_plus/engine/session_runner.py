@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import copy
+import dataclasses
 import functools
 import logging
 import time
@@ -27,6 +29,7 @@ from pyfixmsg_plus.message.codec import Codec
 from pyfixmsg_plus.message.fixmessage import FixMessage
 from pyfixmsg_plus.session import (
     ArmTimer,
+    BatchReceived,
     Disconnect,
     FetchResend,
     FrameIgnored,
@@ -44,6 +47,8 @@ from pyfixmsg_plus.session import (
     StoreInbound,
     StoreTiming,
 )
+from pyfixmsg_plus.session.batch import restrict
+from pyfixmsg_plus.session.config import ADMIN_MSG_TYPES
 from pyfixmsg_plus.session.states import CONNECTED_STATES
 from pyfixmsg_plus.store import (
     FrameRecord,
@@ -61,6 +66,9 @@ Clock = Callable[[], float]
 SessionInput = Callable[[], list[Output]]
 _NOT_STORED = StoreTiming.NOT_STORED
 _REJECT = "3"  # Reject(35=3): also reported to Application.onReject
+#: fields toAdmin may not change: the session numbered and addressed the frame (BeginString, MsgSeqNum,
+#: MsgType, SenderCompID, TargetCompID); BodyLength and CheckSum are recomputed
+_SESSION_OWNED_TAGS = (8, 34, 35, 49, 56)
 #: outputs that may be executed after the frames they sit between (they neither write nor wait)
 _FRAME_RUN_KINDS = frozenset({SendFrame, SaveSequenceNumbers, ArmTimer})
 #: output lists merged into one execution (bounds one store transaction and one write)
@@ -77,10 +85,11 @@ class SessionRunner:
     """Executes one :class:`Session`'s effects and hands its events to the application.
 
     ``writer`` stores outbound frames as the persistence mode says (sync / group / write_behind); ``inbound``
-    stores received frames and the expected inbound number in batches. ``deliver_per_frame`` feeds the session
-    one frame at a time so that messages the application sends from a callback go out before the replies to the
-    frames that followed in the same read (QuickFIX's order; costs a second framing pass). ``clock`` gives
-    wall time in seconds since the epoch.
+    stores received frames and the expected inbound number in batches. Each read is framed once here and handed
+    to the session as a FrameIndex. ``deliver_per_frame`` feeds the session one frame at a time (a run of
+    consecutive batch-type frames stays together) so that messages the application sends from a callback go out
+    before the replies to the frames that followed in the same read (QuickFIX's order). ``clock`` gives wall
+    time in seconds since the epoch.
     """
 
     def __init__(
@@ -113,12 +122,14 @@ class SessionRunner:
         ] = collections.deque()
         self._pump: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._splitter: Any = None
+        self._framer: Any = None
         self._logon_decision: LogonDecision | None = None
         self._changed = asyncio.Event()
-        self._batch_types = frozenset(app.batch_msg_types) if overrides(app, "onBatch") else frozenset()
+        batch_types = frozenset(app.batch_msg_types) if overrides(app, "onBatch") else frozenset()
+        self._batch_types = frozenset(t.encode("latin-1") for t in batch_types)  # as FrameIndex.msgtype gives
         self._notify_admin = overrides(app, "toAdmin")
-        session.config.logon_check = self._check_logon
+        session.set_batch_msg_types(batch_types)
+        session.set_logon_check(self._check_logon)
         session.add_listener(self._on_state_change)
 
     # ------------------------------------------------------------------ identity and state
@@ -161,13 +172,8 @@ class SessionRunner:
         await self.flush()
         await self.store.set_sequence_numbers(self.key, incoming_seqnum=incoming, outgoing_seqnum=outgoing)
         await self.writer.recover()  # write-behind: the reservation may have been lowered
-        sender = outgoing if outgoing is not None else self.session.next_sender_seqnum
-        target = incoming if incoming is not None else self.session.next_target_seqnum
-        if self.session.state in CONNECTED_STATES:
-            # an operator's decision while connected (the original allowed it): the counters are set directly
-            self.session.seq.next_sender, self.session.seq.next_target = sender, target
-        else:
-            self.session.restore(sender, target)
+        # an operator's decision, allowed while connected too (as the original engine did)
+        self.session.set_sequence_numbers(next_sender=outgoing, next_target=incoming)
 
     async def flush(self) -> None:
         """Wait until every queued input and output is executed and the writers stored what they hold."""
@@ -202,25 +208,25 @@ class SessionRunner:
         """A connection for this session is open."""
         self.conn = conn
         self.claimed = True
-        if self.deliver_per_frame:
-            self._splitter = _impl.load("framing").Framer()
+        self._framer = _impl.load("framing").Framer()
         self._enqueue_input(self._open_session, conn)
 
     def on_data(self, data: bytes) -> None:
-        """Bytes read from the session's connection."""
+        """Bytes read from the session's connection: framed once, then fed to the session as a FrameIndex."""
+        if self._framer is None:
+            self._framer = _impl.load("framing").Framer()
+        index = self._framer.feed(data)
+        if not len(index):
+            return  # only part of a frame so far: the framer keeps it
         conn = self.conn
-        if self._splitter is None:
-            self._enqueue_input(lambda: self.session.receive_data(data, self.clock()), conn)
+        if not self.deliver_per_frame:
+            self._enqueue_input(functools.partial(self._receive, index), conn)
             return
-        index = self._splitter.feed(data)
-        buffer = index.buffer
-        for i in range(len(index)):
-            start = int(index.offsets[i])
-            span = buffer[start : start + int(index.lengths[i])]
-            self._enqueue_input(functools.partial(self._receive, span), conn)
+        for positions in per_frame_groups(index, self._batch_types):
+            self._enqueue_input(functools.partial(self._receive, restrict(index, positions)), conn)
 
-    def _receive(self, data: bytes) -> list[Output]:
-        return self.session.receive_data(data, self.clock())
+    def _receive(self, index: Any) -> list[Output]:
+        return self.session.receive_index(index, self.clock())
 
     def on_disconnected(self, exc: BaseException | None) -> None:
         """The session's connection closed (either side, or an error)."""
@@ -228,6 +234,7 @@ class SessionRunner:
             log.info("session %s: connection lost: %s", self.session_id, exc)
         self.conn = None
         self.claimed = False
+        self._framer = None
         self._enqueue_input(lambda: self.session.connection_lost(self.clock()), None)
 
     def _open_session(self) -> list[Output]:
@@ -365,6 +372,8 @@ class SessionRunner:
                 continue
             if kind is MessageReceived:
                 await self._deliver(output)  # type: ignore[arg-type]
+            elif kind is BatchReceived:
+                await call_maybe_async(self.app.onBatch, output.index, self.session_id)  # type: ignore[union-attr]
             elif kind is StoreInbound:
                 frame = output.frame  # type: ignore[union-attr]
                 # SendingTime(52) is not parsed on the hot path: the receive time stands for it
@@ -406,27 +415,51 @@ class SessionRunner:
 
     async def _write_frames(self, frames: Sequence[SendFrame], conn: Connection | None) -> None:
         """Store (sync/group) or reserve (write_behind) the frames, write them, then hand them to write-behind."""
+        if self._notify_admin:
+            frames = await self._tell_admin(frames)
         now = self.clock()
         records = [FrameRecord(f.seqnum, f.msg_type, now, f.frame) for f in frames if f.store is not _NOT_STORED]
         if records:
             await self.writer.before_send(records)
-        if self._notify_admin:
-            await self._tell_admin(frames)
         if conn is not None and conn is self.conn and not conn.is_closing:
             conn.write(frames[0].frame if len(frames) == 1 else b"".join(f.frame for f in frames))
         if records:
             self.writer.after_send(records)
 
-    async def _tell_admin(self, frames: Sequence[SendFrame]) -> None:
-        # toAdmin sees a decoded copy: the session already encoded the frame (Username/Password come from the
-        # configuration), so changes made here do not reach the wire.
-        for frame in frames:
-            if frame.msg_type in ("0", "1", "2", "3", "4", "5", "A"):
-                await call_maybe_async(self.app.toAdmin, self.decode(frame.frame), self.session_id)
+    async def _tell_admin(self, frames: Sequence[SendFrame]) -> Sequence[SendFrame]:
+        """Show each admin frame to ``toAdmin`` before it is stored and written; a frame it changed (e.g.
+        Username(553)/Password(554) added to the Logon) is re-encoded, so the change reaches the wire."""
+        told: list[SendFrame] | None = None
+        for i, frame in enumerate(frames):
+            if frame.msg_type not in ADMIN_MSG_TYPES:
+                continue
+            changed = await self._admin_frame_after_to_admin(frame.frame)
+            if changed is not None:
+                told = told if told is not None else list(frames)
+                told[i] = dataclasses.replace(frame, frame=changed)
+        return told if told is not None else frames
+
+    async def _admin_frame_after_to_admin(self, frame: bytes) -> bytes | None:
+        """The frame re-encoded when ``toAdmin`` changed its message, None when it left it as it was."""
+        message = self.decode(frame)
+        before = copy.deepcopy(dict(message))
+        await call_maybe_async(self.app.toAdmin, message, self.session_id)
+        if dict(message) == before:
+            return None  # unchanged: the session's bytes (QuickFIX's field order) go out as they are
+        for tag in _SESSION_OWNED_TAGS:
+            if message.get(tag) != before.get(tag):
+                log.warning("session %s: toAdmin changed tag %d of a 35=%s message; the session's value is kept",
+                            self.session_id, tag, before.get(35))
+                if tag in before:
+                    message[tag] = before[tag]
+                else:
+                    message.pop(tag, None)
+        for tag in (9, 10):
+            message.pop(tag, None)
+        encoded: bytes = self.codec.encode(message)
+        return encoded
 
     async def _deliver(self, event: MessageReceived) -> None:
-        if event.msg_type in self._batch_types:
-            return
         message = self.decode(event.frame)
         sid = self.session_id
         await self.app.deliver_inbound(message, sid, admin=event.is_admin)
@@ -472,3 +505,26 @@ class SessionRunner:
 
     def __repr__(self) -> str:
         return f"SessionRunner({self.session_id}, {self.session.state.value})"
+
+
+def per_frame_groups(index: Any, batch_types: frozenset[bytes]) -> list[list[int]]:
+    """Span positions of ``index`` split into one session input per valid frame, for per-frame delivery.
+
+    Garbled spans travel with the valid frame that follows them; consecutive valid frames whose MsgType(35)
+    is in ``batch_types`` stay in one input (they trigger no per-message callback, only ``onBatch``).
+    """
+    groups: list[list[int]] = []
+    current: list[int] = []
+    count = len(index)
+    for i in range(count):
+        current.append(i)
+        if not index.valid[i]:
+            continue
+        if batch_types and i + 1 < count and index.valid[i + 1] and index.msgtype(i) in batch_types \
+                and index.msgtype(i + 1) in batch_types:
+            continue
+        groups.append(current)
+        current = []
+    if current:
+        groups.append(current)
+    return groups

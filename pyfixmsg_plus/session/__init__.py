@@ -1,8 +1,8 @@
 """The sans-I/O FIX session layer: state machine, sequencing, admin messages, timers (no asyncio, no sockets).
 
-Feed it bytes (``receive_data``) and clock ticks (``tick``); it returns events for the application and
-effects for
-the engine (``SendFrame``, ``FetchResend``, ``ArmTimer``, ``Disconnect``, ...). See docs/session.md.
+Feed it bytes (``receive_data``) or frames the engine already split (``receive_index``) and clock ticks
+(``tick``); it returns events for the application and effects for the engine (``SendFrame``, ``FetchResend``,
+``ArmTimer``, ``Disconnect``, ...). See docs/session.md.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pyfixmsg_plus.session.config import PairsValidator, Persistence, Role, Sess
 from pyfixmsg_plus.session.core import Session, SessionNotActive
 from pyfixmsg_plus.session.events import (
     ArmTimer,
+    BatchReceived,
     Disconnect,
     Effect,
     Event,
@@ -33,6 +34,7 @@ from pyfixmsg_plus.session.states import InvalidTransition, SessionState, StateM
 
 __all__ = [
     "ArmTimer",
+    "BatchReceived",
     "Disconnect",
     "Effect",
     "Event",

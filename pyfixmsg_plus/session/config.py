@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -84,6 +84,9 @@ class SessionConfig:
     #: application message types the application handles; others get a BusinessMessageReject (35=j).
     #: None = every type is passed to the application
     supported_app_msg_types: frozenset[str] | None = None
+    #: application MsgTypes (35) delivered as one BatchReceived per input instead of one MessageReceived each
+    #: (market data); admin types may not be listed
+    batch_msg_types: frozenset[str] = frozenset()
     #: SendingTime precision: "s", "ms", "us" or "ns" (FIX 4.0/4.1 only know seconds)
     timestamp_precision: str = "ms"
     persistence: Persistence = Persistence.SYNC
@@ -110,6 +113,7 @@ class SessionConfig:
             raise ValueError(
                 f"timestamp_precision must be 's', 'ms', 'us' or 'ns', not {self.timestamp_precision!r}"
             )
+        self.batch_msg_types = check_batch_msg_types(self.batch_msg_types)
         for name in ("begin_string", "sender_comp_id", "target_comp_id"):
             if not getattr(self, name):
                 raise ValueError(f"{name} must not be empty")
@@ -139,6 +143,22 @@ def version_key(begin_string: str) -> tuple[int, int]:
         return (int(parts[0]), int(parts[1]))
     except (IndexError, ValueError):
         raise ValueError(f"begin_string {begin_string!r} is not of the form FIX.x.y or FIXT.x.y") from None
+
+
+def check_batch_msg_types(msg_types: Iterable[str]) -> frozenset[str]:
+    """``msg_types`` as a frozenset; ValueError naming a value that is empty, not a str or an admin MsgType.
+
+    Admin messages (35=0, 1, 2, 3, 4, 5, A) keep their session handling and per-message delivery.
+    """
+    checked = frozenset(msg_types)
+    for msg_type in sorted(checked, key=str):
+        if not isinstance(msg_type, str) or not msg_type:
+            raise ValueError(f"batch_msg_types: MsgType(35) must be a non-empty str such as 'X', not {msg_type!r}")
+        if msg_type in ADMIN_MSG_TYPES:
+            raise ValueError(
+                f"batch_msg_types: {msg_type!r} is an admin MsgType(35); only application types can be batched"
+            )
+    return checked
 
 
 def _require_positive(name: str, value: float, allow_zero: bool = False) -> None:

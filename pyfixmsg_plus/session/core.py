@@ -15,9 +15,19 @@ from typing import Any
 
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.session.admin import Field, MessageBuilder
-from pyfixmsg_plus.session.config import PairsValidator, Persistence, Role, SessionConfig, SessionID
+from pyfixmsg_plus.session.batch import BatchCollector
+from pyfixmsg_plus.session.config import (
+    LogonCheck,
+    PairsValidator,
+    Persistence,
+    Role,
+    SessionConfig,
+    SessionID,
+    check_batch_msg_types,
+)
 from pyfixmsg_plus.session.events import (
     ArmTimer,
+    BatchReceived,
     Disconnect,
     FrameIgnored,
     LoggedOut,
@@ -64,6 +74,11 @@ class Session(AdminHandlers):
         self._machine = StateMachine()
         self._machine.add_listener(self._record_state_change)
         self._framer: Any = None
+        self._batch = BatchCollector()
+        # a garbled frame's claimed span (FIX: BodyLength(9) trusted as QuickFIX's reader does) in the buffer it
+        # was read from, kept across receive_index calls that share that buffer (per-frame delivery)
+        self._swallow_buffer: Any = None
+        self._swallow_end = -1
         self._out: list[Output] = []
         self._armed: float | None = None
         self._saved: tuple[int, int] = (1, 1)
@@ -120,6 +135,39 @@ class Session(AdminHandlers):
         self.seq.next_sender, self.seq.next_target = next_sender, next_target
         self._saved = (next_sender, next_target)
 
+    def set_sequence_numbers(self, next_sender: int | None = None, next_target: int | None = None) -> None:
+        """An operator's decision, in any state: the next MsgSeqNum(34) to send and/or to expect (each >= 1).
+
+        While connected the new numbers apply to the next message; early messages queued below a new expected
+        number are dropped and a gap recovery that the new number closes is forgotten. The caller keeps the store
+        in step (no SaveSequenceNumbers output follows).
+        """
+        for name, value in (("next_sender", next_sender), ("next_target", next_target)):
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be >= 1, not {value!r}")
+        if self.state not in CONNECTED_STATES:
+            self.restore(next_sender or self.seq.next_sender, next_target or self.seq.next_target)
+            return
+        if next_sender is not None:
+            self.seq.next_sender = next_sender
+        if next_target is not None:
+            self.seq.set_next_target(next_target)
+            gap = self.seq.resend
+            if gap is not None and gap.end < next_target:
+                self.seq.resend = None
+        self._saved = (self.seq.next_sender, self.seq.next_target)
+
+    def set_logon_check(self, check: LogonCheck | None) -> None:
+        """Use ``check(pairs) -> None | refusal text`` on every received Logon(35=A) (None: accept all)."""
+        self.config.logon_check = check
+
+    def set_batch_msg_types(self, msg_types: Iterable[str]) -> None:
+        """Deliver accepted messages of these application MsgTypes(35) as one BatchReceived per input.
+
+        ValueError names an admin or empty MsgType (admin messages keep their per-message handling).
+        """
+        self.config.batch_msg_types = check_batch_msg_types(msg_types)
+
     # ------------------------------------------------------------------ inputs: connection life cycle
     def start(self, now: float) -> list[Output]:
         """Initiator: begin opening the transport (Disconnected/Reconnecting -> Connecting)."""
@@ -165,6 +213,19 @@ class Session(AdminHandlers):
             return self._finish()
         index = self._framer.feed(data)
         self._process_index(index)
+        return self._finish()
+
+    def receive_index(self, index: Any, now: float) -> list[Output]:
+        """Every span of a FrameIndex that the engine split from a read itself (``framing.Framer.feed``).
+
+        The engine frames each read once and hands the whole index over (or parts of it, restricted with
+        :func:`pyfixmsg_plus.session.batch.restrict`, keeping span order). Garbled spans are reported and
+        skipped; accepted messages of ``config.batch_msg_types`` come out as one :class:`BatchReceived`.
+        Ignored while no connection is open.
+        """
+        self._begin(now)
+        if self.state in CONNECTED_STATES and len(index):
+            self._process_index(index)
         return self._finish()
 
     def receive_frame(self, frame: bytes, now: float) -> list[Output]:
@@ -241,6 +302,10 @@ class Session(AdminHandlers):
         )
 
     # ------------------------------------------------------------------ output helpers used by the handlers
+    def collect_batch(self, inbound: Inbound) -> None:
+        """An accepted message of a batch MsgType: delivered with the others of this input (BatchReceived)."""
+        self._batch.add(inbound.frame, inbound.source, inbound.position, len(self._out))
+
     def emit(self, output: Output) -> None:
         """Append an output for the current input call."""
         self._out.append(output)
@@ -266,6 +331,7 @@ class Session(AdminHandlers):
         if was_logged_on:
             self.emit(LoggedOut(reason))
         self._framer = None
+        self._swallow_buffer, self._swallow_end = None, -1
         self.received_logon = self.sent_reset = self.sent_logout = False
         self.timers.logon_deadline = self.timers.logout_deadline = None
         self.seq.queue.clear()
@@ -283,8 +349,12 @@ class Session(AdminHandlers):
     def _begin(self, now: float) -> None:
         self.now = now
         self._out = []
+        self._batch.begin(None)
 
     def _finish(self) -> list[Output]:
+        if len(self._batch):
+            at = self._batch.insert_at
+            self._out.insert(at, BatchReceived(self._batch.take()))
         numbers = (self.seq.next_sender, self.seq.next_target)
         if numbers != self._saved:
             self._saved = numbers
@@ -309,13 +379,20 @@ class Session(AdminHandlers):
         """Every span of a FrameIndex in order: garbled ones are ignored (FIX: no reply, no sequence
         increment).
         """
+        # the batch sequence check (compiled): frames of an unbroken in-sequence run skip gap bookkeeping
+        run = _impl.load("seqcheck").in_sequence_run(ix.seqnums, ix.valid, max(self.seq.next_target, 1))
+        self._batch.begin(ix)
+        swallowed_until = self._swallow_end if self._swallow_buffer is ix.buffer else -1
+        swallowed_until = self._process_spans(ix, run, swallowed_until)
+        if self.state in CONNECTED_STATES:
+            self._swallow_buffer, self._swallow_end = ix.buffer, swallowed_until
+
+    def _process_spans(self, ix: Any, run: int, swallowed_until: int) -> int:
+        """The loop of :meth:`_process_index`; returns the end of the span a garbled BodyLength(9) claims."""
         framing = _impl.load("framing")
-        seqcheck = _impl.load("seqcheck")
-        run = seqcheck.in_sequence_run(ix.seqnums, ix.valid, max(self.seq.next_target, 1))
-        swallowed_until = -1
         for i in range(len(ix)):
             if self.state not in CONNECTED_STATES:
-                return
+                break
             offset, length = int(ix.offsets[i]), int(ix.lengths[i])
             reason = int(ix.reasons[i])
             if not ix.valid[i]:
@@ -326,7 +403,8 @@ class Session(AdminHandlers):
             if offset < swallowed_until:
                 self.emit(FrameIgnored(offset, length, "inside the BodyLength(9) of a garbled frame"))
                 continue
-            self._process(Inbound.from_frame(ix.frame(i)), known_in_sequence=i < run)
+            self._process(Inbound.from_frame(ix.frame(i), ix, i), known_in_sequence=i < run)
+        return swallowed_until
 
     def _process(self, inbound: Inbound, known_in_sequence: bool = False) -> None:
         """One valid frame, then whatever early messages it made processable (FIX: in sequence order)."""

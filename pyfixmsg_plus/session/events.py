@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 from pyfixmsg_plus.session.states import SessionState
 
@@ -122,6 +123,21 @@ class MessageReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchReceived:
+    """Messages of ``SessionConfig.batch_msg_types`` accepted in sequence during one input (one socket read).
+
+    ``index`` is a FrameIndex holding only those frames, in MsgSeqNum(34) order: ``index.buffer`` is the bytes
+    read (shared, not copied), ``offsets``/``lengths`` locate each frame in it (bytes), ``seqnums`` and
+    ``msgtypes`` are NumPy arrays. No per-message object is built for them; they get no MessageReceived.
+    """
+
+    index: Any
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+@dataclass(frozen=True, slots=True)
 class RejectSent:
     """The session answered a received message with a Reject (35=3) or BusinessMessageReject (35=j)."""
 
@@ -141,5 +157,5 @@ class FrameIgnored:
 
 
 Effect = SendFrame | StoreInbound | SaveSequenceNumbers | ResetStore | FetchResend | ArmTimer | Disconnect
-Event = StateChanged | LoggedOn | LoggedOut | MessageReceived | RejectSent | FrameIgnored
+Event = StateChanged | LoggedOn | LoggedOut | MessageReceived | BatchReceived | RejectSent | FrameIgnored
 Output = Effect | Event

@@ -58,6 +58,7 @@ class AdminHandlers:
         raise NotImplementedError
 
     def emit(self, output: Output) -> None: ...
+    def collect_batch(self, inbound: Inbound) -> None: ...
     def emit_frame(self, frame: bytes, seqnum: int, msg_type: str, store: StoreTiming) -> None: ...
     def send_new(self, msg_type: str, build: Callable[[int], bytes]) -> int:
         raise NotImplementedError
@@ -235,7 +236,9 @@ class AdminHandlers:
         seqnum = self.seq.next_target
         self.seq.accept_target()
         self.emit(StoreInbound(seqnum, inbound.frame))
-        if deliver:
+        if deliver and inbound.msg_type in self.config.batch_msg_types:
+            self.collect_batch(inbound)
+        elif deliver:
             self.emit(
                 MessageReceived(
                     inbound.msg_type,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyfixmsg_plus import _impl
 
@@ -68,15 +69,19 @@ class Inbound:
     #: set on a Logon or ResendRequest that arrived early and was acted on at once: when its turn comes in the
     #: queue, only the expected number advances
     already_processed: bool = False
+    #: the FrameIndex the frame was read from and its span position there (None/-1 for a lone frame), so a
+    #: batch of accepted frames can be handed over as positions in the read's buffer
+    source: Any = None
+    position: int = -1
 
     @classmethod
-    def from_frame(cls, frame: bytes) -> Inbound:
+    def from_frame(cls, frame: bytes, source: Any = None, position: int = -1) -> Inbound:
         """Tokenize ``frame``; later duplicates of a tag do not replace the first value."""
         pairs = parse_pairs(frame)
         first: dict[int, bytes] = {}
         for tag, value in pairs:
             first.setdefault(tag, value)
-        return cls(frame, pairs, first)
+        return cls(frame, pairs, first, source=source, position=position)
 
     def text(self, tag: int) -> str | None:
         """The first value of ``tag`` as text, or None when absent."""

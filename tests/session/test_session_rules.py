@@ -50,7 +50,7 @@ def msg(
     return encode_message(kw.get("begin", "FIX.4.4"), fields)
 
 
-def frames(outputs: list[Output]) -> list[dict[int, str]]:
+def frames(outputs: Sequence[Output]) -> list[dict[int, str]]:
     """The frames written, as dicts of their first values."""
     out = []
     for o in outputs:

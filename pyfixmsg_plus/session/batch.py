@@ -1,0 +1,84 @@
+"""Collects the frames of batch message types accepted during one input, for one ``BatchReceived`` event.
+
+Market-data users (``SessionConfig.batch_msg_types``) receive every accepted frame of those MsgTypes (35) of a
+socket read as one FrameIndex instead of one MessageReceived per message. The session still applies every rule
+to each frame (sequence, CompIDs, SendingTime, dictionary); only the delivery is batched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from pyfixmsg_plus import _impl
+
+
+def restrict(index: Any, positions: Sequence[int] | np.ndarray) -> Any:
+    """A FrameIndex with only the spans at ``positions`` of ``index`` (same buffer, no bytes copied)."""
+    chosen = np.asarray(positions, dtype=np.intp)
+    framing = _impl.load("framing")
+    return framing.FrameIndex(
+        index.buffer,
+        index.consumed,
+        index.offsets[chosen],
+        index.lengths[chosen],
+        index.seqnums[chosen],
+        index.msgtypes[chosen],
+        index.reasons[chosen],
+        index.sep,
+    )
+
+
+def index_of_frames(frames: Iterable[bytes]) -> Any:
+    """A FrameIndex over ``frames`` (complete, verified frames) laid end to end in one new buffer."""
+    framing = _impl.load("framing")
+    return framing.split_frames(b"".join(frames), 1, framing.DEFAULT_MAX_BODY_LENGTH, True)
+
+
+class BatchCollector:
+    """The accepted batch-type frames of the current input, in acceptance (MsgSeqNum) order.
+
+    A frame accepted from the index being processed is kept as its span position (no copy); one that comes
+    from elsewhere (an early message queued by an earlier read, or ``receive_frame``) is kept as bytes, and the
+    batch is then rebuilt over a new buffer.
+    """
+
+    __slots__ = ("_frames", "_positions", "_source", "_uniform", "insert_at")
+
+    def __init__(self) -> None:
+        self._source: Any = None
+        self._positions: list[int] = []
+        self._frames: list[bytes] = []
+        self._uniform = True
+        #: where in the input's output list the BatchReceived event goes (the first accepted frame's place)
+        self.insert_at = -1
+
+    def begin(self, source: Any) -> None:
+        """Start an input whose frames come from the FrameIndex ``source`` (None: single frames)."""
+        self._source = source
+        self._positions.clear()
+        self._frames.clear()
+        self._uniform = True
+        self.insert_at = -1
+
+    def add(self, frame: bytes, source: Any, position: int, output_position: int) -> None:
+        """Keep an accepted frame; ``source``/``position`` say where it sits (None/-1 when nowhere known)."""
+        if self.insert_at < 0:
+            self.insert_at = output_position
+        if source is None or source is not self._source or position < 0:
+            self._uniform = False
+        self._positions.append(position)
+        self._frames.append(frame)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def take(self) -> Any:
+        """The FrameIndex of the collected frames (None when there are none), and start afresh."""
+        if not self._frames:
+            return None
+        batch = restrict(self._source, self._positions) if self._uniform else index_of_frames(self._frames)
+        self.begin(None)
+        return batch
