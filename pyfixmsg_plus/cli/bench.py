@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import Progress
@@ -13,7 +14,14 @@ from rich.table import Table
 from pyfixmsg_plus import USING_EXTENSIONS, __version__
 from pyfixmsg_plus.bench.timing import Measurement
 
-SCENARIOS = ("wire",)
+if TYPE_CHECKING:
+    from pyfixmsg_plus.bench.live.results import LiveResult
+
+#: `wire` times the codec in-process; the live scenarios run sessions over loopback beside QuickFIX C++ peers
+LIVE = ("inbound", "roundtrip", "outbound")
+SCENARIOS = ("wire", *LIVE, "all")
+#: progress steps of each live scenario (one per row it measures)
+LIVE_STEPS = {"inbound": 4, "roundtrip": 3, "outbound": 2}
 
 
 def _ratio(value: float, reference: float | None) -> str:
@@ -82,25 +90,72 @@ def run_wire_scenario(args: argparse.Namespace, console: Console) -> list[Measur
         return run_wire(count=args.count, repeat=args.repeat, on_case=advance)
 
 
-def _command(args: argparse.Namespace) -> int:
-    console = Console(stderr=args.json)
-    if not console.is_terminal:
-        console = Console(stderr=args.json, width=140)  # a wide table reads better in logs and notes than a wrapped one
-    results = run_wire_scenario(args, console)
+def run_live_scenarios(names: list[str], args: argparse.Namespace, console: Console) -> list[LiveResult]:
+    """Run the live scenarios ``names`` in order, with a progress bar of one step per measured row."""
+    from pyfixmsg_plus.bench.live import LIVE_SCENARIOS
+
+    results: list[LiveResult] = []
+    with Progress(console=console, transient=True, disable=args.json) as progress:
+        task = progress.add_task("starting", total=sum(LIVE_STEPS[name] for name in names))
+
+        def step(description: str) -> None:
+            progress.update(task, description=description)
+            progress.advance(task)
+
+        for name in names:
+            size = args.samples if name == "roundtrip" else args.count
+            results += LIVE_SCENARIOS[name](size, on_step=step)
+    return results
+
+
+def _implementation_note() -> str:
+    return "compiled extensions live" if USING_EXTENSIONS else "pure-Python twins forced"
+
+
+def _print_wire(results: list[Measurement], args: argparse.Namespace, console: Console) -> None:
     if args.json:
         for m in results:
-            sys.stdout.write(json.dumps(_as_json(m)) + "\n")
-        return 0
-    impl = "compiled extensions live" if USING_EXTENSIONS else "pure-Python twins forced"
-    title = f"pyfixmsg-plus {__version__} wire benchmarks ({args.count:,} messages, best of {args.repeat}; {impl})"
+            sys.stdout.write(json.dumps({"kind": "wire", **_as_json(m)}) + "\n")
+        return
+    title = (f"pyfixmsg-plus {__version__} wire benchmarks ({args.count:,} messages, best of {args.repeat}; "
+             f"{_implementation_note()})")  # fmt: skip
     console.print(render_table(results, title))
+
+
+def _print_live(results: list[LiveResult], args: argparse.Namespace, console: Console) -> None:
+    from pyfixmsg_plus.bench.live.table import render_live_table
+
+    if args.json:
+        for row in results:
+            sys.stdout.write(json.dumps({"kind": "live", **row.as_json()}) + "\n")
+        return
+    title = (f"pyfixmsg-plus {__version__} live sessions over loopback ({args.count:,} messages per blast, "
+             f"{args.samples:,} round trips; {_implementation_note()})")  # fmt: skip
+    console.print(render_live_table(results, title))
+
+
+def _command(args: argparse.Namespace) -> int:
+    for option in ("count", "samples", "repeat"):
+        if getattr(args, option) < 1:
+            raise SystemExit(f"bench: --{option} = {getattr(args, option)} must be at least 1")
+    console = Console(stderr=args.json)
+    if not console.is_terminal:
+        console = Console(stderr=args.json, width=200)  # a wide table reads better in logs and notes than a wrapped one
+    if args.scenario in ("wire", "all"):
+        _print_wire(run_wire_scenario(args, console), args, console)
+    live = list(LIVE) if args.scenario == "all" else [name for name in LIVE if name == args.scenario]
+    if live:
+        _print_live(run_live_scenarios(live, args, console), args, console)
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="benchmarks with side-by-side ratios against peers")
     parser.add_argument("scenario", nargs="?", default="wire", choices=SCENARIOS, help="what to measure")
-    parser.add_argument("--count", type=int, default=20_000, help="messages in the corpus (default 20000)")
+    parser.add_argument(
+        "--count", type=int, default=20_000, help="messages in the wire corpus and in each live blast (default 20000)"
+    )
+    parser.add_argument("--samples", type=int, default=10_000, help="round trips of `roundtrip` (default 10000)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per case; the best is kept (default 5)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     parser.set_defaults(func=_command)

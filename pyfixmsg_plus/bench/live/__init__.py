@@ -1,0 +1,38 @@
+"""Live-session benchmarks over loopback TCP, each beside the same scenario between two QuickFIX C++ peers.
+
+* :func:`run_inbound`: the peer blasts MarketDataIncrementalRefresh to our acceptor (memory, aiosqlite
+  write_behind, aiosqlite group);
+* :func:`run_round_trip`: NewOrderSingle -> ExecutionReport one at a time, percentiles, plus a bare echo floor;
+* :func:`run_outbound`: our initiator blasts NewOrderSingle to the peer acceptor.
+
+Every function returns :class:`LiveResult` rows, the QuickFIX<->QuickFIX row first; without the peer (see
+:mod:`pyfixmsg_plus.bench.peers`) its rows carry the reason in ``unavailable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pyfixmsg_plus.bench.live.inbound import run_inbound
+from pyfixmsg_plus.bench.live.outbound import run_outbound
+from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, QUICKFIX, LatencySummary, LiveResult, reference_row
+from pyfixmsg_plus.bench.live.roundtrip import run_round_trip
+
+#: scenario name on the command line -> runner(count, on_step) (in the order `all` runs them)
+LIVE_SCENARIOS: dict[str, Callable[..., list[LiveResult]]] = {
+    "inbound": run_inbound,
+    "roundtrip": run_round_trip,
+    "outbound": run_outbound,
+}
+
+__all__ = [
+    "ECHO_FLOOR",
+    "LIVE_SCENARIOS",
+    "QUICKFIX",
+    "LatencySummary",
+    "LiveResult",
+    "reference_row",
+    "run_inbound",
+    "run_outbound",
+    "run_round_trip",
+]

@@ -1,0 +1,109 @@
+"""Our side of the live scenarios: engine configurations per store variant and the applications that count.
+
+CompIDs: our engine is ``PYFIX``, the QuickFIX peer ``QFIX``; the QuickFIX<->QuickFIX runs use ``QFA``/``QFI``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pyfixmsg_plus.application import Application, msg_type_of
+from pyfixmsg_plus.config import ConfigManager
+
+T = TypeVar("T")
+
+OURS, QUICKFIX_SIDE = "PYFIX", "QFIX"
+PEER_ACCEPTOR, PEER_INITIATOR = "QFA", "QFI"
+#: HeartBtInt(108) of every benchmark session, seconds: long enough that no heartbeat lands inside a measurement
+HEARTBEAT_S = 30
+
+
+@dataclass(frozen=True)
+class StoreVariant:
+    """How our engine persists: StoreType and PersistenceMode (the file goes in the run's scratch directory)."""
+
+    label: str
+    store_type: str
+    persistence_mode: str = "group"
+
+    def settings(self, scratch: Path) -> dict[str, Any]:
+        keys: dict[str, Any] = {"StoreType": self.store_type, "PersistenceMode": self.persistence_mode}
+        if self.store_type != "memory":
+            keys["StorePath"] = str(scratch / f"{self.store_type}-{self.persistence_mode}.db")
+        return keys
+
+
+MEMORY = StoreVariant("memory store", "memory")
+AIOSQLITE_WRITE_BEHIND = StoreVariant("aiosqlite write_behind", "aiosqlite", "write_behind")
+AIOSQLITE_GROUP = StoreVariant("aiosqlite group", "aiosqlite", "group")
+#: the inbound scenario's variants, in the order the issue lists them
+INBOUND_STORES = (MEMORY, AIOSQLITE_WRITE_BEHIND, AIOSQLITE_GROUP)
+
+
+def acceptor_config(port: int, store: StoreVariant, scratch: Path) -> ConfigManager:
+    """Our acceptor PYFIX serving QFIX on 127.0.0.1:``port``."""
+    defaults: dict[str, Any] = {
+        "ConnectionType": "acceptor", "SocketAcceptHost": "127.0.0.1", "SocketAcceptPort": port,
+        "HeartBtInt": HEARTBEAT_S, **store.settings(scratch),
+    }  # fmt: skip
+    return ConfigManager.from_dict(
+        {"DEFAULT": defaults, "SESSION": [{"SenderCompID": OURS, "TargetCompID": QUICKFIX_SIDE}]}
+    )
+
+
+def initiator_config(port: int, store: StoreVariant, scratch: Path) -> ConfigManager:
+    """Our initiator PYFIX -> QFIX on 127.0.0.1:``port``."""
+    defaults: dict[str, Any] = {
+        "ConnectionType": "initiator", "SocketConnectHost": "127.0.0.1", "SocketConnectPort": port,
+        "HeartBtInt": HEARTBEAT_S, "ReconnectInterval": 0.2, "ReconnectMaxInterval": 1, "ReconnectJitter": 0,
+        **store.settings(scratch),
+    }  # fmt: skip
+    return ConfigManager.from_dict(
+        {"DEFAULT": defaults, "SESSION": [{"SenderCompID": OURS, "TargetCompID": QUICKFIX_SIDE}]}
+    )
+
+
+class CountingApplication(Application):
+    """Counts received application messages of one MsgType(35) and notes when the first and the last arrived.
+
+    ``done`` is set once ``expected`` of them were delivered; times are ``time.perf_counter()`` seconds.
+    """
+
+    def __init__(self, msg_type: str, expected: int) -> None:
+        super().__init__()
+        self.msg_type = msg_type
+        self.expected = expected
+        self.count = 0
+        self.first_at = 0.0
+        self.last_at = 0.0
+        self.done = asyncio.Event()
+        self.on_message: Callable[[Any], None] | None = None
+
+    def fromApp(self, message: Any, sessionID: Any) -> None:
+        # a plain function, not a coroutine: the engine then calls it without creating a task per message
+        if msg_type_of(message) != self.msg_type:
+            return
+        now = time.perf_counter()
+        if self.count == 0:
+            self.first_at = now
+        self.count += 1
+        self.last_at = now
+        if self.on_message is not None:
+            self.on_message(message)
+        if self.count >= self.expected:
+            self.done.set()
+
+    @property
+    def seconds(self) -> float:
+        """First to last delivered message, seconds (the peer's summary measures elapsed_s the same way)."""
+        return self.last_at - self.first_at
+
+
+async def in_thread(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``call`` in a worker thread: the peer harness blocks, our engine must keep running on the loop."""
+    return await asyncio.to_thread(call, *args, **kwargs)

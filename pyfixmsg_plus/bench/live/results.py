@@ -1,0 +1,74 @@
+"""What a live scenario reports: one row per implementation, throughput or latency, with numpy statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: the implementation name of the QuickFIX<->QuickFIX rows: every other row's ratio is taken against it
+QUICKFIX = "QuickFIX C++ <-> QuickFIX C++"
+#: the bare echo of canned bytes: the floor of a round trip on this machine
+ECHO_FLOOR = "bare echo of canned bytes (floor)"
+
+
+@dataclass(frozen=True)
+class LatencySummary:
+    """Percentiles of round-trip samples, in microseconds."""
+
+    samples: int
+    p50_us: float
+    p99_us: float
+    p999_us: float
+    max_us: float
+
+    @classmethod
+    def from_nanoseconds(cls, samples_ns: Sequence[int] | np.ndarray) -> LatencySummary:
+        """Summarise latencies given in nanoseconds (an empty input is a ValueError naming it)."""
+        values = np.asarray(samples_ns, dtype=np.float64)
+        if values.size == 0:
+            raise ValueError("latency samples: none were recorded")
+        p50, p99, p999 = np.percentile(values, [50.0, 99.0, 99.9]) / 1e3
+        return cls(int(values.size), float(p50), float(p99), float(p999), float(values.max() / 1e3))
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """One implementation in one scenario.
+
+    ``messages`` application messages counted over ``seconds`` (throughput rows), or ``latency`` (round-trip rows).
+    ``unavailable`` holds the reason a row could not be measured (e.g. no QuickFIX peer); its figures are zero.
+    """
+
+    scenario: str
+    implementation: str
+    messages: int = 0
+    seconds: float = 0.0
+    latency: LatencySummary | None = None
+    unavailable: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def messages_per_second(self) -> float:
+        return self.messages / self.seconds if self.seconds > 0 else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """A flat dict for ``--json`` (latencies in microseconds, rates in messages per second)."""
+        out = asdict(self)
+        out["messages_per_second"] = self.messages_per_second
+        return out
+
+
+def unavailable(scenario: str, implementation: str, reason: str) -> LiveResult:
+    """A row that could not be measured, and why."""
+    return LiveResult(scenario, implementation, unavailable=reason)
+
+
+def reference_row(results: Sequence[LiveResult], scenario: str, implementation: str = QUICKFIX) -> LiveResult | None:
+    """The measured row of ``implementation`` in ``scenario`` (the ratios' denominator), if any."""
+    for row in results:
+        if row.scenario == scenario and row.implementation == implementation and not row.unavailable:
+            return row
+    return None
