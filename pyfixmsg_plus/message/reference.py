@@ -27,6 +27,8 @@ HEADER_TAGS: list[int] = [
 TRAILER_TAGS: list[int] = [93, 89, 10]
 #: Encoded* data fields whose bytes are in MessageEncoding(347)
 ENCODED_DATA_TAGS: list[int] = [349, 351, 353, 355, 357, 359, 361, 363, 365]
+#: MsgType(35): each message a dictionary declares is one of its values
+_MSG_TYPE_TAG = 35
 #: first position of the trailer in every sorting key, far after any body position
 TRAILER_BASE = 10**9
 #: tag -> position without a dictionary: header first, trailer last (other tags sort between, by number)
@@ -349,7 +351,29 @@ class FixSpec:
         for message in self.messages:
             self.msg_types[message.msgtype] = message
             self.msg_types[message.msgtype.encode("ascii")] = message
+        self._declare_msg_type_values()
         del self._raw_components, self._resolving
+
+    def _declare_msg_type_values(self) -> None:
+        """Make every declared message's MsgType a valid value of MsgType(35).
+
+        As QuickFIX's DataDictionary does when it reads <messages>: a user's dictionary that adds a custom
+        message (e.g. 35=U1) need not also list it among the <value>s of field 35, or the validator would reject
+        it as "Value is incorrect (out of range)" (373=5).
+        """
+        msg_type_tag = self.tags.get(_MSG_TYPE_TAG)
+        if msg_type_tag is None:
+            return
+        known = {value for value, _ in msg_type_tag.values}
+        named = {description for _, description in msg_type_tag.values}
+        for message in self.messages:
+            if message.msgtype in known:
+                continue
+            # enum descriptions are unique per field: disambiguate a name already used for another value
+            name = message.name if message.name not in named else f"{message.name} ({message.msgtype})"
+            msg_type_tag.add_enum_value(name, message.msgtype)
+            known.add(message.msgtype)
+            named.add(name)
 
     def _component(self, name: str) -> Component:
         found = self.components.get(name)
