@@ -310,6 +310,88 @@ def test_any_pairs_give_typed_errors_and_never_crash(fix44: FixSpec, pairs: list
     assert validator.is_valid(pairs) == (found == [])
 
 
+# -- fast path: a tag sequence that walked clean is re-checked by value only -------------------------
+
+SETTINGS: dict[str, dict[str, bool]] = {
+    "default": {},
+    "lenient": {
+        "allow_user_defined": True,
+        "check_enums": False,
+        "check_formats": False,
+        "check_fields_have_values": False,
+    },
+    "no formats": {"check_formats": False},
+    "no enums": {"check_enums": False},
+}
+BASES = [message(body, msg_type) for msg_type, body in VALID.values()]
+NEW_VALUES = st.one_of(
+    st.sampled_from(
+        [b"", b"x\x01y", b"0", b"1", b"2", b"3", b"02", b"-1", b"1.5", b"N", b"Y", b"D", b"8", b"FIX.4.4", TS.encode()]
+    ),
+    st.binary(max_size=5),
+)
+
+
+@pytest.fixture(scope="module")
+def validators(fix44: FixSpec) -> dict[str, Validator]:
+    return {name: Validator(fix44, **options) for name, options in SETTINGS.items()}
+
+
+def described(errors: list[e.FixValidationError]) -> list[tuple[object, ...]]:
+    return [(type(x), x.tag, x.msg_type, x.reason, x.text, x.value) for x in errors]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    setting=st.sampled_from(list(SETTINGS)),
+    base=st.sampled_from(BASES),
+    changes=st.lists(st.tuples(st.integers(min_value=2, max_value=40), NEW_VALUES), max_size=3),
+)
+def test_fast_path_gives_the_walks_errors(
+    validators: dict[str, Validator],
+    setting: str,
+    base: list[tuple[int, bytes]],
+    changes: list[tuple[int, bytes]],
+) -> None:
+    validator = validators[setting]
+    validator.validate(base)  # the tag sequence is now remembered as valid
+    pairs = list(base)
+    for position, value in changes:
+        position %= len(pairs)
+        pairs[position] = (pairs[position][0], value)
+    expected = described(list(validator.walk(pairs)))
+    assert described(validator.check(pairs)) == expected
+    assert validator.is_valid(pairs) == (expected == [])
+
+
+def test_same_tags_with_another_count_or_type_are_walked(validator: Validator) -> None:
+    snapshot = "55=IBM|268=2|269=0|270=10.5|271=100|269=1|270=10.6|271=200"
+    validator.validate(message(snapshot, "W"))
+    assert validator.check(message(snapshot.replace("268=2", "268=02"), "W")) == []  # same count, other bytes
+    error = first_error(validator, message(snapshot.replace("268=2", "268=3"), "W"))
+    assert (type(error), error.tag) == (e.IncorrectNumInGroupCount, 268)
+    error = first_error(validator, message(snapshot, "X"))  # same tags, a message type without 55 at top
+    assert error.msg_type == "X"
+
+
+def test_remembered_shapes_are_bounded(fix44: FixSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pyfixmsg_plus.message.validation.MAX_SHAPES", 2)
+    validator = Validator(fix44)
+    for msg_type, body in VALID.values():
+        assert validator.check(message(body, msg_type)) == []
+        assert validator.is_valid(message(body, msg_type))  # by the fast path when still remembered
+        assert 1 <= validator.cached_shapes <= 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(st.binary(max_size=4), st.text("0123456789-+. ", max_size=4).map(str.encode)))
+def test_unsigned_types_accept_exactly_ascii_digits(value: bytes) -> None:
+    for fix_type in ("LENGTH", "NUMINGROUP", "SEQNUM", "TAGNUM"):
+        check = format_check(fix_type)
+        assert check is not None
+        assert bool(check(value)) == (re.fullmatch(rb"[0-9]+", value) is not None)
+
+
 # -- QuickFIX acceptance scripts (FIX 4.4, session-level rejects) ----------------------------------
 
 SCRIPTS = [

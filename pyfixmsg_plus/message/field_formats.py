@@ -69,6 +69,10 @@ def _is_single_char(value: bytes) -> bool:
 
 
 _COMPILED["CHAR"] = _is_single_char
+# Unsigned integers: bytes.isdigit is exactly ``\d+`` over bytes (ASCII digits, at least one) at a third of
+# the cost of the regex, and these types are on every message (BodyLength(9), MsgSeqNum(34), NumInGroup counts).
+for _unsigned in ("LENGTH", "NUMINGROUP", "SEQNUM", "TAGNUM"):
+    _COMPILED[_unsigned] = bytes.isdigit
 
 
 def format_check(fix_type: str | None) -> FormatCheck | None:

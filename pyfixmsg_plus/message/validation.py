@@ -11,12 +11,21 @@ header/body/trailer order, no repeated field, field defined for the message type
 start with the delimiter, no field twice in one entry, the count matches, required fields of each entry);
 finally the required fields of header, body and trailer. Lookups are precomputed per message type on first
 use.
+
+Fast path: what the walk concludes depends only on the sequence of tags, the MsgType(35) value, the NumInGroup
+counts and each value taken alone. So once a message has walked clean, its tag sequence is remembered as a
+:class:`_Shape` (the per-position value checks that remain, chosen once per tag, and the exact 35 and count
+values that made the walk come out so). A later message with the same tag sequence is valid when its values
+pass those checks; any doubt (unknown shape, empty value, SOH, a different count) falls back to the full walk,
+which alone produces errors, so every error and text is the walk's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
+import operator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from pyfixmsg_plus.message import errors as e
 from pyfixmsg_plus.message.field_formats import DATA_TYPES, MULTIPLE_VALUE_TYPES, FormatCheck, format_check
@@ -31,6 +40,12 @@ LEADING_TAGS = (8, 9, 35)
 _SOH = b"\x01"
 
 _HEADER, _BODY, _TRAILER = 0, 1, 2
+#: most tag sequences remembered as valid per Validator; the cache is emptied when full, so a peer sending
+#: ever new shapes costs memory no more than this
+MAX_SHAPES = 4096
+
+ValueCheck = Callable[[bytes], object]
+"""Truthy when one raw value (non-empty, without SOH) passes every check of its field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +71,19 @@ class MessageRules:
     body: frozenset[int]
     groups: dict[int, Group]
     required: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A tag sequence that walked clean: the values to re-check, by position, and their checks."""
+
+    #: picks the values to check out of the message's values, as a tuple in the order of ``checks``
+    pick: Callable[[Sequence[bytes]], tuple[bytes, ...]]
+    checks: tuple[ValueCheck, ...]
+
+    def accepts(self, values: Sequence[bytes]) -> bool:
+        """True when every picked value passes its check."""
+        return all(map(operator.call, self.checks, self.pick(values)))
 
 
 class Validator:
@@ -97,11 +125,16 @@ class Validator:
         self._header = spec.header.member_tags or frozenset(HEADER_TAGS)
         self._trailer = spec.trailer.member_tags or frozenset(TRAILER_TAGS)
         self._messages: dict[bytes, MessageRules] = {}
+        self._value_checks: dict[int, ValueCheck | None] = {}
+        self._count_tags: dict[str, frozenset[int]] = {}
+        self._shapes: dict[tuple[int, ...], _Shape] = {}
 
     # -- public API ---------------------------------------------------------------------------
 
     def validate(self, pairs: Pairs) -> None:
         """Raise the first :class:`FixValidationError` of the message, or return when it is valid."""
+        if self._matches_valid_shape(pairs):
+            return
         first = next(self.iter_errors(pairs), None)
         if first is not None:
             raise first
@@ -116,6 +149,18 @@ class Validator:
 
     def iter_errors(self, pairs: Pairs) -> Iterator[e.FixValidationError]:
         """The errors of the message, lazily (stop early to get just the first)."""
+        if self._matches_valid_shape(pairs):
+            return
+        found = False
+        for error in self.walk(pairs):
+            found = True
+            yield error
+        if not found:
+            self._remember_valid_shape(pairs)
+
+    def walk(self, pairs: Pairs) -> Iterator[e.FixValidationError]:
+        """The full walk, without the fast path: every error of the message in walk order (the reference
+        :meth:`iter_errors` must agree with)."""
         raw_type = _first_value(pairs, 35)
         msg_type = None if raw_type is None else raw_type.decode("latin-1")
         yield from self._leading_errors(pairs, msg_type)
@@ -139,6 +184,11 @@ class Validator:
                         tag, msg_type, f"{self._name(tag)} is required in {self._where(rules)}"
                     )
 
+    @property
+    def cached_shapes(self) -> int:
+        """How many tag sequences are remembered as valid (at most :data:`MAX_SHAPES`)."""
+        return len(self._shapes)
+
     def rules_for(self, msg_type: bytes) -> MessageRules | None:
         """The precomputed rules of a MsgType(35) value, or None when the dictionary has no such message."""
         rules = self._messages.get(msg_type)
@@ -156,6 +206,59 @@ class Validator:
             )
             self._messages[msg_type] = rules
         return rules
+
+    # -- fast path -----------------------------------------------------------------------------------
+
+    def _matches_valid_shape(self, pairs: Pairs) -> bool:
+        """True when ``pairs`` has the tags of a message that walked clean and its values pass; False means
+        "walk it", not "invalid"."""
+        if len(pairs) < len(LEADING_TAGS):
+            return False
+        tags, values = zip(*pairs, strict=True)
+        shape = self._shapes.get(tags)
+        # Empty values (373=4) and SOH inside a value (373=17) are rare: leave them to the walk rather than
+        # test them per field.
+        if shape is None or not all(values) or _SOH in b"".join(values):
+            return False
+        return shape.accepts(values)
+
+    def _remember_valid_shape(self, pairs: Pairs) -> None:
+        """Record the tag sequence of ``pairs``, which just walked without error, with its value checks."""
+        if len(pairs) < len(LEADING_TAGS) or pairs[2][0] != 35:
+            return
+        rules = self.rules_for(pairs[2][1])
+        if rules is None:
+            return
+        count_tags = self._count_tags_for(rules)
+        positions: list[int] = []
+        checks: list[ValueCheck] = []
+        for position, (tag, value) in enumerate(pairs):
+            # MsgType(35) and the NumInGroup counts steer the walk: the same walk needs the same bytes.
+            check = partial(operator.eq, value) if position == 2 or tag in count_tags else self._value_check(tag)
+            if check is not None:
+                positions.append(position)
+                checks.append(check)
+        if len(self._shapes) >= MAX_SHAPES:
+            self._shapes.clear()
+        tags = tuple(tag for tag, _ in pairs)
+        self._shapes[tags] = _Shape(_picker(positions), tuple(checks))
+
+    def _value_check(self, tag: int) -> ValueCheck | None:
+        """The check equivalent to :meth:`_field_error` finding nothing in a non-empty, SOH-free value of a
+        known-good ``tag``, chosen once per tag; None when every such value passes."""
+        if tag not in self._value_checks:
+            self._value_checks[tag] = _value_check(
+                self._fields.get(tag), check_formats=self.check_formats, check_enums=self.check_enums
+            )
+        return self._value_checks[tag]
+
+    def _count_tags_for(self, rules: MessageRules) -> frozenset[int]:
+        """Every NumInGroup tag of the message type's groups, nested ones included."""
+        tags = self._count_tags.get(rules.msg_type)
+        if tags is None:
+            tags = frozenset(_count_tags(rules.groups.values()))
+            self._count_tags[rules.msg_type] = tags
+        return tags
 
     # -- structure ---------------------------------------------------------------------------------
 
@@ -356,6 +459,37 @@ def _field_rule(name: str, fix_type: str | None, values: Sequence[tuple[str, str
         multiple_values=kind in MULTIPLE_VALUE_TYPES,
         allows_soh=kind in DATA_TYPES,
     )
+
+
+def _value_check(rule: FieldRule | None, *, check_formats: bool, check_enums: bool) -> ValueCheck | None:
+    """What :meth:`Validator._field_error` tests on a non-empty value without SOH, as one function."""
+    if rule is None:
+        # an unknown tag in a message that walked clean is one the settings let through, whatever its value
+        return None
+    is_format_valid = rule.is_format_valid if check_formats else None
+    enum = rule.enum if check_enums else None
+    if enum is None:
+        return is_format_valid
+    if not rule.multiple_values and (is_format_valid is None or all(map(is_format_valid, enum))):
+        # every enumerated value is well formed: membership alone decides (a frozenset lookup)
+        return enum.__contains__
+    return lambda value: (is_format_valid is None or is_format_valid(value)) and _is_enumerated(value, rule)
+
+
+def _count_tags(groups: Iterable[Group]) -> Iterator[int]:
+    for group in groups:
+        yield group.count_tag.tag
+        yield from _count_tags(group.groups.values())
+
+
+def _picker(positions: Sequence[int]) -> Callable[[Sequence[bytes]], tuple[bytes, ...]]:
+    """A function taking the values at ``positions`` out of a sequence, always as a tuple."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda values: (values[only],)
+    if not positions:
+        return lambda values: ()
+    return operator.itemgetter(*positions)
 
 
 def _is_enumerated(value: bytes, rule: FieldRule) -> bool:
