@@ -13,6 +13,7 @@ from rich.table import Table
 
 from pyfixmsg_plus import USING_EXTENSIONS, __version__
 from pyfixmsg_plus.bench.timing import Measurement
+from pyfixmsg_plus.cli._console import make_console
 
 if TYPE_CHECKING:
     from pyfixmsg_plus.bench.live.results import LiveResult
@@ -138,9 +139,7 @@ def _command(args: argparse.Namespace) -> int:
     for option in ("count", "samples", "repeat"):
         if getattr(args, option) < 1:
             raise SystemExit(f"bench: --{option} = {getattr(args, option)} must be at least 1")
-    console = Console(stderr=args.json)
-    if not console.is_terminal:
-        console = Console(stderr=args.json, width=200)  # a wide table reads better in logs and notes than a wrapped one
+    console = make_console(stderr=args.json)
     if args.scenario in ("wire", "all"):
         _print_wire(run_wire_scenario(args, console), args, console)
     live = list(LIVE) if args.scenario == "all" else [name for name in LIVE if name == args.scenario]

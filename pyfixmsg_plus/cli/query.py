@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
+from pyfixmsg_plus.cli._console import make_console
 from pyfixmsg_plus.cli._store_args import (
     add_store_arguments,
     format_time,
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         for message in messages:
             print(json.dumps(_as_json(message)))
     else:
-        Console().print(_as_table(messages))
+        make_console().print(_as_table(messages))
     return 0
 
 
