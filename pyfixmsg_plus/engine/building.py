@@ -6,6 +6,7 @@ builder takes the typed settings of one session and names the setting at fault w
 
 from __future__ import annotations
 
+import datetime
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from pyfixmsg_plus.message.reference import FixSpec
 from pyfixmsg_plus.message.validation import Validator
 from pyfixmsg_plus.session import Persistence, Role, SessionConfig
 from pyfixmsg_plus.session.config import LogonCheck
+from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.store import MessageStore, MessageStoreFactory, SessionKey
 from pyfixmsg_plus.transport import Backoff, ClientCertMode, FlowControl, client_context, server_context
 
@@ -100,6 +102,23 @@ def build_session_config(
         logon_check=logon_check,
         logon_extra_fields=tuple(extra),
     )
+
+
+def build_schedule(settings: SessionSettings) -> SessionSchedule:
+    """The session time of ``StartTime``/``EndTime`` (``StartDay``/``EndDay`` for a weekly one), read in
+    ``TimeZone``, else the machine's local time with ``UseLocalTime = Y``, else UTC; always in session without
+    them."""
+    zone: Any = datetime.UTC
+    if settings.time_zone:
+        zone = settings.time_zone
+    elif settings.use_local_time:
+        zone = None  # naive datetimes: the machine's local time, DST included
+    try:
+        return SessionSchedule(
+            settings.start_time, settings.end_time, zone, start_day=settings.start_day, end_day=settings.end_day
+        )
+    except (ValueError, KeyError) as exc:  # zoneinfo raises a KeyError subclass for an unknown zone
+        raise ValueError(f"session {settings.session_id}: StartTime/EndTime/TimeZone: {exc}") from exc
 
 
 def session_key(settings: SessionSettings) -> SessionKey:

@@ -30,6 +30,11 @@ from pyfixmsg_plus.transport import Acceptor, Initiator
 
 log = logging.getLogger("pyfixmsg_plus.engine")
 
+#: Text(58) of the Logout sent when EndTime is reached
+SESSION_TIME_ENDED = "Session time ended"
+#: shortest sleep of a schedule task (seconds): a wake-up a hair before the change must not spin
+_MIN_SCHEDULE_SLEEP = 0.01
+
 #: fields the session sets itself on every message: BeginString, BodyLength, CheckSum, MsgSeqNum, MsgType,
 #: SenderCompID, SendingTime, TargetCompID
 _SESSION_SET_TAGS = frozenset({8, 9, 10, 34, 35, 49, 52, 56})
@@ -81,6 +86,7 @@ class FixEngine:
         self.acceptors: list[Acceptor] = []
         self.routers: list[AcceptorRouter] = []
         self.initiators: dict[SessionID, Initiator] = {}
+        self._schedule_tasks: list[asyncio.Task[None]] = []
         self._initialized = False
         self._running = False
         self._stopped = asyncio.Event()
@@ -125,6 +131,7 @@ class FixEngine:
             make_writer(settings.persistence_mode.value, store, key, batch),
             InboundWriter(store, key, batch),
             deliver_per_frame=deliver_per_frame,
+            schedule=building.build_schedule(settings),
         )
 
     # ------------------------------------------------------------------ the original attributes
@@ -215,9 +222,11 @@ class FixEngine:
             return
         await self.initialize()
         self._stopped.clear()
+        self._warn_unenforced_scheduler()
         try:
             await self._start_acceptors()
             self._start_initiators()
+            self._start_schedules()
         except BaseException:
             await self._stop_transports(graceful=False)
             raise
@@ -248,20 +257,80 @@ class FixEngine:
             self.acceptors.append(acceptor)
 
     def _start_initiators(self) -> None:
+        """Start the initiators that are always in session (the schedule task starts the others)."""
         for settings, runner in zip(self.settings, self.runners.values(), strict=True):
-            if not settings.is_initiator:
+            if settings.is_initiator and runner.schedule.always:
+                self._start_initiator(settings, runner)
+
+    def _start_initiator(self, settings: SessionSettings, runner: SessionRunner) -> None:
+        if runner.session_id in self.initiators:
+            return
+        targets = [(a.host, a.port) for a in settings.connect_addresses]
+        initiator = Initiator(
+            targets,
+            _factory(runner),
+            ssl=building.build_client_tls(settings),
+            server_hostname=settings.ssl_server_name,
+            backoff=building.build_backoff(settings),
+            flow=building.build_flow_control(settings),
+        )
+        initiator.start()
+        self.initiators[runner.session_id] = initiator
+
+    # ------------------------------------------------------------------ session time (StartTime/EndTime)
+    def _warn_unenforced_scheduler(self) -> None:
+        if self.config.engine_settings().schedules:
+            log.warning("[Scheduler] schedules is set but not enforced yet: its start/stop/reset actions are "
+                        "ignored (use StartTime/EndTime per session for session time)")
+
+    def _start_schedules(self) -> None:
+        loop = asyncio.get_running_loop()
+        for settings, runner in zip(self.settings, self.runners.values(), strict=True):
+            if not runner.schedule.always:
+                self._schedule_tasks.append(loop.create_task(self._keep_session_time(settings, runner)))
+
+    async def _keep_session_time(self, settings: SessionSettings, runner: SessionRunner) -> None:
+        """One session's StartTime/EndTime (QuickFIX's session time): at each period start reset a store of an
+        earlier period and start the initiator; at the period's end Logout and disconnect."""
+        schedule = runner.schedule
+        while True:
+            now = runner.clock()
+            period = schedule.period_of(now)
+            if period is None:
+                log.info("session %s: outside session time; next start at %s", runner.session_id,
+                         _utc_text(schedule.next_change(now)))
+                await _sleep_until(runner.clock, schedule.next_change(now))
                 continue
-            targets = [(a.host, a.port) for a in settings.connect_addresses]
-            initiator = Initiator(
-                targets,
-                _factory(runner),
-                ssl=building.build_client_tls(settings),
-                server_hostname=settings.ssl_server_name,
-                backoff=building.build_backoff(settings),
-                flow=building.build_flow_control(settings),
-            )
-            initiator.start()
-            self.initiators[runner.session_id] = initiator
+            await runner.start_new_period_if_due()
+            if settings.is_initiator:
+                self._start_initiator(settings, runner)
+            while schedule.period_of(runner.clock()) == period:
+                await _sleep_until(runner.clock, period.end)
+            await self._end_session_time(settings, runner)
+
+    async def _end_session_time(self, settings: SessionSettings, runner: SessionRunner) -> None:
+        """EndTime reached: Logout(35=5) an active session, wait LogoutTimeout for the answer, then close the
+        connection and stop the initiator until the next start."""
+        log.info("session %s: session time ended", runner.session_id)
+        initiator = self.initiators.get(runner.session_id)
+        if initiator is not None:
+            initiator.reconnect = False  # the Logout below closes the connection: no new one until StartTime
+        if runner.state in CONNECTED_STATES:
+            runner.send_outputs(runner.session.logout(runner.clock(), SESSION_TIME_ENDED))
+            answered = await runner.wait_for(lambda s: s not in CONNECTED_STATES, (settings.logout_timeout or 2.0) + 1)
+            if not answered and runner.conn is not None:
+                runner.conn.close()
+        if initiator is not None:
+            del self.initiators[runner.session_id]
+            # shielded: Initiator.stop swallows a cancellation that reaches it while it awaits its own task,
+            # which would keep this schedule task alive through the engine's disconnect
+            await asyncio.shield(initiator.stop(graceful=True))
+
+    async def _stop_schedules(self) -> None:
+        tasks, self._schedule_tasks = self._schedule_tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def disconnect(self, graceful: bool = True, timeout: float = 10.0) -> None:
         """Stop the engine: Logout every logged-on session when ``graceful`` (waiting up to ``timeout``
@@ -283,6 +352,7 @@ class FixEngine:
     stop = disconnect
 
     async def _stop_transports(self, graceful: bool) -> None:
+        await self._stop_schedules()
         for initiator in self.initiators.values():
             await initiator.stop(graceful=graceful)
         self.initiators.clear()
@@ -450,6 +520,15 @@ class FixEngine:
     def __repr__(self) -> str:
         sessions = ", ".join(f"{sid} {r.state.value}" for sid, r in self.runners.items())
         return f"FixEngine({sessions})"
+
+
+async def _sleep_until(clock: Callable[[], float], when: float) -> None:
+    """Sleep until ``clock()`` reaches ``when`` (epoch seconds); callers re-check the time afterwards."""
+    await asyncio.sleep(max(_MIN_SCHEDULE_SLEEP, when - clock()))
+
+
+def _utc_text(when: float) -> str:
+    return datetime.datetime.fromtimestamp(when, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _factory(runner: SessionRunner) -> Callable[[], SessionRunner]:

@@ -49,6 +49,7 @@ from pyfixmsg_plus.session import (
 )
 from pyfixmsg_plus.session.batch import restrict
 from pyfixmsg_plus.session.config import ADMIN_MSG_TYPES
+from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.session.states import CONNECTED_STATES
 from pyfixmsg_plus.store import (
     FrameRecord,
@@ -66,6 +67,8 @@ Clock = Callable[[], float]
 SessionInput = Callable[[], list[Output]]
 _NOT_STORED = StoreTiming.NOT_STORED
 _REJECT = "3"  # Reject(35=3): also reported to Application.onReject
+#: Text(58) of the Logout answering a Logon outside StartTime..EndTime (QuickFIX's wording)
+OUTSIDE_SESSION_TIME = "Logon attempt not within session time"
 #: fields toAdmin may not change: the session numbered and addressed the frame (BeginString, MsgSeqNum,
 #: MsgType, SenderCompID, TargetCompID); BodyLength and CheckSum are recomputed
 _SESSION_OWNED_TAGS = (8, 34, 35, 49, 56)
@@ -89,7 +92,8 @@ class SessionRunner:
     to the session as a FrameIndex. ``deliver_per_frame`` feeds the session one frame at a time (a run of
     consecutive batch-type frames stays together) so that messages the application sends from a callback go out
     before the replies to the frames that followed in the same read (QuickFIX's order). ``clock`` gives wall
-    time in seconds since the epoch.
+    time in seconds since the epoch. ``schedule`` is the session time (StartTime/EndTime): a Logon outside it
+    is refused, and a store created in an earlier period is reset before the next Logon.
     """
 
     def __init__(
@@ -104,6 +108,7 @@ class SessionRunner:
         *,
         deliver_per_frame: bool = False,
         clock: Clock = time.time,
+        schedule: SessionSchedule | None = None,
     ) -> None:
         self.session = session
         self.app = app
@@ -114,6 +119,7 @@ class SessionRunner:
         self.inbound = inbound
         self.deliver_per_frame = deliver_per_frame
         self.clock = clock
+        self.schedule = schedule if schedule is not None else SessionSchedule()
         self.conn: Connection | None = None
         self.claimed = False
         self._inputs: collections.deque[tuple[SessionInput, Connection | None]] = collections.deque()
@@ -166,6 +172,23 @@ class SessionRunner:
         """Restore both sequence numbers from the store (above every number write-behind may have sent)."""
         state = await self.writer.recover()
         self.session.restore(state.resume_sender_seqnum, state.next_target_seqnum)
+
+    async def start_new_period_if_due(self) -> bool:
+        """QuickFIX's new-period reset: when the store was created in an earlier session period than now, both
+        sequence numbers go back to 1 (store and session) before the next Logon. True when it reset."""
+        if self.schedule.always or self.session.state in CONNECTED_STATES:
+            return False
+        now = self.clock()
+        if not self.schedule.is_in_session(now):
+            return False
+        created = await self.store.creation_time(self.key)
+        if self.schedule.same_period(created, now):
+            return False
+        log.info("session %s: new session period (store created %s): sequence numbers reset to 1",
+                 self.session_id, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(created)))
+        await self._reset_store()
+        self.session.restore(1, 1)
+        return True
 
     async def set_sequence_numbers(self, incoming: int | None, outgoing: int | None) -> None:
         """Set the next expected inbound and/or next outbound MsgSeqNum(34), in the session and the store."""
@@ -250,8 +273,10 @@ class SessionRunner:
 
     # ------------------------------------------------------------------ Logon check (application hook)
     async def prepare_logon(self, frame: bytes) -> None:
-        """Ask the application about a received Logon(35=A) before the session sees it (async hooks allowed)."""
-        if not overrides(self.app, "onLogonRequest"):
+        """Before the session sees a received Logon(35=A): start a new period when one began (sequence reset),
+        then ask the application (async hooks allowed) unless the Logon is outside session time."""
+        await self.start_new_period_if_due()
+        if not overrides(self.app, "onLogonRequest") or not self.schedule.is_in_session(self.clock()):
             return
         message = self.decode(frame)
         self._logon_decision = await self.app.check_logon(message, self.session_id)
@@ -259,6 +284,10 @@ class SessionRunner:
     def _check_logon(self, pairs: list[tuple[int, bytes]]) -> str | None:
         """The session's logon_check: the decision prepared for this Logon, else the plain hook's answer."""
         decision, self._logon_decision = self._logon_decision, None
+        if not self.schedule.is_in_session(self.clock()):
+            # QuickFIX: a Logon outside StartTime..EndTime is answered by Logout and the connection closed
+            log.warning("session %s: Logon refused: outside session time %r", self.session_id, self.schedule)
+            return OUTSIDE_SESSION_TIME
         if decision is None and overrides(self.app, "onLogonRequest"):
             message = FixMessage({tag: value.decode("latin-1") for tag, value in pairs})
             message.codec = self.codec

@@ -1,0 +1,187 @@
+"""Session time over loopback: StartTime/EndTime refuse Logons outside the window, hold an initiator back until
+the start, log out at the end, and reset sequence numbers when a new period begins. Windows are a few seconds
+long (times of day in UTC, whole seconds) and every test is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from typing import Any
+
+import pytest
+from engine_kit import Executor, acceptor_config, free_port, initiator_config, run_bounded
+
+from pyfixmsg_plus.application import Application
+from pyfixmsg_plus.config import ConfigManager
+from pyfixmsg_plus.engine import FixEngine
+from pyfixmsg_plus.engine.engine import SESSION_TIME_ENDED
+from pyfixmsg_plus.engine.session_runner import OUTSIDE_SESSION_TIME
+
+
+def window(start_in: float, end_in: float) -> dict[str, Any]:
+    """StartTime/EndTime (UTC, HH:MM:SS) ``start_in``/``end_in`` seconds from now (negative: in the past)."""
+    now = time.time()
+
+    def clock(offset: float) -> str:
+        return datetime.datetime.fromtimestamp(now + offset, datetime.UTC).strftime("%H:%M:%S")
+
+    return {"StartTime": clock(start_in), "EndTime": clock(end_in), "TimeZone": "UTC"}
+
+
+class Watcher(Application):
+    """Counts logons and the Logons the application was asked about."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logons = 0
+        self.asked = 0
+
+    def onLogon(self, sessionID: Any) -> None:
+        self.logons += 1
+
+    def onLogonRequest(self, message: Any, sessionID: Any) -> bool:
+        self.asked += 1
+        return True
+
+
+def logon_frame(sender: str = "CLIENT", target: str = "EXEC", seqnum: int = 1) -> bytes:
+    """A FIX.4.4 Logon(35=A) with HeartBtInt(108)=30, BodyLength(9) and CheckSum(10) computed."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H:%M:%S.000")
+    body = f"35=A\x0134={seqnum}\x0149={sender}\x0152={stamp}\x0156={target}\x0198=0\x01108=30\x01".encode()
+    head = b"8=FIX.4.4\x019=" + str(len(body)).encode() + b"\x01"
+    checksum = sum(head + body) % 256
+    return head + body + f"10={checksum:03d}\x01".encode()
+
+
+async def logon_and_read_until_closed(port: int, seqnum: int = 1) -> bytes:
+    """Connect as CLIENT, send a Logon, and return every byte the acceptor wrote before closing (bounded)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(logon_frame(seqnum=seqnum))
+    try:
+        return await asyncio.wait_for(reader.read(-1), 15)
+    finally:
+        writer.close()
+
+
+def test_acceptor_refuses_a_logon_outside_session_time() -> None:
+    async def scenario() -> None:
+        port = free_port()
+        guard = Watcher()
+        acceptor = await FixEngine.create(acceptor_config(port, ["CLIENT"], **window(3600, 7200)), guard)
+        await acceptor.open()
+        answer = await logon_and_read_until_closed(port)
+        await acceptor.disconnect()
+        # Logout(35=5) naming the reason, then the connection closed; no Logon(35=A) answer
+        assert b"\x0135=5\x01" in answer and b"\x0135=A\x01" not in answer
+        assert f"\x0158={OUTSIDE_SESSION_TIME}\x01".encode() in answer
+        # the refused Logon never reached the acceptor's application
+        assert guard.logons == 0 and guard.asked == 0
+
+    run_bounded(scenario())
+
+
+def test_initiator_waits_for_start_time() -> None:
+    async def scenario() -> None:
+        port = free_port()
+        connections: list[Any] = []
+
+        async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connections.append(writer)
+            writer.close()
+
+        server = await asyncio.start_server(count, "127.0.0.1", port)
+        engine = await FixEngine.create(initiator_config(port, "CLIENT", **window(3600, 7200)), Watcher())
+        await engine.open()
+        await asyncio.sleep(0.5)  # several reconnect intervals (0.1 s): an unscheduled initiator would connect
+        assert engine.initiators == {}
+        assert connections == []
+        await engine.disconnect()
+        server.close()
+        await server.wait_closed()
+
+    run_bounded(scenario())
+
+
+def test_end_time_logs_out_and_later_logons_are_refused() -> None:
+    async def scenario() -> None:
+        port = free_port()
+        executor = Executor()
+        acceptor = await FixEngine.create(
+            acceptor_config(port, ["CLIENT"], LogoutTimeout=0.5, **window(-10, 3)), executor)
+        executor.engine = acceptor
+        await acceptor.open()
+        during = await logon_and_read_until_closed(port)
+        # the next Logon (MsgSeqNum 2: the peer never answered the Logout) comes after EndTime
+        after = await logon_and_read_until_closed(port, seqnum=2)
+        await acceptor.disconnect()
+        assert during.index(b"\x0135=A\x01") < during.index(b"\x0135=5\x01")
+        assert f"\x0158={SESSION_TIME_ENDED}\x01".encode() in during
+        assert f"\x0158={OUTSIDE_SESSION_TIME}\x01".encode() in after
+        assert len(executor.logons) == 1
+
+    run_bounded(scenario())
+
+
+def test_scheduled_initiator_stops_at_end_time() -> None:
+    async def scenario() -> None:
+        port = free_port()
+        executor = Executor()
+        acceptor = await FixEngine.create(acceptor_config(port, ["CLIENT"]), executor)
+        executor.engine = acceptor
+        await acceptor.open()
+        engine = await FixEngine.create(initiator_config(port, "CLIENT", **window(-10, 3)), Watcher())
+        await engine.open()
+        assert await engine.wait_logged_on(5)
+        assert await acceptor.wait_logged_on(5)
+        # EndTime: the initiator sends Logout, the acceptor answers, and the initiator does not reconnect
+        assert await acceptor.wait_disconnected(10)
+        assert await engine.wait_disconnected(5)
+        assert engine.initiators == {}
+        assert acceptor.session.next_target_seqnum == 3  # Logon and Logout received, nothing after them
+        await engine.disconnect()
+        await acceptor.disconnect()
+
+    run_bounded(scenario())
+
+
+def test_new_period_resets_sequence_numbers_before_logon() -> None:
+    async def scenario() -> None:
+        port = free_port()
+        executor = Executor()
+        acceptor = await FixEngine.create(acceptor_config(port, ["CLIENT"]), executor)
+        executor.engine = acceptor
+        await acceptor.open()
+        # the store is created now, before the period that starts in ~1-2 s: that period resets it
+        engine = await FixEngine.create(initiator_config(port, "CLIENT", **window(2, 3600)), Watcher())
+        await engine.initialize()
+        await engine.set_sequence_numbers(incoming_seqnum=40, outgoing_seqnum=50)
+        await engine.open()
+        assert await engine.wait_logged_on(10)
+        assert engine.session.next_sender_seqnum == 2  # the Logon went out as MsgSeqNum 1
+        assert await engine.message_store.get_next_outgoing_sequence_number() == 2
+        assert acceptor.session.next_target_seqnum == 2
+        await engine.disconnect()
+        await acceptor.disconnect()
+
+    run_bounded(scenario())
+
+
+def test_scheduler_schedules_are_reported_as_not_enforced(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        port = free_port()
+        config = ConfigManager.from_dict({
+            "DEFAULT": {"ConnectionType": "acceptor", "SocketAcceptHost": "127.0.0.1", "SocketAcceptPort": port,
+                        "HeartBtInt": 30, "StoreType": "memory"},
+            "Scheduler": {"schedules": '[{"time": "08:00", "action": "start"}]'},
+            "SESSION": [{"SenderCompID": "EXEC", "TargetCompID": "CLIENT"}],
+        })
+        engine = await FixEngine.create(config, Application())
+        with caplog.at_level(logging.WARNING, logger="pyfixmsg_plus.engine"):
+            await engine.open()
+        await engine.disconnect()
+
+    run_bounded(scenario())
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("[Scheduler] schedules" in w and "not enforced" in w for w in warnings)
