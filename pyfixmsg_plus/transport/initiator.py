@@ -10,7 +10,6 @@ the primary.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import ssl as ssl_module
@@ -140,8 +139,15 @@ class Initiator:
                 conn.abort()
         if self._task is not None and not self._task.done():
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ReconnectGaveUp):
+            try:
                 await self._task
+            except ReconnectGaveUp:
+                pass
+            except asyncio.CancelledError:
+                # the connect loop's own cancellation is expected; the caller's must not be swallowed
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
         if conn is not None:
             try:
                 await asyncio.wait_for(conn.wait_closed(), self.close_timeout)

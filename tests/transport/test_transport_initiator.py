@@ -133,6 +133,24 @@ def test_stop_while_waiting_to_reconnect_returns_promptly() -> None:
     run_bounded(scenario())
 
 
+def test_cancelling_the_caller_of_stop_is_not_swallowed() -> None:
+    """stop() awaits its cancelled connect loop; a cancellation of stop()'s own caller must still propagate."""
+
+    async def scenario() -> None:
+        slow = Backoff(initial=60, cap=60, jitter=0, max_retries=None)
+        initiator = Initiator([("127.0.0.1", free_port())], RecorderFactory(), backoff=slow)
+        initiator.start()
+        await asyncio.sleep(0.05)  # the first round failed; the connect loop now waits 60 s
+        stopper = asyncio.ensure_future(initiator.stop())
+        await asyncio.sleep(0)  # stopper runs up to its wait for the connect loop
+        stopper.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stopper
+        assert stopper.cancelled()
+
+    run_bounded(scenario())
+
+
 def test_stop_closes_the_open_connection_and_the_server_sees_it() -> None:
     async def scenario() -> None:
         server = RecorderFactory()
