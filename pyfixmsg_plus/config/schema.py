@@ -395,7 +395,8 @@ _SCHEDULER = (
         "schedules",
         v.SCHEDULES,
         "[]",
-        'The original project\'s scheduler: [{"time": "HH:MM", "action": "start|stop|reset|reset_start"}].',
+        'The original project\'s scheduler: [{"time": "HH:MM", "action": "start|stop|reset|reset_start"}]. '
+        "Read and checked, not enforced yet: the engine logs a warning; use StartTime/EndTime.",
         scope=Scope.SCHEDULER,
     ),
 )
