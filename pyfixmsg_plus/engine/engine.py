@@ -32,6 +32,8 @@ log = logging.getLogger("pyfixmsg_plus.engine")
 
 #: Text(58) of the Logout sent when EndTime is reached
 SESSION_TIME_ENDED = "Session time ended"
+#: seconds between attempts when keeping session time failed (a store error, say)
+SCHEDULE_RETRY_SECONDS = 5.0
 #: shortest sleep of a schedule task (seconds): a wake-up a hair before the change must not spin
 _MIN_SCHEDULE_SLEEP = 0.01
 
@@ -290,23 +292,33 @@ class FixEngine:
                 self._schedule_tasks.append(loop.create_task(self._keep_session_time(settings, runner)))
 
     async def _keep_session_time(self, settings: SessionSettings, runner: SessionRunner) -> None:
-        """One session's StartTime/EndTime (QuickFIX's session time): at each period start reset a store of an
-        earlier period and start the initiator; at the period's end Logout and disconnect."""
-        schedule = runner.schedule
+        """One session's StartTime/EndTime (QuickFIX's session time), for the engine's life. A failure (a store
+        error, say) is logged and the enforcement goes on: session time must never stop being kept silently."""
         while True:
-            now = runner.clock()
-            period = schedule.period_of(now)
-            if period is None:
-                log.info("session %s: outside session time; next start at %s", runner.session_id,
-                         _utc_text(schedule.next_change(now)))
-                await _sleep_until(runner.clock, schedule.next_change(now))
-                continue
-            await runner.start_new_period_if_due()
-            if settings.is_initiator:
-                self._start_initiator(settings, runner)
-            while schedule.period_of(runner.clock()) == period:
-                await _sleep_until(runner.clock, period.end)
-            await self._end_session_time(settings, runner)
+            try:
+                await self._keep_one_period(settings, runner)
+            except Exception:
+                log.exception("session %s: keeping session time failed; retrying in %g s", runner.session_id,
+                              SCHEDULE_RETRY_SECONDS)
+                await asyncio.sleep(SCHEDULE_RETRY_SECONDS)
+
+    async def _keep_one_period(self, settings: SessionSettings, runner: SessionRunner) -> None:
+        """Wait for the next period if outside one; at its start reset a store of an earlier period and start the
+        initiator; at its end Logout and disconnect."""
+        schedule = runner.schedule
+        now = runner.clock()
+        period = schedule.period_of(now)
+        if period is None:
+            log.info("session %s: outside session time; next start at %s", runner.session_id,
+                     _utc_text(schedule.next_change(now)))
+            await _sleep_until(runner.clock, schedule.next_change(now))
+            return
+        await runner.start_new_period_if_due()
+        if settings.is_initiator:
+            self._start_initiator(settings, runner)
+        while schedule.period_of(runner.clock()) == period:
+            await _sleep_until(runner.clock, period.end)
+        await self._end_session_time(settings, runner)
 
     async def _end_session_time(self, settings: SessionSettings, runner: SessionRunner) -> None:
         """EndTime reached: Logout(35=5) an active session, wait LogoutTimeout for the answer, then close the
@@ -316,14 +328,18 @@ class FixEngine:
         if initiator is not None:
             initiator.reconnect = False  # the Logout below closes the connection: no new one until StartTime
         if runner.state in CONNECTED_STATES:
-            runner.send_outputs(runner.session.logout(runner.clock(), SESSION_TIME_ENDED))
+            waiter = runner.send_outputs(runner.session.logout(runner.clock(), SESSION_TIME_ENDED))
+            if waiter is not None:
+                try:
+                    await waiter
+                except Exception as exc:  # the connection went first: the close below still happens
+                    log.warning("session %s: Logout at session end not sent: %s", runner.session_id, exc)
             answered = await runner.wait_for(lambda s: s not in CONNECTED_STATES, (settings.logout_timeout or 2.0) + 1)
             if not answered and runner.conn is not None:
                 runner.conn.close()
         if initiator is not None:
             del self.initiators[runner.session_id]
-            # shielded: Initiator.stop swallows a cancellation that reaches it while it awaits its own task,
-            # which would keep this schedule task alive through the engine's disconnect
+            # shielded: an engine disconnect cancelling this task must not cut the initiator's stop short
             await asyncio.shield(initiator.stop(graceful=True))
 
     async def _stop_schedules(self) -> None:
@@ -512,10 +528,7 @@ class FixEngine:
             if waiter is not None:
                 await waiter
             return
-        await runner.flush()
-        await runner.store.reset(runner.key)
-        await runner.writer.recover()
-        runner.session.restore(1, 1)
+        await runner.reset_while_disconnected()
 
     def __repr__(self) -> str:
         sessions = ", ".join(f"{sid} {r.state.value}" for sid, r in self.runners.items())

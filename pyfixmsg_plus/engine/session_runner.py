@@ -84,6 +84,10 @@ def overrides(app: object, name: str) -> bool:
     return mine is not None and mine is not getattr(Application, name, None)
 
 
+class SessionNotDisconnected(RuntimeError):
+    """An operation that needs the session disconnected was asked while a connection uses it."""
+
+
 class SessionRunner:
     """Executes one :class:`Session`'s effects and hands its events to the application.
 
@@ -122,6 +126,7 @@ class SessionRunner:
         self.schedule = schedule if schedule is not None else SessionSchedule()
         self.conn: Connection | None = None
         self.claimed = False
+        self._reset_lock = asyncio.Lock()  # one sequence reset at a time (schedule task, Logon, operator)
         self._inputs: collections.deque[tuple[SessionInput, Connection | None]] = collections.deque()
         self._outputs: collections.deque[
             tuple[list[Output], Connection | None, asyncio.Future[None] | None]
@@ -175,20 +180,44 @@ class SessionRunner:
 
     async def start_new_period_if_due(self) -> bool:
         """QuickFIX's new-period reset: when the store was created in an earlier session period than now, both
-        sequence numbers go back to 1 (store and session) before the next Logon. True when it reset."""
-        if self.schedule.always or self.session.state in CONNECTED_STATES:
+        sequence numbers go back to 1 (store and session) before the next Logon. True when it reset.
+
+        The schedule task and a routed Logon may both ask at StartTime: the lock makes the second see the first's
+        reset, and the state is checked again after the store query, since a session may have logged on meanwhile.
+        """
+        if self.schedule.always:
             return False
-        now = self.clock()
-        if not self.schedule.is_in_session(now):
-            return False
-        created = await self.store.creation_time(self.key)
-        if self.schedule.same_period(created, now):
-            return False
-        log.info("session %s: new session period (store created %s): sequence numbers reset to 1",
-                 self.session_id, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(created)))
-        await self._reset_store()
+        async with self._reset_lock:
+            if self.session.state in CONNECTED_STATES:
+                return False
+            now = self.clock()
+            if not self.schedule.is_in_session(now):
+                return False
+            created = await self.store.creation_time(self.key)
+            if self.schedule.same_period(created, now) or self.session.state in CONNECTED_STATES:
+                return False
+            log.info("session %s: new session period (store created %s): sequence numbers reset to 1",
+                     self.session_id, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(created)))
+            await self._restart_numbers()
+            return True
+
+    async def reset_while_disconnected(self) -> None:
+        """Both sequence numbers back to 1 in the session and the store; refused while a connection uses them
+        (while Active, a Logon with ResetSeqNumFlag(141)=Y is the way)."""
+        async with self._reset_lock:
+            await self.flush()
+            if self.claimed or self.session.state in CONNECTED_STATES:
+                raise SessionNotDisconnected(
+                    f"cannot reset the sequence numbers of session {self.session_id} while it is "
+                    f"{self.session.state.value}: log off first, or reset while Active (Logon with 141=Y)"
+                )
+            await self._restart_numbers()
+
+    async def _restart_numbers(self) -> None:
+        # the session first, with no await since the caller's state check: a connection coming up during the
+        # store reset then starts from 1 as well, never a session at N over a store at 1 (a reused number)
         self.session.restore(1, 1)
-        return True
+        await self._reset_store()
 
     async def set_sequence_numbers(self, incoming: int | None, outgoing: int | None) -> None:
         """Set the next expected inbound and/or next outbound MsgSeqNum(34), in the session and the store."""

@@ -18,7 +18,9 @@ from engine_kit import (
     self_signed_localhost,
 )
 
+from pyfixmsg_plus.application import Application
 from pyfixmsg_plus.engine import FixEngine
+from pyfixmsg_plus.engine.session_runner import SessionNotDisconnected
 from pyfixmsg_plus.engine_demo import run_live_demo
 from pyfixmsg_plus.idgen import NumericClOrdIdGenerator, YMDClOrdIdGenerator
 
@@ -69,3 +71,31 @@ def test_original_import_paths() -> None:
     assert Original is FixEngine
     assert Application.__name__ == "Application"
     assert StateMachine().state.name == "DISCONNECTED"
+
+
+def test_offline_reset_puts_both_numbers_back_to_one_and_is_refused_while_a_connection_holds_it(
+    tmp_path: Path,
+) -> None:
+    """reset_sequence_numbers() outside Active: store and session to 1; never while a connection is being routed
+    to the session (a session left at N over a store reset to 1 would reuse numbers after a restart)."""
+    async def scenario() -> None:
+        engine = await FixEngine.create(acceptor_config(free_port(), ["CLIENT"], tmp_path / "acc.db"), Application())
+        await engine.initialize()
+        try:
+            await engine.set_sequence_numbers(incoming_seqnum=7, outgoing_seqnum=9)
+            runner = engine.runner()
+            assert runner.claim()  # a connection is being routed to the session
+            with pytest.raises(SessionNotDisconnected, match="cannot reset the sequence numbers"):
+                await engine.reset_sequence_numbers()
+            assert (runner.session.next_sender_seqnum, runner.session.next_target_seqnum) == (9, 7)
+            state = await runner.store.sequence_state(runner.key)
+            assert (state.next_sender_seqnum, state.next_target_seqnum) == (9, 7)
+            runner.release()
+            await engine.reset_sequence_numbers()
+            assert (runner.session.next_sender_seqnum, runner.session.next_target_seqnum) == (1, 1)
+            state = await runner.store.sequence_state(runner.key)
+            assert (state.next_sender_seqnum, state.next_target_seqnum) == (1, 1)
+        finally:
+            await engine.disconnect()
+
+    run_bounded(scenario())

@@ -185,3 +185,35 @@ def test_scheduler_schedules_are_reported_as_not_enforced(caplog: pytest.LogCapt
     run_bounded(scenario())
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("[Scheduler] schedules" in w and "not enforced" in w for w in warnings)
+
+
+def test_a_failure_while_keeping_session_time_is_logged_and_enforcement_goes_on(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store error in the new-period check must not end session-time enforcement silently."""
+    monkeypatch.setattr("pyfixmsg_plus.engine.engine.SCHEDULE_RETRY_SECONDS", 0.05)
+
+    async def scenario() -> None:
+        acceptor = await FixEngine.create(acceptor_config(free_port(), ["CLIENT"], **window(-60, 3600)), Watcher())
+        runner = acceptor.runner()
+        calls = 0
+        original = runner.start_new_period_if_due
+
+        async def failing_once() -> bool:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise RuntimeError("store unavailable")
+            return await original()
+
+        runner.start_new_period_if_due = failing_once  # type: ignore[method-assign]
+        await acceptor.open()
+        deadline = time.monotonic() + 5
+        while calls < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await acceptor.disconnect()
+        assert calls >= 2  # retried after the failure
+
+    with caplog.at_level(logging.ERROR, logger="pyfixmsg_plus.engine"):
+        run_bounded(scenario())
+    assert "keeping session time failed" in caplog.text and "store unavailable" in caplog.text
