@@ -124,8 +124,17 @@ class PendingConnection:
 
     def _no_logon(self) -> None:
         self._timeout = None
-        if self.runner is None and self._routing is None and self.conn is not None:
+        if self.runner is not None or self.conn is None:
+            return
+        if self._routing is None:
             self.router.refuse(self.conn, f"no valid Logon within {self.router.logon_timeout:g} s")
+        elif not self._routing.done():
+            # LogonTimeout bounds the application's Logon check too: a hung check must not keep the session
+            # claimed (every later connection would be refused as already connected); cancelling releases it
+            self._routing.cancel()
+            self.router.refuse(
+                self.conn, f"the application's Logon check did not answer within {self.router.logon_timeout:g} s"
+            )
 
     def _cancel_timeout(self) -> None:
         if self._timeout is not None:

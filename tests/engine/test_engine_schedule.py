@@ -217,3 +217,46 @@ def test_a_failure_while_keeping_session_time_is_logged_and_enforcement_goes_on(
     with caplog.at_level(logging.ERROR, logger="pyfixmsg_plus.engine"):
         run_bounded(scenario())
     assert "keeping session time failed" in caplog.text and "store unavailable" in caplog.text
+
+
+class HungLogonCheck(Application):
+    """An async Logon check that never answers the first time, then accepts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    async def onLogonRequest(self, message: Any, sessionID: Any) -> bool:
+        self.asked += 1
+        if self.asked == 1:
+            await asyncio.Event().wait()  # hangs until cancelled
+        return True
+
+
+def test_logon_timeout_bounds_a_hung_async_logon_check_and_frees_the_session() -> None:
+    async def scenario() -> None:
+        port = free_port()
+        app = HungLogonCheck()
+        acceptor = await FixEngine.create(acceptor_config(port, ["CLIENT"], LogonTimeout=1), app)
+        await acceptor.open()
+        try:
+            first = await logon_and_read_until_closed(port)  # closed after LogonTimeout, no answer
+            assert first == b"" and app.asked == 1
+            second = await logon_and_read_until_closed_after_logon(port)
+            assert b"\x0135=A\x01" in second and app.asked == 2  # the session was released: served now
+        finally:
+            await acceptor.disconnect()
+
+    run_bounded(scenario())
+
+
+async def logon_and_read_until_closed_after_logon(port: int) -> bytes:
+    """Connect as CLIENT, send a Logon, read the answer, then log out; every byte the acceptor wrote (bounded)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(logon_frame())
+    try:
+        answer = await asyncio.wait_for(reader.readuntil(b"\x0110="), 10)
+        answer += await asyncio.wait_for(reader.readuntil(b"\x01"), 10)
+        return answer
+    finally:
+        writer.close()
