@@ -126,6 +126,7 @@ class SessionRunner:
         self.schedule = schedule if schedule is not None else SessionSchedule()
         self.conn: Connection | None = None
         self.claimed = False
+        self._saved_next_target = 0  # the last next-target number handed to the inbound store
         self._reset_lock = asyncio.Lock()  # one sequence reset at a time (schedule task, Logon, operator)
         self._inputs: collections.deque[tuple[SessionInput, Connection | None]] = collections.deque()
         self._outputs: collections.deque[
@@ -176,6 +177,7 @@ class SessionRunner:
     async def recover(self) -> None:
         """Restore both sequence numbers from the store (above every number write-behind may have sent)."""
         state = await self.writer.recover()
+        self._saved_next_target = state.next_target_seqnum
         self.session.restore(state.resume_sender_seqnum, state.next_target_seqnum)
 
     async def start_new_period_if_due(self) -> bool:
@@ -223,6 +225,7 @@ class SessionRunner:
         """Set the next expected inbound and/or next outbound MsgSeqNum(34), in the session and the store."""
         await self.flush()
         await self.store.set_sequence_numbers(self.key, incoming_seqnum=incoming, outgoing_seqnum=outgoing)
+        self._saved_next_target = 0  # the store's number changed under us: save the next one again
         await self.writer.recover()  # write-behind: the reservation may have been lowered
         # an operator's decision, allowed while connected too (as the original engine did)
         self.session.set_sequence_numbers(next_sender=outgoing, next_target=incoming)
@@ -438,7 +441,11 @@ class SessionRunner:
                 record = FrameRecord(output.seqnum, msg_type_of(frame), self.clock(), frame)  # type: ignore[union-attr]
                 self.inbound.received((record,))
             elif kind is SaveSequenceNumbers:
-                self.inbound.received((), output.next_target)  # type: ignore[union-attr]
+                # only the inbound number is persisted here (outbound numbers are covered by the stored frames
+                # and write-behind reservations): a send-only session must not cost a store write per flush
+                if output.next_target != self._saved_next_target:  # type: ignore[union-attr]
+                    self._saved_next_target = output.next_target  # type: ignore[union-attr]
+                    self.inbound.received((), output.next_target)  # type: ignore[union-attr]
             elif kind is ArmTimer:
                 self._arm(output.deadline)  # type: ignore[union-attr]
             else:
@@ -536,6 +543,7 @@ class SessionRunner:
         await self.writer.flush()
         await self.inbound.flush()
         await self.store.reset(self.key)
+        self._saved_next_target = 0  # the store's number changed under us: save the next one again
         await self.writer.recover()  # write-behind: the reservation restarts too
 
     # ------------------------------------------------------------------ timer
