@@ -20,6 +20,7 @@ TWINS: dict[str, str] = {
     "encoder": "pyfixmsg_plus.message.encoder_py",
     "storepack": "pyfixmsg_plus.store.pack_py",
     "seqcheck": "pyfixmsg_plus.session.seqcheck_py",
+    "fastpath": "pyfixmsg_plus.session.fastpath_py",
 }
 
 

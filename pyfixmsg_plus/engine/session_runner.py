@@ -45,6 +45,7 @@ from pyfixmsg_plus.session import (
     SessionState,
     StateChanged,
     StoreInbound,
+    StoreInboundRun,
     StoreTiming,
 )
 from pyfixmsg_plus.session.batch import restrict
@@ -440,6 +441,9 @@ class SessionRunner:
                 # SendingTime(52) is not parsed on the hot path: the receive time stands for it
                 record = FrameRecord(output.seqnum, msg_type_of(frame), self.clock(), frame)  # type: ignore[union-attr]
                 self.inbound.received((record,))
+            elif kind is StoreInboundRun:
+                run: StoreInboundRun = output  # type: ignore[assignment]
+                self.inbound.received_run(run.index, run.start, run.count, run.first_seqnum, self.clock())
             elif kind is SaveSequenceNumbers:
                 # only the inbound number is persisted here (outbound numbers are covered by the stored frames
                 # and write-behind reservations): a send-only session must not cost a store write per flush

@@ -83,6 +83,14 @@ def format_check(fix_type: str | None) -> FormatCheck | None:
     return _COMPILED.get(name)
 
 
+def format_name(fix_type: str | None) -> str | None:
+    """The canonical name of ``fix_type``'s format ("PRICE" -> "FLOAT"), None when any text is valid."""
+    if fix_type is None:
+        return None
+    name = _ALIASES.get(fix_type, fix_type)
+    return name if name in _COMPILED else None
+
+
 def checked_types() -> list[str]:
     """Every type string :func:`format_check` has a test for (aliases included)."""
     return sorted({*_COMPILED, *_ALIASES})

@@ -26,9 +26,16 @@ import operator
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from pyfixmsg_plus.message import errors as e
-from pyfixmsg_plus.message.field_formats import DATA_TYPES, MULTIPLE_VALUE_TYPES, FormatCheck, format_check
+from pyfixmsg_plus.message.field_formats import (
+    DATA_TYPES,
+    MULTIPLE_VALUE_TYPES,
+    FormatCheck,
+    format_check,
+    format_name,
+)
 from pyfixmsg_plus.message.reference import HEADER_TAGS, TRAILER_TAGS, FixSpec, Group
 
 Pairs = Sequence[tuple[int, bytes]]
@@ -46,6 +53,8 @@ MAX_SHAPES = 4096
 
 ValueCheck = Callable[[bytes], object]
 """Truthy when one raw value (non-empty, without SOH) passes every check of its field."""
+ShapeCheck = tuple[Any, ...]
+"""One position's check, described (see :meth:`Validator.shape_spec`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +251,37 @@ class Validator:
             self._shapes.clear()
         tags = tuple(tag for tag, _ in pairs)
         self._shapes[tags] = _Shape(_picker(positions), tuple(checks))
+
+    def shape_spec(self, pairs: Pairs) -> list[ShapeCheck] | None:
+        """What the fast path (compiled callers) must re-check, per position, for later messages with the tag
+        sequence of ``pairs`` to be as valid as ``pairs`` (which must have walked clean): the same checks the
+        shape cache keeps, described rather than as functions. None when ``pairs`` has no known MsgType(35).
+
+        Each entry: ``("equal", value)`` (MsgType and NumInGroup counts), ``("format", name, check)`` with
+        ``name`` from :func:`~pyfixmsg_plus.message.field_formats.format_name`, ``("enum", values)`` (membership
+        alone decides), ``("call", check)`` (any other check) or ``("none",)``.
+        """
+        if len(pairs) < len(LEADING_TAGS) or pairs[2][0] != 35:
+            return None
+        rules = self.rules_for(pairs[2][1])
+        if rules is None:
+            return None
+        count_tags = self._count_tags_for(rules)
+        return [
+            ("equal", value) if position == 2 or tag in count_tags else self._shape_check(tag)
+            for position, (tag, value) in enumerate(pairs)
+        ]
+
+    def _shape_check(self, tag: int) -> ShapeCheck:
+        """The description of :meth:`_value_check` for ``tag`` (see :meth:`shape_spec`)."""
+        check = self._value_check(tag)
+        if check is None:
+            return ("none",)
+        rule = self._fields[tag]
+        if self.check_enums and rule.enum is not None:
+            return ("enum", rule.enum) if check == rule.enum.__contains__ else ("call", check)
+        name = format_name(rule.fix_type)
+        return ("format", name, check) if name is not None else ("call", check)
 
     def _value_check(self, tag: int) -> ValueCheck | None:
         """The check equivalent to :meth:`_field_error` finding nothing in a non-empty, SOH-free value of a

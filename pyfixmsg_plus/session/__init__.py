@@ -27,6 +27,7 @@ from pyfixmsg_plus.session.events import (
     SendFrame,
     StateChanged,
     StoreInbound,
+    StoreInboundRun,
     StoreTiming,
 )
 from pyfixmsg_plus.session.registry import Route, SessionRegistry
@@ -62,5 +63,6 @@ __all__ = [
     "StateChanged",
     "StateMachine",
     "StoreInbound",
+    "StoreInboundRun",
     "StoreTiming",
 ]

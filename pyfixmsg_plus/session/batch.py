@@ -15,9 +15,10 @@ import numpy as np
 from pyfixmsg_plus import _impl
 
 
-def restrict(index: Any, positions: Sequence[int] | np.ndarray) -> Any:
-    """A FrameIndex with only the spans at ``positions`` of ``index`` (same buffer, no bytes copied)."""
-    chosen = np.asarray(positions, dtype=np.intp)
+def restrict(index: Any, positions: Sequence[int] | np.ndarray | slice) -> Any:
+    """A FrameIndex with only the spans at ``positions`` of ``index`` (same buffer, no bytes copied; a slice
+    gives views of the arrays)."""
+    chosen = positions if isinstance(positions, slice) else np.asarray(positions, dtype=np.intp)
     framing = _impl.load("framing")
     return framing.FrameIndex(
         index.buffer,
@@ -45,13 +46,14 @@ class BatchCollector:
     batch is then rebuilt over a new buffer.
     """
 
-    __slots__ = ("_frames", "_positions", "_source", "_uniform", "insert_at")
+    __slots__ = ("_frames", "_positions", "_source", "_stretch", "_uniform", "insert_at")
 
     def __init__(self) -> None:
         self._source: Any = None
         self._positions: list[int] = []
-        self._frames: list[bytes] = []
+        self._frames: list[bytes | None] = []
         self._uniform = True
+        self._stretch = True
         #: where in the input's output list the BatchReceived event goes (the first accepted frame's place)
         self.insert_at = -1
 
@@ -61,7 +63,25 @@ class BatchCollector:
         self._positions.clear()
         self._frames.clear()
         self._uniform = True
+        self._stretch = True
         self.insert_at = -1
+
+    def add_run(self, source: Any, start: int, count: int, output_position: int) -> None:
+        """Keep ``count`` accepted frames of ``source`` from span ``start`` on (no object per frame)."""
+        if self.insert_at < 0:
+            self.insert_at = output_position
+        if source is not self._source:
+            self._uniform = False
+            self._frames.extend(source.frame(p) for p in range(start, start + count))
+        else:
+            self._frames.extend([None] * count)  # taken from the source only if the batch must be rebuilt
+        self._note_stretch(start, count)
+        self._positions.extend(range(start, start + count))
+
+    def _note_stretch(self, start: int, count: int) -> None:
+        """Track whether every kept position so far follows the previous one (one unbroken stretch)."""
+        if self._positions and start != self._positions[-1] + 1:
+            self._stretch = False
 
     def add(self, frame: bytes, source: Any, position: int, output_position: int) -> None:
         """Keep an accepted frame; ``source``/``position`` say where it sits (None/-1 when nowhere known)."""
@@ -69,6 +89,7 @@ class BatchCollector:
             self.insert_at = output_position
         if source is None or source is not self._source or position < 0:
             self._uniform = False
+        self._note_stretch(position, 1)
         self._positions.append(position)
         self._frames.append(frame)
 
@@ -79,6 +100,15 @@ class BatchCollector:
         """The FrameIndex of the collected frames (None when there are none), and start afresh."""
         if not self._frames:
             return None
-        batch = restrict(self._source, self._positions) if self._uniform else index_of_frames(self._frames)
+        positions = self._positions
+        if not self._uniform:
+            batch = index_of_frames(
+                frame if frame is not None else self._source.frame(position)
+                for frame, position in zip(self._frames, positions, strict=True)
+            )
+        elif self._stretch:  # positions k, k+1, ...: array views, nothing copied
+            batch = restrict(self._source, slice(positions[0], positions[-1] + 1))
+        else:
+            batch = restrict(self._source, positions)
         self.begin(None)
         return batch

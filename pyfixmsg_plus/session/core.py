@@ -35,8 +35,10 @@ from pyfixmsg_plus.session.events import (
     SaveSequenceNumbers,
     SendFrame,
     StateChanged,
+    StoreInboundRun,
     StoreTiming,
 )
+from pyfixmsg_plus.session.fastlane import FastLane
 from pyfixmsg_plus.session.handlers import AdminHandlers
 from pyfixmsg_plus.session.inbound import Inbound
 from pyfixmsg_plus.session.resend import GapFill, plan_replay
@@ -75,6 +77,7 @@ class Session(AdminHandlers):
         self._machine.add_listener(self._record_state_change)
         self._framer: Any = None
         self._batch = BatchCollector()
+        self._fast = FastLane(config, validator)
         # a garbled frame's claimed span (FIX: BodyLength(9) trusted as QuickFIX's reader does) in the buffer it
         # was read from, kept across receive_index calls that share that buffer (per-frame delivery)
         self._swallow_buffer: Any = None
@@ -167,6 +170,7 @@ class Session(AdminHandlers):
         ValueError names an admin or empty MsgType (admin messages keep their per-message handling).
         """
         self.config.batch_msg_types = check_batch_msg_types(msg_types)
+        self._fast.rebuild()
 
     # ------------------------------------------------------------------ inputs: connection life cycle
     def start(self, now: float) -> list[Output]:
@@ -303,8 +307,10 @@ class Session(AdminHandlers):
 
     # ------------------------------------------------------------------ output helpers used by the handlers
     def collect_batch(self, inbound: Inbound) -> None:
-        """An accepted message of a batch MsgType: delivered with the others of this input (BatchReceived)."""
+        """An accepted message of a batch MsgType: delivered with the others of this input (BatchReceived).
+        It walked clean through the slow path: later messages of its shape may take the fast path."""
         self._batch.add(inbound.frame, inbound.source, inbound.position, len(self._out))
+        self._fast.learn(inbound.pairs)
 
     def emit(self, output: Output) -> None:
         """Append an output for the current input call."""
@@ -388,21 +394,55 @@ class Session(AdminHandlers):
             self._swallow_buffer, self._swallow_end = ix.buffer, swallowed_until
 
     def _process_spans(self, ix: Any, run: int, swallowed_until: int) -> int:
-        """The loop of :meth:`_process_index`; returns the end of the span a garbled BodyLength(9) claims."""
+        """The loop of :meth:`_process_index`; returns the end of the span a garbled BodyLength(9) claims.
+
+        Where the fast path is open, runs of frames that need nothing but acceptance are accepted whole; each
+        other frame takes the slow path (:meth:`_process`)."""
         framing = _impl.load("framing")
-        for i in range(len(ix)):
+        scanner = self._fast.scanner
+        i, count = 0, len(ix)
+        while i < count:
             if self.state not in CONNECTED_STATES:
                 break
-            offset, length = int(ix.offsets[i]), int(ix.lengths[i])
-            reason = int(ix.reasons[i])
-            if not ix.valid[i]:
-                self.emit(FrameIgnored(offset, length, framing.REASON_NAMES[reason]))
-                if reason == framing.BAD_LENGTH and self.config.discard_frames_within_bad_length:
-                    swallowed_until = max(swallowed_until, _declared_end(ix.buffer, offset))
-                continue
-            if offset < swallowed_until:
-                self.emit(FrameIgnored(offset, length, "inside the BodyLength(9) of a garbled frame"))
-                continue
+            if scanner is not None and self._fast_path_open():
+                accepted = scanner.scan(ix, i, self.seq.next_target, max(swallowed_until, 0), self.now)
+                if accepted:
+                    self._accept_run(ix, i, accepted)
+                    i += accepted
+                    continue
+            swallowed_until = self._process_span(ix, i, run, swallowed_until, framing)
+            i += 1
+        return swallowed_until
+
+    def _fast_path_open(self) -> bool:
+        """Active, logged on, no gap being recovered and no early message waiting: plain in-sequence flow."""
+        return (
+            self.state is SessionState.ACTIVE
+            and self.received_logon
+            and self.seq.resend is None
+            and not self.seq.queue
+        )
+
+    def _accept_run(self, ix: Any, start: int, count: int) -> None:
+        """``count`` frames from span ``start`` on passed the fast path: accepted as the slow path would."""
+        first = self.seq.next_target
+        self.seq.next_target = first + count
+        self.timers.received(self.now)
+        self.emit(StoreInboundRun(first, ix, start, count))
+        self._batch.add_run(ix, start, count, len(self._out))
+
+    def _process_span(self, ix: Any, i: int, run: int, swallowed_until: int, framing: Any) -> int:
+        """Span ``i`` on the slow path: garbled (reported), swallowed, or one frame through every rule; returns
+        the end of the span a garbled BodyLength(9) claims."""
+        offset, length = int(ix.offsets[i]), int(ix.lengths[i])
+        reason = int(ix.reasons[i])
+        if not ix.valid[i]:
+            self.emit(FrameIgnored(offset, length, framing.REASON_NAMES[reason]))
+            if reason == framing.BAD_LENGTH and self.config.discard_frames_within_bad_length:
+                swallowed_until = max(swallowed_until, _declared_end(ix.buffer, offset))
+        elif offset < swallowed_until:
+            self.emit(FrameIgnored(offset, length, "inside the BodyLength(9) of a garbled frame"))
+        else:
             self._process(Inbound.from_frame(ix.frame(i), ix, i), known_in_sequence=i < run)
         return swallowed_until
 

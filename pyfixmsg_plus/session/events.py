@@ -44,6 +44,17 @@ class StoreInbound:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreInboundRun:
+    """Keep ``count`` accepted frames of the FrameIndex ``index`` from span ``start`` on, numbered from
+    ``first_seqnum`` (the fast path's whole run at once: no object per frame)."""
+
+    first_seqnum: int
+    index: Any
+    start: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class SaveSequenceNumbers:
     """The next sender and target MsgSeqNum(34) changed: persist them (batched once per input call)."""
 
@@ -156,6 +167,8 @@ class FrameIgnored:
     reason: str
 
 
-Effect = SendFrame | StoreInbound | SaveSequenceNumbers | ResetStore | FetchResend | ArmTimer | Disconnect
+Effect = (
+    SendFrame | StoreInbound | StoreInboundRun | SaveSequenceNumbers | ResetStore | FetchResend | ArmTimer | Disconnect
+)
 Event = StateChanged | LoggedOn | LoggedOut | MessageReceived | BatchReceived | RejectSent | FrameIgnored
 Output = Effect | Event

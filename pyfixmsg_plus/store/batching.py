@@ -11,11 +11,12 @@ from typing import Any
 
 from pyfixmsg_plus.store.contract import FrameRecord
 from pyfixmsg_plus.store.errors import StoreClosedError, StoreFlushError
+from pyfixmsg_plus.store.runs import RecordChunks
 
 #: called with the exception of a failed flush (from the event loop)
 ErrorCallback = Callable[[BaseException], None]
 #: stores one batch: the records of whole groups in order, and the tag of the batch's last group
-SaveBatch = Callable[[list[FrameRecord], Any], Awaitable[None]]
+SaveBatch = Callable[[Sequence[FrameRecord], Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,16 @@ class BatchFlusher:
             del self._groups[:count]
             self._queued -= len(records)
 
-    def _take_batch(self) -> tuple[int, list[FrameRecord], Any]:
-        records: list[FrameRecord] = []
+    def _take_batch(self) -> tuple[int, Sequence[FrameRecord], Any]:
+        parts: list[Sequence[FrameRecord]] = []
+        size = 0
         tag: Any = None
         count = 0
         for group, group_tag in self._groups:
-            if records and len(records) + len(group) > self._settings.max_batch:
+            if size and size + len(group) > self._settings.max_batch:
                 break
-            records.extend(group)
+            parts.append(group)  # kept whole: a FrameRun becomes records only if the store asks
+            size += len(group)
             tag = group_tag if group_tag is not None else tag  # the latest tag given wins
             count += 1
-        return count, records, tag
+        return count, RecordChunks(parts), tag

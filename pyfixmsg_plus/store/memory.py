@@ -18,6 +18,7 @@ from pyfixmsg_plus.store.contract import (
     check_seq_num,
 )
 from pyfixmsg_plus.store.errors import SequenceReuseError, StoreClosedError
+from pyfixmsg_plus.store.runs import FrameRun, RecordChunks
 
 
 @dataclass
@@ -27,7 +28,19 @@ class _SessionData:
     next_target_seqnum: int = 1
     reserved_through: int = 0
     outbound: dict[int, StoredMessage] = field(default_factory=dict)
-    inbound: dict[int, StoredMessage] = field(default_factory=dict)
+    _inbound: dict[int, StoredMessage] = field(default_factory=dict)
+    #: runs of accepted frames kept whole until something reads the inbound messages
+    runs: list[tuple[SessionKey, FrameRun]] = field(default_factory=list)
+
+    @property
+    def inbound(self) -> dict[int, StoredMessage]:
+        """Inbound messages by MsgSeqNum(34) (runs kept whole so far are turned into messages first)."""
+        if self.runs:
+            runs, self.runs = self.runs, []
+            for session, run in runs:
+                for record in run:
+                    self._inbound[record.seq_num] = _stored(session, Direction.INBOUND, record)
+        return self._inbound
 
 
 class MemoryStore(MessageStore):
@@ -71,10 +84,21 @@ class MemoryStore(MessageStore):
         self, session: SessionKey, records: Sequence[FrameRecord], next_target_seqnum: int | None = None
     ) -> None:
         data = self._data(session)
-        for record in records:
-            check_seq_num(record.seq_num)
-        for record in records:
-            data.inbound[record.seq_num] = _stored(session, Direction.INBOUND, record)
+        parts = records.parts if isinstance(records, RecordChunks) else [records]
+        for part in parts:
+            if isinstance(part, FrameRun):
+                check_seq_num(part.first_seqnum)
+                check_seq_num(part.first_seqnum + len(part) - 1)
+            else:
+                for record in part:
+                    check_seq_num(record.seq_num)
+        for part in parts:
+            if isinstance(part, FrameRun):
+                data.runs.append((session, part))  # no object per frame until the inbound side is read
+                continue
+            inbound = data.inbound
+            for record in part:
+                inbound[record.seq_num] = _stored(session, Direction.INBOUND, record)
         if next_target_seqnum is not None:
             data.next_target_seqnum = check_seq_num(next_target_seqnum, "next target MsgSeqNum(34)")
 

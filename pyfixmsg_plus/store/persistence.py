@@ -21,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Sequence
+from typing import Any
 
 from pyfixmsg_plus.store.batching import BatchFlusher, BatchSettings, ErrorCallback
 from pyfixmsg_plus.store.contract import FrameRecord, MessageStore, SequenceState, SessionKey
 from pyfixmsg_plus.store.errors import StoreClosedError, StoreFlushError
+from pyfixmsg_plus.store.runs import FrameRun
 
 
 class PersistenceMode(enum.StrEnum):
@@ -242,7 +244,7 @@ class WriteBehindWriter(OutboundWriter):
         """Records sent but not yet stored."""
         return self._batches.queued
 
-    async def _save(self, records: list[FrameRecord], _tag: object) -> None:
+    async def _save(self, records: Sequence[FrameRecord], _tag: object) -> None:
         await self.store.save_outbound(self.session, records)
 
     async def _extend(self, through: int) -> None:
@@ -295,6 +297,11 @@ class InboundWriter:
         """Queue received frames and, when given, the next expected inbound number after them."""
         self._batches.add(records, next_target_seqnum)
 
+    def received_run(self, index: Any, start: int, count: int, first_seqnum: int, received_time: float) -> None:
+        """Queue ``count`` accepted frames of ``index`` from span ``start`` on, numbered from ``first_seqnum``
+        (one :class:`~pyfixmsg_plus.store.runs.FrameRun`, no object per frame unless the store asks)."""
+        self._batches.add(FrameRun(index, start, count, first_seqnum, received_time))
+
     async def flush(self) -> None:
         """Store everything queued; raises StoreFlushError when that fails."""
         await self._batches.flush()
@@ -303,7 +310,7 @@ class InboundWriter:
         """Flush and refuse further records."""
         await self._batches.close()
 
-    async def _save(self, records: list[FrameRecord], next_target_seqnum: int | None) -> None:
+    async def _save(self, records: Sequence[FrameRecord], next_target_seqnum: int | None) -> None:
         await self.store.save_inbound(self.session, records, next_target_seqnum)
 
 

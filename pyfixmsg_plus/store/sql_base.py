@@ -39,6 +39,7 @@ from pyfixmsg_plus.store.errors import (
     StoreLockedError,
     StoreOpenError,
 )
+from pyfixmsg_plus.store.runs import as_list
 
 _pack = _impl.load("storepack")
 
@@ -224,7 +225,7 @@ class SQLStoreBase(MessageStore):
         if not records:
             return
         session_id = await self._session_id(session)
-        rows, summary = _pack.pack_records(stream_of(session_id, Direction.OUTBOUND), records)
+        rows, summary = _pack.pack_records(stream_of(session_id, Direction.OUTBOUND), as_list(records))
         operation = f"store outbound MsgSeqNum(34) {summary[0]}..{summary[1]} of session {session}"
         try:
             async with self._transaction(operation):
@@ -246,7 +247,7 @@ class SQLStoreBase(MessageStore):
             check_seq_num(next_target_seqnum, "next target MsgSeqNum(34)")
         session_id = await self._session_id(session)
         stream = stream_of(session_id, Direction.INBOUND)
-        packed = _pack.pack_records(stream, records) if records else None
+        packed = _pack.pack_records(stream, as_list(records)) if records else None
         async with self._transaction(f"store inbound messages of session {session}"):
             if packed is not None:
                 await self._run_many(schema.INSERT_INBOUND, packed[0])

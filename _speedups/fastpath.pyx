@@ -1,0 +1,435 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""The inbound fast path over a FrameIndex (compiled twin of ``pyfixmsg_plus/session/fastpath_py.py``).
+
+Same class, same results; see the twin for the rules. Every read of the buffer stays inside the span the
+framer verified (offset + length checked against the buffer before use), and every field table write is
+bounded by MAX_FIELDS.
+"""
+
+import numpy as np
+
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memchr, memcmp, memcpy
+from cpython.bytes cimport PyBytes_FromStringAndSize
+
+from pyfixmsg_plus.session.fastpath_py import (
+    CHECK_BOOLEAN,
+    CHECK_CALL,
+    CHECK_CHAR,
+    CHECK_DIGITS,
+    CHECK_ENUM,
+    CHECK_EQUAL,
+    CHECK_FLOAT,
+    CHECK_INT,
+    CHECK_NONE,
+    CHECK_UTCTIMESTAMP,
+    MAX_FIELDS,
+    MAX_MSGTYPE,
+    SHAPE_SLOTS,
+    shape_slot,
+    timestamp_seconds,
+)
+
+ctypedef const unsigned char* cbuf
+
+cdef enum:
+    K_NONE = 0
+    K_EQUAL = 1
+    K_DIGITS = 2
+    K_INT = 3
+    K_FLOAT = 4
+    K_CHAR = 5
+    K_BOOLEAN = 6
+    K_UTCTIMESTAMP = 7
+    K_ENUM = 8
+    K_CALL = 9
+    C_MAX_FIELDS = 512
+    C_SLOTS = 1024
+    C_MAX_TYPES = 32
+    C_PACKED_ENUM_MAX = 64
+
+assert (CHECK_NONE, CHECK_EQUAL, CHECK_DIGITS, CHECK_INT, CHECK_FLOAT, CHECK_CHAR, CHECK_BOOLEAN,
+        CHECK_UTCTIMESTAMP, CHECK_ENUM, CHECK_CALL) == tuple(range(10))
+assert MAX_FIELDS == C_MAX_FIELDS and SHAPE_SLOTS == C_SLOTS
+
+cdef uint64_t FNV_OFFSET = 0xCBF29CE484222325ULL
+cdef uint64_t FNV_PRIME = 0x100000001B3ULL
+
+
+cdef inline bint is_digit(unsigned char c) noexcept nogil:
+    return 48 <= c <= 57
+
+
+cdef inline bint all_digits(cbuf v, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    if n == 0:
+        return False
+    for i in range(n):
+        if not is_digit(v[i]):
+            return False
+    return True
+
+
+cdef inline int two(cbuf v) noexcept nogil:
+    return (v[0] - 48) * 10 + (v[1] - 48)
+
+
+cdef bint is_int(cbuf v, Py_ssize_t n) noexcept nogil:
+    if n and v[0] == 45:  # '-'
+        return all_digits(v + 1, n - 1)
+    return all_digits(v, n)
+
+
+cdef bint is_float(cbuf v, Py_ssize_t n) noexcept nogil:
+    """``-?(\\d+\\.?\\d*|\\.\\d+)`` in full."""
+    cdef Py_ssize_t i = 0, digits = 0
+    if n and v[0] == 45:
+        i = 1
+    if i < n and v[i] == 46:  # '.' first: digits must follow
+        return all_digits(v + i + 1, n - i - 1)
+    while i < n and is_digit(v[i]):
+        i += 1
+        digits += 1
+    if digits == 0:
+        return False
+    if i < n and v[i] == 46:
+        i += 1
+    while i < n and is_digit(v[i]):
+        i += 1
+    return i == n
+
+
+cdef bint is_timestamp(cbuf v, Py_ssize_t n) noexcept nogil:
+    """UTCTimestamp ``YYYYMMDD-HH:MM:SS[.f{1,12}]`` with the ranges of the pure twin's pattern."""
+    cdef int month, day
+    if n < 17 or (n > 17 and (n < 19 or n > 30 or v[17] != 46 or not all_digits(v + 18, n - 18))):
+        return False
+    if not (all_digits(v, 8) and v[8] == 45 and all_digits(v + 9, 2) and v[11] == 58
+            and all_digits(v + 12, 2) and v[14] == 58 and all_digits(v + 15, 2)):
+        return False
+    month, day = two(v + 4), two(v + 6)
+    return (1 <= month <= 12 and 1 <= day <= 31 and two(v + 9) <= 23 and two(v + 12) <= 59
+            and two(v + 15) <= 60)
+
+
+cdef int64_t days_from_civil(int64_t y, int64_t m, int64_t d) noexcept nogil:
+    """Days since 1970-01-01 of a proleptic Gregorian date (y >= 1; d may pass the month's end, linearly)."""
+    cdef int64_t era, yoe, doy, doe
+    if m <= 2:
+        y -= 1
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m - 3 if m > 2 else m + 9) + 2) // 5
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468 + d - 1
+
+
+cdef bint timestamp_inside(cbuf v, Py_ssize_t n, double low, double high) noexcept nogil:
+    """A well-formed UTCTimestamp whose whole second s has low < s and s + 1 < high."""
+    cdef int64_t year, seconds
+    if not is_timestamp(v, n):
+        return False
+    year = (v[0] - 48) * 1000 + (v[1] - 48) * 100 + two(v + 2)
+    if year < 1:
+        return False
+    seconds = (days_from_civil(year, two(v + 4), two(v + 6)) * 86400 + two(v + 9) * 3600
+               + two(v + 12) * 60 + two(v + 15))
+    return low < <double>seconds and <double>(seconds + 1) < high
+
+
+cdef inline uint64_t pack_short(cbuf v, Py_ssize_t n) noexcept nogil:
+    """A value of at most 7 bytes as one integer (its length in the low byte)."""
+    cdef uint64_t key = <uint64_t>n
+    cdef Py_ssize_t j
+    for j in range(n):
+        key |= (<uint64_t>v[j]) << (8 * (j + 1))
+    return key
+
+
+cdef class _Enum:
+    """Allowed values of an enumerated field: packed integers when all are short and few, else the frozenset."""
+    cdef uint64_t packed[C_PACKED_ENUM_MAX]
+    cdef Py_ssize_t count
+    cdef bint use_packed
+    cdef object values
+
+    def __cinit__(self, values):
+        cdef bytes item
+        self.values = frozenset(values)
+        self.use_packed = len(self.values) <= C_PACKED_ENUM_MAX and all(
+            isinstance(x, bytes) and 0 < len(x) <= 7 for x in self.values)
+        self.count = 0
+        if self.use_packed:
+            for item in self.values:
+                self.packed[self.count] = pack_short(<cbuf><const char*>item, len(item))
+                self.count += 1
+
+    cdef bint contains(self, cbuf v, Py_ssize_t n):
+        cdef uint64_t key
+        cdef Py_ssize_t j
+        if not self.use_packed:
+            return PyBytes_FromStringAndSize(<const char*>v, n) in self.values
+        if n > 7:
+            return False
+        key = pack_short(v, n)
+        for j in range(self.count):
+            if self.packed[j] == key:
+                return True
+        return False
+
+
+cdef class _Shape:
+    """A learnt tag sequence and one value check per position."""
+    cdef int32_t* tags
+    cdef uint8_t* kinds
+    cdef Py_ssize_t n
+    cdef list args
+
+    def __dealloc__(self):
+        free(self.tags)
+        free(self.kinds)
+
+
+cdef _Shape make_shape(tags, checks):
+    cdef _Shape shape = _Shape.__new__(_Shape)
+    cdef Py_ssize_t i, n = len(tags)
+    shape.tags = <int32_t*>malloc(n * sizeof(int32_t))
+    shape.kinds = <uint8_t*>malloc(n * sizeof(uint8_t))
+    if shape.tags == NULL or shape.kinds == NULL:
+        raise MemoryError("no memory for a fast-path shape")
+    shape.n = n
+    shape.args = []
+    for i in range(n):
+        kind, argument = checks[i]
+        if not K_NONE <= kind <= K_CALL:
+            raise ValueError(f"unknown value check kind {kind!r}")
+        shape.tags[i] = <int32_t>tags[i]
+        shape.kinds[i] = <uint8_t>kind
+        if kind == K_ENUM:
+            argument = _Enum(argument)
+        elif kind == K_EQUAL:
+            argument = bytes(argument)
+        shape.args.append(argument)
+    return shape
+
+
+cdef class RunScanner:
+    """Finds runs of frames that need nothing but acceptance (see the pure twin)."""
+    cdef bytes _begin, _theirs, _ours
+    cdef uint64_t _types[C_MAX_TYPES]
+    cdef int _type_count
+    cdef bint _check_comp_ids, _check_latency, _validate
+    cdef double _max_latency
+    cdef list _slots
+    cdef public object msg_types
+    cdef public object begin_string, their_comp_id, our_comp_id, check_comp_ids, max_latency, validate
+
+    def __init__(self, begin_string, their_comp_id, our_comp_id, msg_types, *, check_comp_ids=True,
+                 max_latency=None, validate=True):
+        cdef bytes code
+        self.begin_string = self._begin = bytes(begin_string)
+        self.their_comp_id = self._theirs = bytes(their_comp_id)
+        self.our_comp_id = self._ours = bytes(our_comp_id)
+        self.msg_types = frozenset(bytes(t) for t in msg_types if 0 < len(t) <= MAX_MSGTYPE)
+        if len(self.msg_types) > C_MAX_TYPES:
+            raise ValueError(f"at most {C_MAX_TYPES} MsgType(35) values on the fast path, "
+                             f"not {len(self.msg_types)}")
+        self._type_count = 0
+        for t in self.msg_types:
+            code = t + b"\x00" * (8 - len(t))
+            memcpy(&self._types[self._type_count], <const char*>code, 8)
+            self._type_count += 1
+        self.check_comp_ids = self._check_comp_ids = bool(check_comp_ids)
+        self.max_latency = max_latency
+        self._check_latency = max_latency is not None
+        self._max_latency = float(max_latency) if max_latency is not None else 0.0
+        self.validate = self._validate = bool(validate)
+        self._slots = [None] * C_SLOTS
+
+    @property
+    def shapes(self):
+        """How many shapes are held now."""
+        return sum(slot is not None for slot in self._slots)
+
+    def learn(self, tags, checks):
+        """Keep the tag sequence of a message the validator walked clean, with one check per position."""
+        if len(tags) != len(checks):
+            raise ValueError(f"{len(tags)} tags but {len(checks)} checks")
+        if not 0 < len(tags) <= C_MAX_FIELDS:
+            return
+        self._slots[shape_slot(tags)] = make_shape(tags, checks)
+
+    def clear(self):
+        """Forget every shape."""
+        self._slots = [None] * C_SLOTS
+
+    def scan(self, index, Py_ssize_t start, int64_t expected, int64_t not_before, double now):
+        """How many frames from span ``start`` on pass (see the pure twin)."""
+        cdef Py_ssize_t total = len(index)
+        if index.sep != 1 or start < 0 or start >= total:
+            return 0
+        cdef const int64_t[::1] offsets = np.ascontiguousarray(index.offsets, dtype=np.int64)
+        cdef const int64_t[::1] lengths = np.ascontiguousarray(index.lengths, dtype=np.int64)
+        cdef const uint8_t[::1] reasons = np.ascontiguousarray(index.reasons, dtype=np.uint8)
+        cdef const uint8_t[::1] types = np.ascontiguousarray(index.msgtypes, dtype="S8").view(np.uint8)
+        cdef const unsigned char[::1] buf = index.buffer
+        if offsets.shape[0] < total or lengths.shape[0] < total or reasons.shape[0] < total \
+                or types.shape[0] < total * 8:
+            raise ValueError("FrameIndex arrays shorter than its count")
+        cdef Py_ssize_t count = 0, i
+        cdef int64_t offset, length
+        while start + count < total:
+            i = start + count
+            offset, length = offsets[i], lengths[i]
+            if reasons[i] != 0 or offset < not_before or offset < 0 or length <= 0 \
+                    or offset + length > buf.shape[0] or not self._type_passes(&types[i * 8]):
+                break
+            if not self._frame_passes(&buf[offset], length, expected + count, now):
+                break
+            count += 1
+        return count
+
+    cdef inline bint _type_passes(self, const uint8_t* code) noexcept:
+        cdef uint64_t value
+        cdef int j
+        memcpy(&value, code, 8)
+        for j in range(self._type_count):
+            if self._types[j] == value:
+                return True
+        return False
+
+    cdef bint _frame_passes(self, cbuf frame, Py_ssize_t length, int64_t seqnum, double now) except -1:
+        cdef int32_t tags[C_MAX_FIELDS]
+        cdef Py_ssize_t starts[C_MAX_FIELDS]
+        cdef Py_ssize_t sizes[C_MAX_FIELDS]
+        cdef Py_ssize_t count = tokenize(frame, length, tags, starts, sizes)
+        if count <= 0:
+            return False
+        if not self._header_passes(frame, tags, starts, sizes, count, seqnum, now):
+            return False
+        if not self._validate:
+            return True
+        return self._shape_passes(frame, tags, starts, sizes, count)
+
+    cdef bint _header_passes(self, cbuf frame, const int32_t* tags, const Py_ssize_t* starts,
+                             const Py_ssize_t* sizes, Py_ssize_t count, int64_t seqnum, double now) noexcept:
+        cdef Py_ssize_t k, sender = -1, target = -1, number = -1, sent = -1
+        cdef int32_t tag
+        if tags[0] != 8 or not same(frame + starts[0], sizes[0], self._begin):
+            return False
+        for k in range(count):
+            tag = tags[k]
+            if tag == 43 or tag == 97:  # PossDupFlag / PossResend: the slow path's rules apply
+                return False
+            if tag == 49 and sender < 0:
+                sender = k
+            elif tag == 56 and target < 0:
+                target = k
+            elif tag == 34 and number < 0:
+                number = k
+            elif tag == 52 and sent < 0:
+                sent = k
+        if sender < 0 or target < 0 or number < 0:
+            return False
+        if not number_is(frame + starts[number], sizes[number], seqnum):
+            return False
+        if self._check_comp_ids and not (same(frame + starts[sender], sizes[sender], self._theirs)
+                                         and same(frame + starts[target], sizes[target], self._ours)):
+            return False
+        if not self._check_latency:
+            return True
+        return sent >= 0 and timestamp_inside(frame + starts[sent], sizes[sent], now - self._max_latency,
+                                              now + self._max_latency)
+
+    cdef bint _shape_passes(self, cbuf frame, const int32_t* tags, const Py_ssize_t* starts,
+                            const Py_ssize_t* sizes, Py_ssize_t count) except -1:
+        cdef uint64_t h = FNV_OFFSET
+        cdef Py_ssize_t k
+        for k in range(count):
+            h = (h ^ <uint64_t><uint32_t>tags[k]) * FNV_PRIME
+        slot = self._slots[<Py_ssize_t>(h % C_SLOTS)]
+        if slot is None:
+            return False
+        cdef _Shape shape = <_Shape>slot
+        if shape.n != count or memcmp(shape.tags, tags, count * sizeof(int32_t)) != 0:
+            return False
+        for k in range(count):
+            if not value_passes(shape, k, frame + starts[k], sizes[k]):
+                return False
+        return True
+
+
+cdef bint value_passes(_Shape shape, Py_ssize_t k, cbuf v, Py_ssize_t n) except -1:
+    cdef uint8_t kind = shape.kinds[k]
+    if kind == K_NONE:
+        return True
+    if kind == K_DIGITS:
+        return all_digits(v, n)
+    if kind == K_FLOAT:
+        return is_float(v, n)
+    if kind == K_ENUM:
+        return (<_Enum>shape.args[k]).contains(v, n)
+    if kind == K_EQUAL:
+        return same(v, n, <bytes>shape.args[k])
+    if kind == K_INT:
+        return is_int(v, n)
+    if kind == K_CHAR:
+        return n == 1
+    if kind == K_BOOLEAN:
+        return n == 1 and (v[0] == 89 or v[0] == 78)
+    if kind == K_UTCTIMESTAMP:
+        return is_timestamp(v, n)
+    return bool(shape.args[k](PyBytes_FromStringAndSize(<const char*>v, n)))
+
+
+cdef inline bint same(cbuf v, Py_ssize_t n, bytes expected) noexcept:
+    return n == len(expected) and memcmp(v, <const char*>expected, n) == 0
+
+
+cdef bint number_is(cbuf v, Py_ssize_t n, int64_t expected) noexcept nogil:
+    """``\\d+`` whose value is ``expected`` (leading zeros allowed, as int() reads them)."""
+    cdef int64_t value = 0
+    cdef Py_ssize_t i
+    if n == 0:
+        return False
+    for i in range(n):
+        if not is_digit(v[i]):
+            return False
+        if value > 99999999999999999LL:  # 18 digits already: cannot be a MsgSeqNum we expect
+            return False
+        value = value * 10 + (v[i] - 48)
+    return value == expected
+
+
+cdef Py_ssize_t tokenize(cbuf frame, Py_ssize_t length, int32_t* tags, Py_ssize_t* starts,
+                         Py_ssize_t* sizes) noexcept nogil:
+    """Fields of a SOH-separated frame into the tables; -1 for a tag that is not a plain number (no sign, no
+    leading zero, at most 9 digits), an empty value, a missing final SOH or more than C_MAX_FIELDS fields."""
+    cdef Py_ssize_t p = 0, count = 0, digits
+    cdef int32_t tag
+    cdef const void* found
+    while p < length:
+        if count == C_MAX_FIELDS or not (49 <= frame[p] <= 57):
+            return -1
+        tag = frame[p] - 48
+        p += 1
+        digits = 1
+        while p < length and is_digit(frame[p]):
+            if digits == 9:
+                return -1
+            tag = tag * 10 + (frame[p] - 48)
+            p += 1
+            digits += 1
+        if p >= length or frame[p] != 61:  # '='
+            return -1
+        p += 1
+        found = memchr(frame + p, 1, <size_t>(length - p))
+        if found == NULL or <cbuf>found == frame + p:
+            return -1
+        tags[count] = tag
+        starts[count] = p
+        sizes[count] = <cbuf>found - (frame + p)
+        count += 1
+        p = <cbuf>found - frame + 1
+    return count

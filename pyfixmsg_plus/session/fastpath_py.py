@@ -1,0 +1,212 @@
+"""The inbound fast path: how many frames of a FrameIndex, from a position on, pass every per-message rule of the
+session without building a Python object per frame (pure twin of ``_speedups/fastpath.pyx``; same results).
+
+A frame passes when it is a valid frame of one of the batch MsgTypes(35), its MsgSeqNum(34) is the next expected
+one, BeginString(8), SenderCompID(49) and TargetCompID(56) are the session's, it carries no PossDupFlag(43) nor
+PossResend(97), its SendingTime(52) is well inside MaxLatency of now (a whole second of margin on each side,
+so that only clear cases pass), and, when the session validates against a dictionary, its tag sequence is one
+that the validator walked clean before (a *shape*, learnt from the slow path) and each value passes the check the
+shape keeps for its position. Anything else stops the run: the session then handles that frame on its slow path,
+which applies the same rules one message at a time and alone builds Rejects and Logouts. So the fast path
+changes the cost, never the outcome.
+
+Value checks of a shape position, as ``(kind, argument)``: see the ``CHECK_*`` constants.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+CHECK_NONE = 0  #: any value
+CHECK_EQUAL = 1  #: exactly the bytes given (MsgType(35) and NumInGroup counts steer the validator's walk)
+CHECK_DIGITS = 2  #: ``\d+`` (LENGTH, NUMINGROUP, SEQNUM, TAGNUM)
+CHECK_INT = 3  #: ``-?\d+``
+CHECK_FLOAT = 4  #: ``-?(\d+\.?\d*|\.\d+)`` (FLOAT, PRICE, QTY, AMT, PERCENTAGE, PRICEOFFSET)
+CHECK_CHAR = 5  #: one byte
+CHECK_BOOLEAN = 6  #: ``Y`` or ``N``
+CHECK_UTCTIMESTAMP = 7  #: ``YYYYMMDD-HH:MM:SS[.f{1,12}]`` with calendar ranges
+CHECK_ENUM = 8  #: one of a frozenset of byte strings
+CHECK_CALL = 9  #: a Python callable returning truthy (any other check)
+
+#: most shapes a scanner keeps (a new one replaces the one in its slot)
+SHAPE_SLOTS = 1024
+#: longest MsgType(35) the fast path passes
+MAX_MSGTYPE = 7
+#: most fields of a frame the fast path looks at; longer frames take the slow path
+MAX_FIELDS = 512
+
+_DIGITS = re.compile(rb"\d+").fullmatch
+_INT = re.compile(rb"-?\d+").fullmatch
+_FLOAT = re.compile(rb"-?(?:\d+\.?\d*|\.\d+)").fullmatch
+_TIMESTAMP = re.compile(
+    rb"\d{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])-(?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d{1,12})?"
+).fullmatch
+_TAG = re.compile(rb"[1-9]\d{0,8}").fullmatch
+
+Check = tuple[int, Any]
+
+
+def _passes(kind: int, argument: Any, value: bytes) -> bool:
+    if kind == CHECK_NONE:
+        return True
+    if kind == CHECK_EQUAL:
+        return bool(value == argument)
+    if kind == CHECK_DIGITS:
+        return _DIGITS(value) is not None
+    if kind == CHECK_INT:
+        return _INT(value) is not None
+    if kind == CHECK_FLOAT:
+        return _FLOAT(value) is not None
+    if kind == CHECK_CHAR:
+        return len(value) == 1
+    if kind == CHECK_BOOLEAN:
+        return value in (b"Y", b"N")
+    if kind == CHECK_UTCTIMESTAMP:
+        return _TIMESTAMP(value) is not None
+    if kind == CHECK_ENUM:
+        return value in argument
+    return bool(argument(value))
+
+
+def timestamp_seconds(value: bytes) -> int | None:
+    """Whole seconds since the epoch of a well-formed UTCTimestamp (fraction dropped), None otherwise."""
+    if _TIMESTAMP(value) is None:
+        return None
+    year, month, day = int(value[0:4]), int(value[4:6]), int(value[6:8])
+    if year < 1:  # year 0000 matches the pattern but is no date
+        return None
+    hour, minute, second = int(value[9:11]), int(value[12:14]), int(value[15:17])
+    return calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+
+
+def _check_kinds(checks: Sequence[Check]) -> None:
+    for kind, _ in checks:
+        if not CHECK_NONE <= kind <= CHECK_CALL:
+            raise ValueError(f"unknown value check kind {kind!r}")
+
+
+class RunScanner:
+    """Finds runs of frames that need nothing but acceptance (see the module docstring).
+
+    ``begin_string`` is the session's BeginString(8); ``their_comp_id`` / ``our_comp_id`` the values expected in
+    SenderCompID(49) / TargetCompID(56) (only checked to be present when ``check_comp_ids`` is False);
+    ``msg_types`` the MsgType(35) values that may pass; ``max_latency`` seconds, or None when SendingTime(52) is
+    not checked; ``validate``: when True, a frame passes only with a learnt shape.
+    """
+
+    def __init__(
+        self,
+        begin_string: bytes,
+        their_comp_id: bytes,
+        our_comp_id: bytes,
+        msg_types: Iterable[bytes],
+        *,
+        check_comp_ids: bool = True,
+        max_latency: float | None = None,
+        validate: bool = True,
+    ) -> None:
+        self.begin_string = bytes(begin_string)
+        self.their_comp_id = bytes(their_comp_id)
+        self.our_comp_id = bytes(our_comp_id)
+        # FrameIndex keeps 8 bytes of MsgType(35): longer types (never seen in practice) take the slow path
+        self.msg_types = frozenset(bytes(t) for t in msg_types if 0 < len(t) <= MAX_MSGTYPE)
+        self.check_comp_ids = check_comp_ids
+        self.max_latency = max_latency
+        self.validate = validate
+        self._slots: list[tuple[tuple[int, ...], tuple[Check, ...]] | None] = [None] * SHAPE_SLOTS
+
+    @property
+    def shapes(self) -> int:
+        """How many shapes are held now."""
+        return sum(slot is not None for slot in self._slots)
+
+    def learn(self, tags: Sequence[int], checks: Sequence[Check]) -> None:
+        """Keep the tag sequence of a message the validator walked clean, with one check per position."""
+        if len(tags) != len(checks):
+            raise ValueError(f"{len(tags)} tags but {len(checks)} checks")
+        if not 0 < len(tags) <= MAX_FIELDS:
+            return
+        _check_kinds(checks)
+        key = tuple(int(t) for t in tags)
+        self._slots[shape_slot(key)] = (key, tuple(checks))
+
+    def clear(self) -> None:
+        """Forget every shape."""
+        self._slots = [None] * SHAPE_SLOTS
+
+    def scan(self, index: Any, start: int, expected: int, not_before: int, now: float) -> int:
+        """How many frames from span ``start`` on pass, the first numbered ``expected``; frames must begin at
+        or after byte ``not_before`` of the buffer; ``now`` is wall time in seconds since the epoch."""
+        if index.sep != 1 or start < 0:
+            return 0
+        count, total = 0, len(index)
+        buffer = index.buffer
+        while start + count < total:
+            i = start + count
+            offset, length = int(index.offsets[i]), int(index.lengths[i])
+            if int(index.reasons[i]) != 0 or offset < not_before or index.msgtype(i) not in self.msg_types:
+                break
+            if not self._passes(bytes(buffer[offset : offset + length]), expected + count, now):
+                break
+            count += 1
+        return count
+
+    def _passes(self, frame: bytes, seqnum: int, now: float) -> bool:
+        fields = _tokenize(frame)
+        if fields is None:
+            return False
+        if not self._header_passes(fields, seqnum, now):
+            return False
+        if not self.validate:
+            return True
+        tags = tuple(tag for tag, _ in fields)
+        slot = self._slots[shape_slot(tags)]
+        if slot is None or slot[0] != tags:
+            return False
+        return all(_passes(kind, argument, value) for (kind, argument), (_, value) in zip(slot[1], fields, strict=True))
+
+    def _header_passes(self, fields: list[tuple[int, bytes]], seqnum: int, now: float) -> bool:
+        first: dict[int, bytes] = {}
+        for tag, value in fields:
+            first.setdefault(tag, value)
+        if fields[0] != (8, self.begin_string) or 43 in first or 97 in first:
+            return False
+        sender, target, number = first.get(49), first.get(56), first.get(34)
+        if sender is None or target is None or number is None or _DIGITS(number) is None:
+            return False
+        if int(number) != seqnum:
+            return False
+        if self.check_comp_ids and (sender != self.their_comp_id or target != self.our_comp_id):
+            return False
+        if self.max_latency is None:
+            return True
+        sent = first.get(52)
+        seconds = None if sent is None else timestamp_seconds(sent)
+        # strictly inside, a second of margin: the fraction dropped cannot move it across MaxLatency
+        return seconds is not None and now - self.max_latency < seconds and seconds + 1 < now + self.max_latency
+
+
+def _tokenize(frame: bytes) -> list[tuple[int, bytes]] | None:
+    """``tag=value`` fields of a SOH-separated frame; None when a tag is not a plain number (no sign, no leading
+    zero, at most 9 digits), a value is empty, or there are more than MAX_FIELDS fields."""
+    parts = frame.split(b"\x01")
+    if parts[-1] != b"" or len(parts) - 1 > MAX_FIELDS:
+        return None
+    fields: list[tuple[int, bytes]] = []
+    for part in parts[:-1]:
+        tag, sep, value = part.partition(b"=")
+        if not sep or not value or _TAG(tag) is None:
+            return None
+        fields.append((int(tag), value))
+    return fields
+
+
+def shape_slot(tags: Sequence[int]) -> int:
+    """The slot of a tag sequence: FNV-1a over the tags (the compiled twin computes the same)."""
+    h = 0xCBF29CE484222325
+    for tag in tags:
+        h = ((h ^ (tag & 0xFFFFFFFF)) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h % SHAPE_SLOTS

@@ -1,0 +1,94 @@
+"""Received frames handed to a store as runs of a read buffer, without one Python object per frame.
+
+The session's fast path accepts whole runs of consecutive frames of one socket read (see
+``pyfixmsg_plus.session.fastpath_py``). :class:`FrameRun` is such a run as a read-only sequence of
+:class:`~pyfixmsg_plus.store.contract.FrameRecord`: a record is built only when a store asks for it, so a store
+that keeps runs whole (the memory store) pays nothing per frame, and every other store sees plain records.
+:class:`RecordChunks` chains the groups a batching writer flushes in one transaction.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+from pyfixmsg_plus.store.contract import FrameRecord
+
+
+class FrameRun(Sequence[FrameRecord]):
+    """``size`` frames of ``source`` (a FrameIndex) from span ``start`` on, numbered ``first_seqnum`` on,
+    received at ``received_time`` (epoch seconds; it stands for SendingTime(52), which is not parsed here)."""
+
+    __slots__ = ("first_seqnum", "received_time", "size", "source", "start")
+
+    def __init__(self, source: Any, start: int, size: int, first_seqnum: int, received_time: float) -> None:
+        if start < 0 or size < 0 or start + size > len(source):
+            raise ValueError(f"frame run {start}..{start + size} outside an index of {len(source)} spans")
+        self.source = source
+        self.start = start
+        self.size = size
+        self.first_seqnum = first_seqnum
+        self.received_time = received_time
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, i: int) -> FrameRecord: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[FrameRecord]: ...
+    def __getitem__(self, i: int | slice) -> FrameRecord | Sequence[FrameRecord]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.size))]
+        if i < 0:
+            i += self.size
+        if not 0 <= i < self.size:
+            raise IndexError(f"frame {i} outside a run of {self.size}")
+        span = self.start + i
+        msg_type = self.source.msgtype(span).decode("latin-1")
+        return FrameRecord(self.first_seqnum + i, msg_type, self.received_time, self.source.frame(span))
+
+    def __iter__(self) -> Iterator[FrameRecord]:
+        return (self[k] for k in range(self.size))
+
+    def __repr__(self) -> str:
+        last = self.first_seqnum + self.size - 1
+        return f"FrameRun(MsgSeqNum {self.first_seqnum}..{last}, {self.size} frames)"
+
+
+class RecordChunks(Sequence[FrameRecord]):
+    """Several record sequences read as one (``parts`` kept as given, so a store may take runs whole)."""
+
+    __slots__ = ("_ends", "parts")
+
+    def __init__(self, parts: Sequence[Sequence[FrameRecord]]) -> None:
+        self.parts = [part for part in parts if len(part)]
+        self._ends = list(itertools.accumulate(len(part) for part in self.parts))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    @overload
+    def __getitem__(self, i: int) -> FrameRecord: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[FrameRecord]: ...
+    def __getitem__(self, i: int | slice) -> FrameRecord | Sequence[FrameRecord]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(f"record {i} outside {len(self)} records")
+        part = bisect.bisect_right(self._ends, i)
+        before = self._ends[part - 1] if part else 0
+        return self.parts[part][i - before]
+
+    def __iter__(self) -> Iterator[FrameRecord]:
+        return itertools.chain.from_iterable(self.parts)
+
+
+def as_list(records: Sequence[FrameRecord]) -> list[FrameRecord]:
+    """``records`` as a list (runs built into records now), for code that indexes them many times."""
+    return records if isinstance(records, list) else list(records)
