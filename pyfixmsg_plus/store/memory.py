@@ -29,8 +29,8 @@ class _SessionData:
     reserved_through: int = 0
     outbound: dict[int, StoredMessage] = field(default_factory=dict)
     _inbound: dict[int, StoredMessage] = field(default_factory=dict)
-    #: runs of accepted frames kept whole until something reads the inbound messages
-    runs: list[tuple[SessionKey, FrameRun]] = field(default_factory=list)
+    #: received frames in arrival order (runs kept whole) until something reads the inbound messages
+    runs: list[tuple[SessionKey, Sequence[FrameRecord]]] = field(default_factory=list)
 
     @property
     def inbound(self) -> dict[int, StoredMessage]:
@@ -93,12 +93,13 @@ class MemoryStore(MessageStore):
                 for record in part:
                     check_seq_num(record.seq_num)
         for part in parts:
-            if isinstance(part, FrameRun):
-                data.runs.append((session, part))  # no object per frame until the inbound side is read
+            if isinstance(part, FrameRun) or data.runs:
+                # kept in arrival order, turned into messages only when the inbound side is read: no object
+                # per frame on the receive path, and a later copy of a number still wins
+                data.runs.append((session, part if isinstance(part, FrameRun) else list(part)))
                 continue
-            inbound = data.inbound
             for record in part:
-                inbound[record.seq_num] = _stored(session, Direction.INBOUND, record)
+                data.inbound[record.seq_num] = _stored(session, Direction.INBOUND, record)
         if next_target_seqnum is not None:
             data.next_target_seqnum = check_seq_num(next_target_seqnum, "next target MsgSeqNum(34)")
 

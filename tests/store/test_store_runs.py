@@ -76,8 +76,9 @@ def test_memory_store_keeps_runs_whole_until_read_and_later_records_win() -> Non
         assert len(data.runs) == 1  # nothing built per frame yet
         replacement = FrameRecord(2, "X", 8.0, records[0].data)
         await store.save_inbound(SESSION, [replacement])
-        assert data.runs == []
+        assert len(data.runs) == 2  # queued behind the run, so that it still wins when both are read
         found = await store.query(MessageQuery(session=SESSION, direction=Direction.INBOUND))
         assert [(m.seq_num, m.sending_time) for m in found] == [(1, 7.0), (2, 8.0), (3, 7.0)]
+        assert data.runs == []
 
     asyncio.run(body())
