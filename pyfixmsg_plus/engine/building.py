@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pyfixmsg_plus.config import SessionSettings, SlowConsumerAction
+from pyfixmsg_plus.message.codec import Codec
 from pyfixmsg_plus.message.dictionary import load_builtin
 from pyfixmsg_plus.message.reference import FixSpec
 from pyfixmsg_plus.message.validation import Validator
@@ -29,10 +30,36 @@ _DEFAULT_APPL_VER_ID = 1137
 
 
 class SpecCache:
-    """Loads each data dictionary once, however many sessions use it (XML parsing takes tens of ms)."""
+    """Loads each data dictionary once, however many sessions use it (XML parsing takes tens of ms), and shares
+    one Codec and one Validator per dictionary and settings: both only cache what they derive from the
+    dictionary, and building them per session made 500 sessions stall the loop for seconds (layouts compiled on
+    each session's first decode)."""
 
     def __init__(self) -> None:
         self._specs: dict[str, FixSpec] = {}
+        self._codecs: dict[int, Codec] = {}
+        self._validators: dict[tuple[object, ...], Validator | None] = {}
+
+    def codec_for(self, spec: FixSpec) -> Codec:
+        """The Codec shared by the sessions of ``spec`` (a dictionary from this cache)."""
+        codec = self._codecs.get(id(spec))
+        if codec is None:
+            codec = self._codecs[id(spec)] = Codec(spec=spec)
+        return codec
+
+    def validator_for(self, settings: SessionSettings, spec: FixSpec) -> Validator | None:
+        """The Validator shared by the sessions of ``spec`` with the same validation settings."""
+        key = (
+            id(spec),
+            settings.use_data_dictionary,
+            settings.validate_fields_out_of_order,
+            settings.validate_fields_have_values,
+            settings.validate_user_defined_fields,
+            settings.allow_unknown_msg_fields,
+        )
+        if key not in self._validators:
+            self._validators[key] = build_validator(settings, spec)
+        return self._validators[key]
 
     def for_session(self, settings: SessionSettings) -> FixSpec:
         """The dictionary of a session: ``DataDictionary`` (``AppDataDictionary`` for FIXT.1.1) when set, else

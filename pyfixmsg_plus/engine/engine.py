@@ -117,7 +117,7 @@ class FixEngine:
         self, settings: SessionSettings, deliver_per_frame: bool, batch: BatchSettings | None
     ) -> SessionRunner:
         spec = self._specs.for_session(settings)
-        validator = building.build_validator(settings, spec)
+        validator = self._specs.validator_for(settings, spec)
         supported = getattr(self.application, "supported_app_msg_types", None)
         config = building.build_session_config(
             settings, supported_app_msg_types=frozenset(supported) if supported is not None else None
@@ -127,7 +127,7 @@ class FixEngine:
         return SessionRunner(
             Session(config, validator),
             self.application,
-            Codec(spec=spec),
+            self._specs.codec_for(spec),
             store,
             key,
             make_writer(settings.persistence_mode.value, store, key, batch),

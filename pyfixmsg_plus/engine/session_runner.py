@@ -75,6 +75,8 @@ OUTSIDE_SESSION_TIME = "Logon attempt not within session time"
 _SESSION_OWNED_TAGS = (8, 34, 35, 49, 56)
 #: outputs that may be executed after the frames they sit between (they neither write nor wait)
 _FRAME_RUN_KINDS = frozenset({SendFrame, SaveSequenceNumbers, ArmTimer})
+#: a timer firing this much (seconds) before its wall-clock deadline waits the rest instead of ticking
+_EARLY_TIMER_SLACK = 0.05
 #: output lists merged into one execution (bounds one store transaction and one write)
 _MAX_MERGED_OUTPUTS = 4096
 
@@ -135,6 +137,7 @@ class SessionRunner:
         ] = collections.deque()
         self._pump: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0  # wall time the armed timer is for
         self._framer: Any = None
         self._logon_decision: LogonDecision | None = None
         self._changed = asyncio.Event()
@@ -554,6 +557,7 @@ class SessionRunner:
     def _arm(self, deadline: float) -> None:
         """One timer per session: call ``Session.tick`` at ``deadline`` (wall seconds)."""
         self._cancel_timer()
+        self._deadline = deadline
         loop = asyncio.get_running_loop()
         self._timer = loop.call_at(loop.time() + max(0.0, deadline - self.clock()), self._on_timer)
 
@@ -564,6 +568,13 @@ class SessionRunner:
 
     def _on_timer(self) -> None:
         self._timer = None
+        early = self._deadline - self.clock()
+        if 0 < early < _EARLY_TIMER_SLACK:
+            # the loop's clock ran ahead of the wall clock (uvloop rounds timers to the millisecond): the
+            # session would find nothing due and, its deadline unchanged, never ask again; wait the rest
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(loop.time() + max(early, 0.001), self._on_timer)
+            return
         outputs = self.session.tick(self.clock())
         if outputs:
             self._outputs.append((outputs, self.conn, None))
