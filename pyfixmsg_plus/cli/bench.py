@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -20,9 +22,13 @@ if TYPE_CHECKING:
 
 #: `wire` times the codec in-process; the live scenarios run sessions over loopback beside QuickFIX C++ peers
 LIVE = ("inbound", "roundtrip", "outbound")
-SCENARIOS = ("wire", *LIVE, "all")
-#: progress steps of each live scenario (one per row it measures)
-LIVE_STEPS = {"inbound": 4, "roundtrip": 3, "outbound": 2}
+#: live scenarios that `all` leaves out: with their default sizes they take minutes of their own
+LONG = ("scale", "recovery")
+SCENARIOS = ("wire", *LIVE, *LONG, "all")
+#: scenarios whose results --plot cannot draw (wire's are not live rows; scale's are not rates)
+NOTHING_TO_PLOT = ("wire", "scale")
+#: progress steps of each live scenario (one per row it measures); scale's depend on --sessions
+LIVE_STEPS = {"inbound": 4, "roundtrip": 3, "outbound": 2, "recovery": 3}
 
 
 def _ratio(value: float, reference: float | None) -> str:
@@ -91,21 +97,54 @@ def run_wire_scenario(args: argparse.Namespace, console: Console) -> list[Measur
         return run_wire(count=args.count, repeat=args.repeat, on_case=advance)
 
 
-def run_live_scenarios(names: list[str], args: argparse.Namespace, console: Console) -> list[LiveResult]:
-    """Run the live scenarios ``names`` in order, with a progress bar of one step per measured row."""
+def parse_sessions(text: str) -> list[int]:
+    """``--sessions``: comma-separated positive session counts, e.g. ``100,500``."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--sessions {text!r}: expected counts separated by commas, e.g. 100,500"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"--sessions {text!r}: every count must be at least 1")
+    return sizes
+
+
+def _steps(name: str, args: argparse.Namespace) -> int:
+    if name == "scale":
+        from pyfixmsg_plus.bench.live.scale import steps_for
+
+        return steps_for(args.sessions)
+    return LIVE_STEPS[name]
+
+
+def _run_one(name: str, args: argparse.Namespace, step: Callable[[str], None]) -> list[LiveResult]:
+    if name == "scale":
+        from pyfixmsg_plus.bench.live.scale import run_scale
+
+        return run_scale(args.sessions, args.hold, args.rate, on_step=step)
+    if name == "recovery":
+        from pyfixmsg_plus.bench.live.recovery import run_recovery
+
+        return run_recovery(args.stored, on_step=step)
     from pyfixmsg_plus.bench.live import LIVE_SCENARIOS
 
+    size = args.samples if name == "roundtrip" else args.count
+    return LIVE_SCENARIOS[name](size, on_step=step)
+
+
+def run_live_scenarios(names: list[str], args: argparse.Namespace, console: Console) -> list[LiveResult]:
+    """Run the live scenarios ``names`` in order, with a progress bar of one step per measured row."""
     results: list[LiveResult] = []
     with Progress(console=console, transient=True, disable=args.json) as progress:
-        task = progress.add_task("starting", total=sum(LIVE_STEPS[name] for name in names))
+        task = progress.add_task("starting", total=sum(_steps(name, args) for name in names))
 
         def step(description: str) -> None:
             progress.update(task, description=description)
             progress.advance(task)
 
         for name in names:
-            size = args.samples if name == "roundtrip" else args.count
-            results += LIVE_SCENARIOS[name](size, on_step=step)
+            results += _run_one(name, args, step)
     return results
 
 
@@ -123,38 +162,103 @@ def _print_wire(results: list[Measurement], args: argparse.Namespace, console: C
     console.print(render_table(results, title))
 
 
-def _print_live(results: list[LiveResult], args: argparse.Namespace, console: Console) -> None:
-    from pyfixmsg_plus.bench.live.table import render_live_table
+def _live_title(names: list[str], args: argparse.Namespace) -> str:
+    """The live table's title, naming the sizes of the scenarios that ran."""
+    sizes = []
+    if {"inbound", "outbound"} & set(names):
+        sizes.append(f"{args.count:,} messages per blast")
+    if "roundtrip" in names:
+        sizes.append(f"{args.samples:,} round trips")
+    if "recovery" in names:
+        sizes.append(f"{args.stored:,} stored messages resent")
+    return (f"pyfixmsg-plus {__version__} live sessions over loopback ({', '.join(sizes)}; "
+            f"{_implementation_note()})")  # fmt: skip
+
+
+def _print_live(results: list[LiveResult], names: list[str], args: argparse.Namespace, console: Console) -> None:
+    from pyfixmsg_plus.bench.live.table import is_scale_row, render_live_table, render_scale_table
 
     if args.json:
         for row in results:
             sys.stdout.write(json.dumps({"kind": "live", **row.as_json()}) + "\n")
         return
-    title = (f"pyfixmsg-plus {__version__} live sessions over loopback ({args.count:,} messages per blast, "
-             f"{args.samples:,} round trips; {_implementation_note()})")  # fmt: skip
-    console.print(render_live_table(results, title))
+    if any(not is_scale_row(row) for row in results):
+        console.print(render_live_table(results, _live_title(names, args)))
+    scale_title = (f"pyfixmsg-plus {__version__} sessions on one acceptor ({args.hold:g} s per phase, HeartBtInt "
+                   f"1 s, {args.rate:g} orders/s per session under load; {_implementation_note()})")  # fmt: skip
+    scale_table = render_scale_table(results, scale_title)
+    if scale_table is not None:
+        console.print(scale_table)
+
+
+def _check_plot_possible(args: argparse.Namespace) -> None:
+    """Fail before measuring anything when --plot cannot be honoured."""
+    if args.plot is None:
+        return
+    from pyfixmsg_plus.bench.live.plot import PlotUnavailable, require_matplotlib
+
+    if args.scenario in NOTHING_TO_PLOT:
+        raise SystemExit(f"bench: --plot draws throughput and round-trip latency; `{args.scenario}` has neither "
+                         "(try `bench all --plot` or `bench roundtrip --plot`)")  # fmt: skip
+    try:
+        require_matplotlib()
+    except PlotUnavailable as exc:
+        raise SystemExit(f"bench: {exc}") from None
+
+
+def _write_plot(results: list[LiveResult], args: argparse.Namespace, console: Console) -> None:
+    from pyfixmsg_plus.bench.live.plot import write_plot
+
+    try:
+        path = write_plot(results, Path(args.plot), f"pyfixmsg-plus {__version__}: {_implementation_note()}")
+    except (ValueError, OSError) as exc:
+        raise SystemExit(f"bench: --plot {args.plot}: {exc}") from None
+    make_console(stderr=True).print(f"chart written to {path}")
 
 
 def _command(args: argparse.Namespace) -> int:
-    for option in ("count", "samples", "repeat"):
-        if getattr(args, option) < 1:
-            raise SystemExit(f"bench: --{option} = {getattr(args, option)} must be at least 1")
+    for option in ("count", "samples", "repeat", "stored", "hold", "rate"):
+        if getattr(args, option) <= 0:
+            raise SystemExit(f"bench: --{option} = {getattr(args, option)} must be positive")
+    _check_plot_possible(args)
     console = make_console(stderr=args.json)
     if args.scenario in ("wire", "all"):
         _print_wire(run_wire_scenario(args, console), args, console)
-    live = list(LIVE) if args.scenario == "all" else [name for name in LIVE if name == args.scenario]
+    live = list(LIVE) if args.scenario == "all" else [name for name in (*LIVE, *LONG) if name == args.scenario]
     if live:
-        _print_live(run_live_scenarios(live, args, console), args, console)
+        results = run_live_scenarios(live, args, console)
+        _print_live(results, live, args, console)
+        if args.plot is not None:
+            _write_plot(results, args, console)
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="benchmarks with side-by-side ratios against peers")
-    parser.add_argument("scenario", nargs="?", default="wire", choices=SCENARIOS, help="what to measure")
+    parser.add_argument(
+        "scenario", nargs="?", default="wire", choices=SCENARIOS,
+        help="what to measure; `all` runs wire, inbound, roundtrip and outbound, not scale and recovery "
+             "(with their default sizes scale takes 1 to 1.5 min and recovery about 20 s: run them by name)",
+    )  # fmt: skip
     parser.add_argument(
         "--count", type=int, default=20_000, help="messages in the wire corpus and in each live blast (default 20000)"
     )
     parser.add_argument("--samples", type=int, default=10_000, help="round trips of `roundtrip` (default 10000)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per case; the best is kept (default 5)")
+    parser.add_argument(
+        "--sessions",
+        type=parse_sessions,
+        default=[100, 500],
+        help="scale: concurrent sessions on one acceptor, comma-separated sizes (default 100,500)",
+    )
+    parser.add_argument("--hold", type=float, default=10.0,
+                        help="scale: seconds of each phase, idle then under load (default 10)")  # fmt: skip
+    parser.add_argument("--rate", type=float, default=10.0,
+                        help="scale: orders per second per session under load (default 10)")  # fmt: skip
+    parser.add_argument("--stored", type=int, default=100_000,
+                        help="recovery: stored messages resent on the ResendRequest (default 100000)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    parser.add_argument("--plot", metavar="PATH", default=None,
+                        help="also write a PNG chart of the live results (throughput bars, round-trip latency "
+                             "histogram); needs matplotlib: pip install 'pyfixmsg-plus[bench]'")  # fmt: skip
     parser.set_defaults(func=_command)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 #: the implementation name of the QuickFIX<->QuickFIX rows: every other row's ratio is taken against it
 QUICKFIX = "QuickFIX C++ <-> QuickFIX C++"
+#: how every QuickFIX C++ row's implementation starts
+QUICKFIX_PREFIX = "QuickFIX C++"
 #: the bare echo of canned bytes: the floor of a round trip on this machine
 ECHO_FLOOR = "bare echo of canned bytes (floor)"
 
@@ -35,11 +37,32 @@ class LatencySummary:
 
 
 @dataclass(frozen=True)
+class ScaleSummary:
+    """Many sessions on one acceptor during one phase (idle with heartbeats, or under load).
+
+    ``held``: sessions still logged on at the end of the phase; ``missed_heartbeats``: TestRequests (35=1) sent by
+    either side plus disconnects during the phase; ``cpu_s_per_session_s``: CPU seconds of the acceptor's process
+    per session per second of the phase; ``rss_kib_per_session``: resident memory the sessions added (KiB each,
+    measured once all were logged on, against the process before the engine existed); ``max_heartbeat_gap_s``:
+    the longest silence of the acceptor any initiator saw, seconds.
+    """
+
+    sessions: int
+    held: int
+    missed_heartbeats: int
+    cpu_s_per_session_s: float
+    rss_kib_per_session: float
+    max_heartbeat_gap_s: float
+
+
+@dataclass(frozen=True)
 class LiveResult:
     """One implementation in one scenario.
 
     ``messages`` application messages counted over ``seconds`` (throughput rows), or ``latency`` (round-trip rows).
     ``unavailable`` holds the reason a row could not be measured (e.g. no QuickFIX peer); its figures are zero.
+    ``scale`` holds the figures of the scale scenario's rows. ``samples_ns`` keeps the raw round-trip latencies
+    (nanoseconds) for ``bench --plot``; it is left out of ``as_json`` and of comparisons.
     """
 
     scenario: str
@@ -49,6 +72,8 @@ class LiveResult:
     latency: LatencySummary | None = None
     unavailable: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    scale: ScaleSummary | None = None
+    samples_ns: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def messages_per_second(self) -> float:
@@ -56,7 +81,11 @@ class LiveResult:
 
     def as_json(self) -> dict[str, Any]:
         """A flat dict for ``--json`` (latencies in microseconds, rates in messages per second)."""
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "samples_ns"}
+        for name in ("latency", "scale"):
+            if out[name] is not None:
+                out[name] = asdict(out[name])
+        out["details"] = dict(self.details)
         out["messages_per_second"] = self.messages_per_second
         return out
 
@@ -64,6 +93,19 @@ class LiveResult:
 def unavailable(scenario: str, implementation: str, reason: str) -> LiveResult:
     """A row that could not be measured, and why."""
     return LiveResult(scenario, implementation, unavailable=reason)
+
+
+def quickfix_row(results: Sequence[LiveResult], scenario: str) -> LiveResult | None:
+    """The measured QuickFIX C++ row of ``scenario``: QuickFIX<->QuickFIX when there is one, else any row whose
+    implementation is a QuickFIX C++ one (the recovery scenario's QuickFIX initiator facing our light counterparty).
+    """
+    exact = reference_row(results, scenario, QUICKFIX)
+    if exact is not None:
+        return exact
+    for row in results:
+        if row.scenario == scenario and row.implementation.startswith(QUICKFIX_PREFIX) and not row.unavailable:
+            return row
+    return None
 
 
 def reference_row(results: Sequence[LiveResult], scenario: str, implementation: str = QUICKFIX) -> LiveResult | None:

@@ -3,6 +3,7 @@
 Each sample is the time from just before the order is handed to the initiator to the report's arrival, in
 nanoseconds (``time.perf_counter_ns``; the peer uses the monotonic clock the same way). Rows: our initiator, a
 QuickFIX initiator (``--round-trip``), and a bare echo of canned bytes as the floor; numpy computes the percentiles.
+Each row keeps its samples in ``samples_ns`` for the latency histogram of ``bench --plot``.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ async def _ours(samples: int, scratch: Path, peers: PeerAvailability) -> LiveRes
             await engine.request_logoff(timeout=10)
         await in_thread(qf.wait_for, "logout", timeout_s=10)
     return LiveResult(SCENARIO, OUR_ROW, samples, float(latencies.sum()) / 1e9,
-                      latency=LatencySummary.from_nanoseconds(latencies),
+                      latency=LatencySummary.from_nanoseconds(latencies), samples_ns=latencies,
                       details={"reports_received": app.count})  # fmt: skip
 
 
@@ -102,7 +103,7 @@ def quickfix_round_trip(samples: int, peers: PeerAvailability, scratch: Path) ->
     latencies = np.loadtxt(latency_file, dtype=np.int64, ndmin=1)
     summary = sender.summary or {}
     return LiveResult(SCENARIO, QUICKFIX, int(latencies.size), float(latencies.sum()) / 1e9,
-                      latency=LatencySummary.from_nanoseconds(latencies),
+                      latency=LatencySummary.from_nanoseconds(latencies), samples_ns=latencies,
                       details={"reports_received": summary.get("reports_received")})  # fmt: skip
 
 
@@ -110,7 +111,7 @@ def echo_floor(samples: int, port: int, use_uvloop: bool | None) -> LiveResult:
     """The bare echo of canned bytes, as many samples."""
     latencies = measure_echo(samples, port, use_uvloop=use_uvloop)
     return LiveResult(SCENARIO, ECHO_FLOOR, samples, float(latencies.sum()) / 1e9,
-                      latency=LatencySummary.from_nanoseconds(latencies))  # fmt: skip
+                      latency=LatencySummary.from_nanoseconds(latencies), samples_ns=latencies)  # fmt: skip
 
 
 def run_round_trip(

@@ -1,4 +1,4 @@
-"""The live scenarios' table: our figures beside QuickFIX<->QuickFIX's, with the ratios."""
+"""The live scenarios' tables: our figures beside QuickFIX's, with the ratios; the scale scenario's own table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
-from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, QUICKFIX, LiveResult, reference_row
+from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, LiveResult, quickfix_row, reference_row
 
 COLUMNS = (
     ("scenario", "left"), ("implementation", "left"), ("messages", "right"), ("messages/s", "right"),
@@ -14,6 +14,18 @@ COLUMNS = (
     ("vs QuickFIX", "right"), ("vs echo floor", "right"),
 )  # fmt: skip
 NOTE_COLUMN = ("note", "left")
+SCALE_COLUMNS = (
+    ("scenario", "left"), ("implementation", "left"), ("sessions", "right"), ("held", "right"),
+    ("missed heartbeats", "right"), ("longest silence s", "right"), ("CPU ms / session / s", "right"),
+    ("CPU share of one core", "right"), ("RSS KiB / session", "right"), ("messages/s in", "right"),
+)  # fmt: skip
+#: the scale scenario's name (its rows go in their own table)
+SCALE_PREFIX = "scale"
+
+
+def is_scale_row(row: LiveResult) -> bool:
+    """True for the rows of the scale scenario (the table of :func:`render_scale_table`)."""
+    return row.scale is not None or row.scenario.startswith(SCALE_PREFIX)
 
 
 def _latency_ratio(row: LiveResult, reference: LiveResult | None) -> str:
@@ -34,7 +46,7 @@ def _rate_ratio(row: LiveResult, reference: LiveResult | None) -> str:
 def _cells(row: LiveResult, results: Sequence[LiveResult]) -> list[str]:
     if row.unavailable:
         return [row.scenario, row.implementation, *["-"] * 8, f"unavailable: {row.unavailable}"]
-    quickfix = reference_row(results, row.scenario, QUICKFIX)
+    quickfix = quickfix_row(results, row.scenario)
     floor = reference_row(results, row.scenario, ECHO_FLOOR)
     latency = row.latency
     if latency is None:
@@ -47,13 +59,44 @@ def _cells(row: LiveResult, results: Sequence[LiveResult]) -> list[str]:
 
 
 def render_live_table(results: Sequence[LiveResult], title: str) -> Table:
-    """One row per implementation and scenario; ratios against the QuickFIX<->QuickFIX row of the same scenario
-    (rates: ours / theirs, higher is better; latencies: ours / theirs, lower is better) and the echo floor."""
+    """One row per implementation and scenario; ratios against the QuickFIX row of the same scenario (rates: ours /
+    theirs, higher is better; latencies: ours / theirs, lower is better) and the echo floor (rows of the scale
+    scenario are left to :func:`render_scale_table`)."""
     table = Table(title=title)
-    with_notes = any(row.unavailable for row in results)
+    rows = [row for row in results if not is_scale_row(row)]
+    with_notes = any(row.unavailable for row in rows)
     for name, justify in (*COLUMNS, NOTE_COLUMN) if with_notes else COLUMNS:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for row in results:
+    for row in rows:
         cells = _cells(row, results)
+        table.add_row(*(cells if with_notes else cells[:-1]))
+    return table
+
+
+def _scale_cells(row: LiveResult) -> list[str]:
+    if row.unavailable or row.scale is None:
+        return [row.scenario, row.implementation, *["-"] * 8, f"unavailable: {row.unavailable}"]
+    scale = row.scale
+    share = row.details.get("cpu_share_of_one_core")
+    return [
+        row.scenario, row.implementation, f"{scale.sessions:,}", f"{scale.held:,}", f"{scale.missed_heartbeats:,}",
+        f"{scale.max_heartbeat_gap_s:.2f}", f"{scale.cpu_s_per_session_s * 1e3:.3f}",
+        f"{share:.0%}" if isinstance(share, float) else "-", f"{scale.rss_kib_per_session:,.0f}",
+        f"{row.messages_per_second:,.0f}", "",
+    ]  # fmt: skip
+
+
+def render_scale_table(results: Sequence[LiveResult], title: str) -> Table | None:
+    """The scale scenario's rows (None when there are none): sessions held, missed heartbeats (TestRequests
+    sent by either side plus disconnects), the acceptor's longest silence, CPU and resident memory per session."""
+    rows = [row for row in results if is_scale_row(row)]
+    if not rows:
+        return None
+    table = Table(title=title)
+    with_notes = any(row.unavailable for row in rows)
+    for name, justify in (*SCALE_COLUMNS, NOTE_COLUMN) if with_notes else SCALE_COLUMNS:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        cells = _scale_cells(row)
         table.add_row(*(cells if with_notes else cells[:-1]))
     return table
