@@ -26,6 +26,7 @@ from pyfixmsg_plus.session.fastpath_py import (
     CHECK_UTCTIMESTAMP,
     MAX_FIELDS,
     MAX_MSGTYPE,
+    MAX_TYPES,
     SHAPE_SLOTS,
     shape_slot,
     timestamp_seconds,
@@ -51,7 +52,7 @@ cdef enum:
 
 assert (CHECK_NONE, CHECK_EQUAL, CHECK_DIGITS, CHECK_INT, CHECK_FLOAT, CHECK_CHAR, CHECK_BOOLEAN,
         CHECK_UTCTIMESTAMP, CHECK_ENUM, CHECK_CALL) == tuple(range(10))
-assert MAX_FIELDS == C_MAX_FIELDS and SHAPE_SLOTS == C_SLOTS
+assert MAX_FIELDS == C_MAX_FIELDS and SHAPE_SLOTS == C_SLOTS and MAX_TYPES == C_MAX_TYPES
 
 cdef uint64_t FNV_OFFSET = 0xCBF29CE484222325ULL
 cdef uint64_t FNV_PRIME = 0x100000001B3ULL
@@ -227,25 +228,33 @@ cdef class RunScanner:
 
     def __init__(self, begin_string, their_comp_id, our_comp_id, msg_types, *, check_comp_ids=True,
                  max_latency=None, validate=True):
-        cdef bytes code
         self.begin_string = self._begin = bytes(begin_string)
         self.their_comp_id = self._theirs = bytes(their_comp_id)
         self.our_comp_id = self._ours = bytes(our_comp_id)
-        self.msg_types = frozenset(bytes(t) for t in msg_types if 0 < len(t) <= MAX_MSGTYPE)
-        if len(self.msg_types) > C_MAX_TYPES:
-            raise ValueError(f"at most {C_MAX_TYPES} MsgType(35) values on the fast path, "
-                             f"not {len(self.msg_types)}")
+        self.msg_types = frozenset()
         self._type_count = 0
-        for t in self.msg_types:
-            code = t + b"\x00" * (8 - len(t))
-            memcpy(&self._types[self._type_count], <const char*>code, 8)
-            self._type_count += 1
+        for t in msg_types:
+            self.allow(t)
         self.check_comp_ids = self._check_comp_ids = bool(check_comp_ids)
         self.max_latency = max_latency
         self._check_latency = max_latency is not None
         self._max_latency = float(max_latency) if max_latency is not None else 0.0
         self.validate = self._validate = bool(validate)
         self._slots = [None] * C_SLOTS
+
+    def allow(self, msg_type):
+        """Let frames of ``msg_type`` pass too (see the pure twin)."""
+        cdef bytes code
+        msg_type = bytes(msg_type)
+        if msg_type in self.msg_types:
+            return True
+        if not 0 < len(msg_type) <= MAX_MSGTYPE or self._type_count >= C_MAX_TYPES:
+            return False
+        code = msg_type + b"\x00" * (8 - len(msg_type))
+        memcpy(&self._types[self._type_count], <const char*>code, 8)
+        self._type_count += 1
+        self.msg_types = self.msg_types | {msg_type}
+        return True
 
     @property
     def shapes(self):

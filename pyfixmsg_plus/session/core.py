@@ -31,6 +31,7 @@ from pyfixmsg_plus.session.events import (
     Disconnect,
     FrameIgnored,
     LoggedOut,
+    MessageReceived,
     Output,
     SaveSequenceNumbers,
     SendFrame,
@@ -310,7 +311,13 @@ class Session(AdminHandlers):
         """An accepted message of a batch MsgType: delivered with the others of this input (BatchReceived).
         It walked clean through the slow path: later messages of its shape may take the fast path."""
         self._batch.add(inbound.frame, inbound.source, inbound.position, len(self._out))
-        self._fast.learn(inbound.pairs)
+        self._fast.learn_batch(inbound.pairs)
+
+    def delivered(self, inbound: Inbound) -> None:
+        """An accepted message was delivered one by one (MessageReceived): an application MsgType may take the
+        fast path from now on (admin messages never do: their handlers act on them)."""
+        if inbound.msg_type not in self._HANDLERS:
+            self._fast.learn_app(inbound.msg_type, inbound.pairs)
 
     def emit(self, output: Output) -> None:
         """Append an output for the current input call."""
@@ -399,15 +406,14 @@ class Session(AdminHandlers):
         Where the fast path is open, runs of frames that need nothing but acceptance are accepted whole; each
         other frame takes the slow path (:meth:`_process`)."""
         framing = _impl.load("framing")
-        scanner = self._fast.scanner
+        fast = self._fast
         i, count = 0, len(ix)
         while i < count:
             if self.state not in CONNECTED_STATES:
                 break
-            if scanner is not None and self._fast_path_open():
-                accepted = scanner.scan(ix, i, self.seq.next_target, max(swallowed_until, 0), self.now)
+            if (fast.batch is not None or fast.app is not None) and self._fast_path_open():
+                accepted = self._fast_run(ix, i, max(swallowed_until, 0))
                 if accepted:
-                    self._accept_run(ix, i, accepted)
                     i += accepted
                     continue
             swallowed_until = self._process_span(ix, i, run, swallowed_until, framing)
@@ -423,13 +429,39 @@ class Session(AdminHandlers):
             and not self.seq.queue
         )
 
+    def _fast_run(self, ix: Any, start: int, not_before: int) -> int:
+        """Accept the run of frames from span ``start`` on that a scanner passes; how many (0: slow path)."""
+        expected = self.seq.next_target
+        batch, app = self._fast.batch, self._fast.app
+        if batch is not None:
+            count = batch.scan(ix, start, expected, not_before, self.now)
+            if count:
+                self._accept_run(ix, start, count)
+                self._batch.add_run(ix, start, count, len(self._out))
+                return int(count)
+        if app is not None and app.msg_types:
+            count = app.scan(ix, start, expected, not_before, self.now)
+            if count:
+                self._accept_run(ix, start, count)
+                self._deliver_run(ix, start, count, expected)
+                return int(count)
+        return 0
+
     def _accept_run(self, ix: Any, start: int, count: int) -> None:
         """``count`` frames from span ``start`` on passed the fast path: accepted as the slow path would."""
         first = self.seq.next_target
         self.seq.next_target = first + count
         self.timers.received(self.now)
         self.emit(StoreInboundRun(first, ix, start, count))
-        self._batch.add_run(ix, start, count, len(self._out))
+
+    def _deliver_run(self, ix: Any, start: int, count: int, first_seqnum: int) -> None:
+        """One MessageReceived per frame of an accepted run of application messages (no PossDup: none passes)."""
+        parse_pairs = _impl.load("parser").parse_pairs
+        emit = self._out.append
+        for k in range(count):
+            frame = ix.frame(start + k)
+            msg_type = ix.msgtype(start + k).decode("latin-1")
+            emit(MessageReceived(msg_type, first_seqnum + k, parse_pairs(frame), frame, False, False))
 
     def _process_span(self, ix: Any, i: int, run: int, swallowed_until: int, framing: Any) -> int:
         """Span ``i`` on the slow path: garbled (reported), swallowed, or one frame through every rule; returns

@@ -2,8 +2,9 @@
 the shapes it learns from messages the slow path validated.
 
 The fast path only ever accepts a run of frames that the slow path would accept one by one with the same
-outputs (sequence, CompIDs, SendingTime, dictionary); every other frame goes the slow way. It is used for the
-application's batch MsgTypes (``onBatch``), which get no per-message callback, so nothing per message is built.
+outputs (sequence, CompIDs, SendingTime, dictionary); every other frame goes the slow way. For the application's
+batch MsgTypes (``onBatch``) nothing per message is built; other application messages still get their
+MessageReceived each, without the per-message checks in Python.
 """
 
 from __future__ import annotations
@@ -50,26 +51,34 @@ def scanner_checks(spec: Sequence[tuple[Any, ...]]) -> list[tuple[int, Any]]:
 
 
 class FastLane:
-    """Holds the session's scanner (None when the fast path cannot apply) and teaches it shapes."""
+    """Holds the session's two scanners and teaches them shapes: ``batch`` for the application's batch MsgTypes
+    (runs handed over whole), ``app`` for the other application MsgTypes, allowed one by one as the slow path
+    accepts a first message of each (runs delivered message by message, without the per-message checks in
+    Python). Either is None when the fast path cannot apply."""
 
     def __init__(self, config: SessionConfig, validator: PairsValidator | None) -> None:
         self._config = config
         self._validator = validator
-        self.scanner: Any = None
+        self.batch: Any = None
+        self.app: Any = None
         self.rebuild()
 
     def rebuild(self) -> None:
-        """A new scanner for the current settings (batch MsgTypes changed): shapes are learnt afresh."""
+        """New scanners for the current settings (batch MsgTypes changed): shapes are learnt afresh."""
         config = self._config
+        # a validator without shape descriptions cannot be skipped: no fast path then
+        if self._validator is not None and not hasattr(self._validator, "shape_spec"):
+            self.batch = self.app = None
+            return
         types = set(config.batch_msg_types)
         if config.supported_app_msg_types is not None:
             types &= set(config.supported_app_msg_types)  # an unsupported type gets its BusinessMessageReject
-        # a validator without shape descriptions cannot be skipped: no fast path then
-        usable = self._validator is None or hasattr(self._validator, "shape_spec")
-        if not types or not usable:
-            self.scanner = None
-            return
-        self.scanner = _impl.load("fastpath").RunScanner(
+        self.batch = self._scanner(types) if types else None
+        self.app = self._scanner(set())
+
+    def _scanner(self, types: set[str]) -> Any:
+        config = self._config
+        return _impl.load("fastpath").RunScanner(
             config.begin_string.encode("latin-1"),
             config.target_comp_id.encode("latin-1"),
             config.sender_comp_id.encode("latin-1"),
@@ -79,10 +88,19 @@ class FastLane:
             validate=self._validator is not None,
         )
 
-    def learn(self, pairs: Pairs) -> None:
+    def learn_batch(self, pairs: Pairs) -> None:
         """``pairs`` (an accepted batch-type message) walked clean: its tag sequence may take the fast path."""
-        if self.scanner is None or self._validator is None:
+        self._learn(self.batch, pairs)
+
+    def learn_app(self, msg_type: str, pairs: Pairs) -> None:
+        """``pairs``, an application message of ``msg_type`` outside the batch types, was accepted and
+        delivered: its MsgType and tag sequence may take the fast path."""
+        if self.app is not None and self.app.allow(msg_type.encode("latin-1")):
+            self._learn(self.app, pairs)
+
+    def _learn(self, scanner: Any, pairs: Pairs) -> None:
+        if scanner is None or self._validator is None:
             return
         spec = self._validator.shape_spec(pairs)  # type: ignore[attr-defined]
         if spec is not None:
-            self.scanner.learn([tag for tag, _ in pairs], scanner_checks(spec))
+            scanner.learn([tag for tag, _ in pairs], scanner_checks(spec))

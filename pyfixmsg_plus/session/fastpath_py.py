@@ -35,6 +35,8 @@ CHECK_CALL = 9  #: a Python callable returning truthy (any other check)
 SHAPE_SLOTS = 1024
 #: longest MsgType(35) the fast path passes
 MAX_MSGTYPE = 7
+#: most MsgTypes one scanner passes
+MAX_TYPES = 32
 #: most fields of a frame the fast path looks at; longer frames take the slow path
 MAX_FIELDS = 512
 
@@ -112,11 +114,24 @@ class RunScanner:
         self.their_comp_id = bytes(their_comp_id)
         self.our_comp_id = bytes(our_comp_id)
         # FrameIndex keeps 8 bytes of MsgType(35): longer types (never seen in practice) take the slow path
-        self.msg_types = frozenset(bytes(t) for t in msg_types if 0 < len(t) <= MAX_MSGTYPE)
+        self.msg_types: frozenset[bytes] = frozenset()
+        for msg_type in msg_types:
+            self.allow(msg_type)
         self.check_comp_ids = check_comp_ids
         self.max_latency = max_latency
         self.validate = validate
         self._slots: list[tuple[tuple[int, ...], tuple[Check, ...]] | None] = [None] * SHAPE_SLOTS
+
+    def allow(self, msg_type: bytes) -> bool:
+        """Let frames of ``msg_type`` pass too; False (and nothing changes) for a type longer than MAX_MSGTYPE or
+        empty, or when MAX_TYPES are allowed already."""
+        msg_type = bytes(msg_type)
+        if msg_type in self.msg_types:
+            return True
+        if not 0 < len(msg_type) <= MAX_MSGTYPE or len(self.msg_types) >= MAX_TYPES:
+            return False
+        self.msg_types = self.msg_types | {msg_type}
+        return True
 
     @property
     def shapes(self) -> int:

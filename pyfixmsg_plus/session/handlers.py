@@ -59,6 +59,7 @@ class AdminHandlers:
 
     def emit(self, output: Output) -> None: ...
     def collect_batch(self, inbound: Inbound) -> None: ...
+    def delivered(self, inbound: Inbound) -> None: ...
     def emit_frame(self, frame: bytes, seqnum: int, msg_type: str, store: StoreTiming) -> None: ...
     def send_new(self, msg_type: str, build: Callable[[int], bytes]) -> int:
         raise NotImplementedError
@@ -249,6 +250,7 @@ class AdminHandlers:
                     inbound.poss_dup,
                 )
             )
+            self.delivered(inbound)
 
     def reject(self, inbound: Inbound, reject_cause: v.RejectCause) -> None:
         """Session-level Reject (35=3); the rejected message still uses up its number when it was the

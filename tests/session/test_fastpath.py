@@ -17,6 +17,7 @@ from pyfixmsg_plus.message.dictionary import load_builtin
 from pyfixmsg_plus.message.validation import Validator
 from pyfixmsg_plus.session import (
     BatchReceived,
+    MessageReceived,
     Output,
     Session,
     SessionConfig,
@@ -194,6 +195,12 @@ def frame_for(kind: str, seqnum: int, now: float) -> bytes:
             return md(seqnum, now - 119.5)
         case "order":
             return msg("D", seqnum, now, (11, "c"), (21, "1"), (55, "X"), (54, "1"), (60, ts(now)), (40, "1"))
+        case "order2":
+            return msg(
+                "D", seqnum, now, (11, "d"), (21, "1"), (55, "Y"), (54, "2"), (60, ts(now)), (40, "2"), (44, "9.5")
+            )
+        case "bad-side":
+            return msg("D", seqnum, now, (11, "c"), (21, "1"), (55, "X"), (54, "Q"), (60, ts(now)), (40, "1"))
         case "heartbeat":
             return msg("0", seqnum, now)
         case _:
@@ -201,7 +208,7 @@ def frame_for(kind: str, seqnum: int, now: float) -> bytes:
 
 
 KINDS = ["md", "md", "md", "md2", "bad-price", "bad-enum", "count", "possdup", "sender", "late", "order",
-         "heartbeat", "garbage"]  # fmt: skip
+         "order", "order2", "bad-side", "heartbeat", "garbage"]  # fmt: skip
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -259,3 +266,20 @@ def test_compiled_and_pure_scanners_agree_on_mutated_streams(mutations: list[tup
         index = module_index(module, bytes(data))
         counts.append([scan.scan(index, start, seq, 0, T0) for start in range(len(index)) for seq in (5, 6, 7)])
     assert counts[0] == counts[1]
+
+
+def test_application_messages_take_the_fast_path_once_their_type_was_accepted() -> None:
+    s = session()
+    fields = ((11, "c"), (21, "1"), (55, "X"), (54, "1"), (60, ts(T0)), (40, "1"))
+
+    def order(seqnum: int) -> bytes:
+        return msg("D", seqnum, T0, *fields)
+
+    first = s.receive_data(order(2), T0)
+    assert [type(o).__name__ for o in first if isinstance(o, StoreInbound | StoreInboundRun)] == ["StoreInbound"]
+    out = s.receive_data(b"".join(order(n) for n in range(3, 13)), T0)
+    [run] = [o for o in out if isinstance(o, StoreInboundRun)]
+    assert (run.first_seqnum, run.count) == (3, 10)
+    received = [o for o in out if isinstance(o, MessageReceived)]
+    assert [(m.msg_type, m.seqnum, m.get(11)) for m in received] == [("D", n, b"c") for n in range(3, 13)]
+    assert not any(m.is_admin or m.poss_dup for m in received)
