@@ -415,9 +415,8 @@ cdef Py_ssize_t tokenize(cbuf frame, Py_ssize_t length, int32_t* tags, Py_ssize_
                          Py_ssize_t* sizes) noexcept nogil:
     """Fields of a SOH-separated frame into the tables; -1 for a tag that is not a plain number (no sign, no
     leading zero, at most 9 digits), an empty value, a missing final SOH or more than C_MAX_FIELDS fields."""
-    cdef Py_ssize_t p = 0, count = 0, digits
+    cdef Py_ssize_t p = 0, count = 0, digits, end
     cdef int32_t tag
-    cdef const void* found
     while p < length:
         if count == C_MAX_FIELDS or not (49 <= frame[p] <= 57):
             return -1
@@ -433,12 +432,14 @@ cdef Py_ssize_t tokenize(cbuf frame, Py_ssize_t length, int32_t* tags, Py_ssize_
         if p >= length or frame[p] != 61:  # '='
             return -1
         p += 1
-        found = memchr(frame + p, 1, <size_t>(length - p))
-        if found == NULL or <cbuf>found == frame + p:
+        end = p
+        while end < length and frame[end] != 1:  # values are short: a plain loop beats a memchr call
+            end += 1
+        if end == length or end == p:
             return -1
         tags[count] = tag
         starts[count] = p
-        sizes[count] = <cbuf>found - (frame + p)
+        sizes[count] = end - p
         count += 1
-        p = <cbuf>found - frame + 1
+        p = end + 1
     return count
