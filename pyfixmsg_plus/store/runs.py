@@ -16,6 +16,9 @@ from typing import Any, overload
 
 from pyfixmsg_plus.store.contract import FrameRecord
 
+#: bytes of MsgType(35) a FrameIndex keeps per frame
+_MSGTYPE_WIDTH = 8
+
 
 class FrameRun(Sequence[FrameRecord]):
     """``size`` frames of ``source`` (a FrameIndex) from span ``start`` on, numbered ``first_seqnum`` on,
@@ -51,7 +54,30 @@ class FrameRun(Sequence[FrameRecord]):
         return FrameRecord(self.first_seqnum + i, msg_type, self.received_time, self.source.frame(span))
 
     def __iter__(self) -> Iterator[FrameRecord]:
-        return (self[k] for k in range(self.size))
+        return iter(self.records())
+
+    def records(self) -> list[FrameRecord]:
+        """Every record of the run, built in one pass (arrays read once, each MsgType decoded once)."""
+        source, lo, hi = self.source, self.start, self.start + self.size
+        names: dict[bytes, str] = {}
+        types: list[str] = []
+        for k, short in enumerate(source.msgtypes[lo:hi].tolist()):
+            name = names.get(short)
+            if name is None:
+                # FrameIndex keeps 8 bytes: a type that fills them may be longer, so read it from the frame
+                name = source.msgtype(lo + k).decode("latin-1")
+                if len(short) < _MSGTYPE_WIDTH:
+                    names[short] = name
+            types.append(name)
+        buffer, first, received = source.buffer, self.first_seqnum, self.received_time
+        if not isinstance(buffer, bytes):
+            buffer = bytes(buffer)
+        spans = zip(source.offsets[lo:hi].tolist(), source.lengths[lo:hi].tolist(), strict=True)
+        make = tuple.__new__  # FrameRecord's own __new__ is a Python function: twice the cost per record
+        return [
+            make(FrameRecord, (first + k, types[k], received, buffer[offset : offset + length]))
+            for k, (offset, length) in enumerate(spans)
+        ]
 
     def __repr__(self) -> str:
         last = self.first_seqnum + self.size - 1
