@@ -1,5 +1,6 @@
 """Message-store throughput: messages persisted per second for each backend x persistence mode, beside the raw
-batched SQLite ceiling measured in the same run (executemany of 200-byte rows in WAL mode).
+batched SQLite ceiling measured in the same run (:mod:`pyfixmsg_plus.bench.sqlite_ceiling`: executemany of
+200-byte rows into our stores' schema, WAL, synchronous=NORMAL, as many rows per commit as our writers' batches).
 
     python3 benchmarks/bench_store.py            # the table (add --messages N, --json)
     python3 -m pytest benchmarks/bench_store.py  # pytest-benchmark suites
@@ -10,18 +11,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from pyfixmsg_plus.bench.sqlite_ceiling import CEILING_BATCH, measure_ceiling, synthetic_rows
 from pyfixmsg_plus.store import BatchSettings, FrameRecord, MessageStoreFactory, SessionKey, make_writer
 from pyfixmsg_plus.store.crash_harness import order_frame
 
 SESSION = SessionKey("FIX.4.4", "BENCH", "PEER")
 ROW_BYTES = 200
-CEILING_BATCH = 1000
 GROUP_SENDERS = 512  # concurrent senders: the "messages of the same moment" group commit batches
 SETTINGS = BatchSettings(max_batch=5000, flush_interval=0.002, reserve_block=100_000)
 
@@ -33,26 +34,12 @@ def frames(count: int, first: int = 1) -> list[FrameRecord]:
 
 
 def raw_ceiling(path: Path, count: int) -> float:
-    """Rows per second of plain sqlite3 executemany of 200-byte rows in WAL mode, 1000 per commit."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA synchronous = NORMAL")
-    connection.execute("CREATE TABLE raw(seq INTEGER PRIMARY KEY, data BLOB)")
-    payload = bytes(ROW_BYTES)
-    start = time.perf_counter()
-    for first in range(0, count, CEILING_BATCH):
-        rows = [(seq, payload) for seq in range(first, first + CEILING_BATCH)]
-        connection.execute("BEGIN")
-        connection.executemany("INSERT INTO raw VALUES (?, ?)", rows)
-        connection.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    connection.close()
-    return count / elapsed
+    """Rows per second of plain sqlite3 executemany of ``count`` 200-byte rows into a new file ``path`` of our
+    stores' schema (WAL, synchronous=NORMAL, CEILING_BATCH rows per commit)."""
+    return measure_ceiling(path, synthetic_rows(count, ROW_BYTES), CEILING_BATCH).rows_per_second
 
 
-async def persist(
-    backend: str, mode: str, path: Path, records: list[FrameRecord], per_call: int = 1
-) -> float:
+async def persist(backend: str, mode: str, path: Path, records: list[FrameRecord], per_call: int = 1) -> float:
     """Messages per second stored through ``mode``'s writer, until the last one is durable.
 
     ``per_call``: frames handed over per ``before_send`` call (1 = one message at a time; more = the frames a
@@ -77,7 +64,7 @@ async def persist(
     return len(records) / elapsed
 
 
-async def _concurrent_senders(writer, chunks: list[list[FrameRecord]]) -> None:  # type: ignore[no-untyped-def]
+async def _concurrent_senders(writer: Any, chunks: list[list[FrameRecord]]) -> None:
     async def sender(mine: list[list[FrameRecord]]) -> None:
         for chunk in mine:
             await writer.before_send(chunk)
@@ -86,9 +73,9 @@ async def _concurrent_senders(writer, chunks: list[list[FrameRecord]]) -> None: 
     await asyncio.gather(*(sender(chunks[i::senders]) for i in range(senders)))
 
 
-def run_table(messages: int, sync_messages: int, per_call: int) -> list[dict[str, object]]:
+def run_table(messages: int, sync_messages: int, per_call: int) -> list[dict[str, Any]]:
     """One run: the ceiling and every backend x mode, in the same process and directory."""
-    results: list[dict[str, object]] = []
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         ceiling = raw_ceiling(Path(tmp) / "raw.db", messages)
         results.append(
@@ -110,7 +97,7 @@ def run_table(messages: int, sync_messages: int, per_call: int) -> list[dict[str
                         {"backend": backend, "mode": mode, "per_call": each, "messages": count, "per_s": rate}
                     )
     for row in results:
-        row["x_ceiling"] = round(float(row["per_s"]) / ceiling, 3)  # type: ignore[arg-type]
+        row["x_ceiling"] = round(float(row["per_s"]) / ceiling, 3)
     return results
 
 
@@ -141,13 +128,13 @@ def main(argv: list[str] | None = None) -> int:
             str(row["messages"]),
             f"{float(row['per_s']):,.0f}",
             f"{row['x_ceiling']:.2f}",
-        )  # type: ignore[arg-type]
+        )
     Console().print(table)
     return 0
 
 
 # -- pytest-benchmark ---------------------------------------------------------------------------------------
-def test_bench_pack_records(benchmark) -> None:  # type: ignore[no-untyped-def]
+def test_bench_pack_records(benchmark: Any) -> None:
     from pyfixmsg_plus import _impl
 
     pack = _impl.load("storepack").pack_records
@@ -156,13 +143,13 @@ def test_bench_pack_records(benchmark) -> None:  # type: ignore[no-untyped-def]
     assert len(rows) == 2000
 
 
-def test_bench_raw_ceiling(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bench_raw_ceiling(benchmark: Any, tmp_path: Path) -> None:
     counter = iter(range(1_000_000))
     rate = benchmark.pedantic(lambda: raw_ceiling(tmp_path / f"raw{next(counter)}.db", 50_000), rounds=3)
     assert rate > 0
 
 
-def _bench_mode(benchmark, tmp_path: Path, backend: str, mode: str, count: int) -> None:  # type: ignore[no-untyped-def]
+def _bench_mode(benchmark: Any, tmp_path: Path, backend: str, mode: str, count: int) -> None:
     counter = iter(range(1_000_000))
 
     def once() -> float:
@@ -171,15 +158,15 @@ def _bench_mode(benchmark, tmp_path: Path, backend: str, mode: str, count: int) 
     assert benchmark.pedantic(once, rounds=3) > 0
 
 
-def test_bench_aiosqlite_group(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bench_aiosqlite_group(benchmark: Any, tmp_path: Path) -> None:
     _bench_mode(benchmark, tmp_path, "aiosqlite", "group", 50_000)
 
 
-def test_bench_aiosqlite_write_behind(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bench_aiosqlite_write_behind(benchmark: Any, tmp_path: Path) -> None:
     _bench_mode(benchmark, tmp_path, "aiosqlite", "write_behind", 50_000)
 
 
-def test_bench_sqlite_sync(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bench_sqlite_sync(benchmark: Any, tmp_path: Path) -> None:
     _bench_mode(benchmark, tmp_path, "database", "sync", 2_000)
 
 

@@ -31,10 +31,20 @@ class StoreVariant:
     store_type: str
     persistence_mode: str = "group"
 
+    @property
+    def persists(self) -> bool:
+        """True when messages go to a file (every store but memory)."""
+        return self.store_type != "memory"
+
+    def store_path(self, scratch: Path) -> Path | None:
+        """The store's file in ``scratch`` (None for the memory store)."""
+        return scratch / f"{self.store_type}-{self.persistence_mode}.db" if self.persists else None
+
     def settings(self, scratch: Path) -> dict[str, Any]:
         keys: dict[str, Any] = {"StoreType": self.store_type, "PersistenceMode": self.persistence_mode}
-        if self.store_type != "memory":
-            keys["StorePath"] = str(scratch / f"{self.store_type}-{self.persistence_mode}.db")
+        path = self.store_path(scratch)
+        if path is not None:
+            keys["StorePath"] = str(path)
         return keys
 
 
@@ -94,7 +104,28 @@ def initiator_config(port: int, store: StoreVariant, scratch: Path) -> ConfigMan
     )
 
 
-class CountingApplication(Application):
+#: MsgType(35) of Logout
+LOGOUT = "5"
+
+
+class LogoutAnswerClock(Application):
+    """Notes when our engine is about to send a Logout(35=5) (``logout_sent_at``, ``time.perf_counter()``
+    seconds, and the ``logout_sent`` event): in the inbound blast that is the answer to the sender's Logout, sent
+    once every message before it was handled, so persisting can be timed from there on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logout_sent_at = 0.0
+        self.logout_sent = asyncio.Event()
+
+    def toAdmin(self, message: Any, sessionID: Any) -> None:
+        # called just before the Logout answer is stored and written (only admin messages come here)
+        if msg_type_of(message) == LOGOUT and not self.logout_sent.is_set():
+            self.logout_sent_at = time.perf_counter()
+            self.logout_sent.set()
+
+
+class CountingApplication(LogoutAnswerClock):
     """Counts received application messages of one MsgType(35) and notes when the first and the last arrived.
 
     ``done`` is set once ``expected`` of them were delivered; times are ``time.perf_counter()`` seconds.
@@ -130,7 +161,7 @@ class CountingApplication(Application):
         return self.last_at - self.first_at
 
 
-class BatchCountingApplication(Application):
+class BatchCountingApplication(LogoutAnswerClock):
     """Takes received messages of one MsgType(35) whole batches at a time (``onBatch``: no message object is built
     for them), counts them and notes when the first and the last batch arrived (``time.perf_counter()`` seconds).
 

@@ -13,13 +13,28 @@ clock from writing the first refresh (right after the Logon answer) to receiving
 follows the last refresh. A receiver answers that Logout only after it has handled every message before it, so
 no row gets its first socket read for free (a first-to-last figure would not count the first batch, which
 with onBatch can be thousands of messages). The receiver's own first-to-last time is kept in ``details``.
+
+Rows with a store (aiosqlite) are timed until every refresh is persisted, not merely delivered: a write-behind
+acceptor answers the Logout while its inbound writer still holds messages. From the Logout answer on, the
+session runner's ``flush`` is awaited; the figure runs from the sender's first write to the end of that flush,
+and ``messages`` is the refreshes then found committed in the store file (``SELECT count(*)`` from a separate
+connection; ``details["rows_stored"]``, ``details["all_persisted"]``). The delivered figure stays in
+``details["delivered_per_s"]``.
+
+Last row: the raw batched SQLite ceiling of the same run (:mod:`pyfixmsg_plus.bench.sqlite_ceiling`): the frames
+a store row kept, inserted again by plain sqlite3 ``executemany`` into a new file of our stores' schema (WAL, the
+store's ``synchronous``, as many rows per transaction as our writers' batches). Persisted rows carry their ratio
+to it (``details["vs_sqlite_ceiling"]``, and the table's "vs SQLite ceiling" column).
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import tempfile
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +47,20 @@ from pyfixmsg_plus.bench.live.engines import (
     PEER_INITIATOR,
     QUICKFIX_SIDE,
     InboundVariant,
+    LogoutAnswerClock,
     StoreVariant,
     acceptor_config,
     in_thread,
 )
-from pyfixmsg_plus.bench.live.results import QUICKFIX, LiveResult, unavailable
+from pyfixmsg_plus.bench.live.results import QUICKFIX, LiveResult, ceiling_label, is_persisted_row, unavailable
 from pyfixmsg_plus.bench.peers import PeerAvailability, find_peer
+from pyfixmsg_plus.bench.sqlite_ceiling import (
+    CEILING_BATCH,
+    DEFAULT_SYNCHRONOUS,
+    count_stored,
+    measure_ceiling,
+    stored_rows,
+)
 from pyfixmsg_plus.transport.loop import run as run_loop
 
 SCENARIO = "inbound blast"
@@ -73,23 +96,81 @@ def _variant(row: InboundVariant | StoreVariant) -> InboundVariant:
     return row if isinstance(row, InboundVariant) else InboundVariant(row)
 
 
+async def _time_persisted(engine: Any, app: LogoutAnswerClock) -> float:
+    """``time.perf_counter()`` once everything our acceptor received before answering the Logout is stored: the
+    answer is sent after every earlier message was handled and handed to the inbound writer, and the runner's
+    ``flush`` returns once the writers committed what they hold."""
+    await app.logout_sent.wait()
+    await engine.runner().flush()
+    return time.perf_counter()
+
+
+def persisted_seconds(blast_seconds: float, logout_sent_at: float, persisted_at: float) -> float:
+    """Seconds from the sender's first write to the moment every message was stored: the sender's first write
+    to its receipt of our Logout answer, plus our time from that answer to the end of the flush.
+
+    The two clocks meet at the Logout answer, which ``logout_sent_at`` notes a little before the sender receives
+    it (before the answer is itself stored and written), so the sum errs on the long side by that moment.
+    """
+    return blast_seconds + max(0.0, persisted_at - logout_sent_at)
+
+
+def persistence_details(
+    delivered: int, blast_seconds: float, flush_after_logout_s: float, rows_stored: int, synchronous: str
+) -> dict[str, Any]:
+    """What a store row keeps beside its persisted figure: the delivered-to-application figure and the proof."""
+    return {
+        "delivered_messages": delivered,
+        "delivered_seconds": blast_seconds,
+        "delivered_per_s": delivered / blast_seconds if blast_seconds > 0 else 0.0,
+        "store_flush_after_logout_s": flush_after_logout_s,
+        "rows_stored": rows_stored,
+        "all_persisted": rows_stored == delivered,
+        "synchronous": synchronous,
+    }
+
+
+def _store_synchronous(engine: Any) -> str:
+    stores = engine.stores
+    return str(getattr(stores[0], "synchronous", DEFAULT_SYNCHRONOUS)) if stores else DEFAULT_SYNCHRONOUS
+
+
 async def _ours(count: int, variant: InboundVariant, scratch: Path) -> LiveResult:
+    """Our acceptor in ``scratch`` (its store file goes there) against one blast of ``count`` refreshes.
+
+    Memory rows: the delivered figure (first write to the Logout answer). Store rows: the persisted figure (first
+    write until the store holds every refresh, counted with ``SELECT count(*)`` from a separate connection);
+    ``messages`` is then the rows found stored, and the delivered figure stays in ``details``.
+    """
     from pyfixmsg_plus.engine import FixEngine
 
     port = free_port()
     app = variant.application(MD_REFRESH, count)
     engine = await FixEngine.create(acceptor_config(port, variant.store, scratch), app)
     await engine.open()
+    persisted: asyncio.Task[float] | None = None
     try:
+        if variant.store.persists:
+            persisted = asyncio.create_task(_time_persisted(engine, app))
         blaster = start_blaster(port, QUICKFIX_SIDE, OURS, count, HEARTBEAT_S)
         blast = await in_thread(blaster.wait, timeout_for(count))
+        blast_seconds = blast.blast_seconds or 0.0
+        details = blast_details(blast, app.seconds) | {"store": variant.store.label}
+        if variant.on_batch:
+            details |= {"batches": getattr(app, "batches", 0), "first_batch": getattr(app, "first_batch", 0)}
+        messages, seconds = app.count, blast_seconds
+        store_path = variant.store.store_path(scratch)
+        if persisted is not None and store_path is not None:
+            persisted_at = await asyncio.wait_for(persisted, timeout_for(count))
+            rows_stored = await in_thread(count_stored, store_path, MD_REFRESH)
+            flush_s = max(0.0, persisted_at - app.logout_sent_at)
+            details |= persistence_details(app.count, blast_seconds, flush_s, rows_stored, _store_synchronous(engine))
+            messages, seconds = rows_stored, persisted_seconds(blast_seconds, app.logout_sent_at, persisted_at)
     finally:
+        if persisted is not None and not persisted.done():
+            persisted.cancel()
         await engine.disconnect()
-    details = blast_details(blast, app.seconds) | {"store": variant.store.label}
-    if variant.on_batch:
-        details |= {"batches": getattr(app, "batches", 0), "first_batch": getattr(app, "first_batch", 0)}
-    return LiveResult(SCENARIO, f"pyfixmsg-plus acceptor, {variant.label}", app.count, blast.blast_seconds or 0.0,
-                      details=details)  # fmt: skip
+    return LiveResult(SCENARIO, f"pyfixmsg-plus acceptor, {variant.label}", messages, seconds, details=details)
 
 
 def quickfix_inbound(count: int, peers: PeerAvailability) -> LiveResult:
@@ -105,13 +186,45 @@ def quickfix_inbound(count: int, peers: PeerAvailability) -> LiveResult:
                       details=details)  # fmt: skip
 
 
+def sqlite_ceiling_row(store_path: Path, synchronous: str, into: Path) -> LiveResult | None:
+    """The raw batched SQLite ceiling of this run: the refreshes our store kept at ``store_path`` inserted again,
+    by plain sqlite3, into a new file ``into`` of the same schema (None when that store holds none)."""
+    rows = stored_rows(store_path, MD_REFRESH)
+    if not rows:
+        return None
+    ceiling = measure_ceiling(into, rows, CEILING_BATCH, synchronous)
+    details = {"batch": ceiling.batch, "synchronous": ceiling.synchronous,
+               "frame_bytes_mean": sum(len(row[3]) for row in rows) / len(rows)}  # fmt: skip
+    return LiveResult(SCENARIO, ceiling_label(ceiling.batch, ceiling.synchronous), ceiling.rows, ceiling.seconds,
+                      details=details)  # fmt: skip
+
+
+def with_ceiling_ratios(results: Sequence[LiveResult], ceiling: LiveResult) -> list[LiveResult]:
+    """``results`` with ``vs_sqlite_ceiling`` (rate over the ceiling's) in the details of every persisted row."""
+    return [
+        replace(row, details=row.details | {"vs_sqlite_ceiling": row.messages_per_second / ceiling.messages_per_second})
+        if is_persisted_row(row) and ceiling.messages_per_second > 0 else row
+        for row in results
+    ]  # fmt: skip
+
+
+def _ceiling_source(measured: Sequence[tuple[InboundVariant, Path, LiveResult]]) -> tuple[Path, str] | None:
+    """The store file (and its synchronous level) of the first row that persisted every refresh."""
+    for variant, scratch, row in measured:
+        path = variant.store.store_path(scratch)
+        if path is not None and row.details.get("all_persisted"):
+            return path, str(row.details.get("synchronous", DEFAULT_SYNCHRONOUS))
+    return None
+
+
 def run_inbound(
     count: int = 20_000,
     stores: Sequence[InboundVariant | StoreVariant] = INBOUND_STORES,
     on_step: Callable[[str], None] | None = None,
     use_uvloop: bool | None = None,
 ) -> list[LiveResult]:
-    """The QuickFIX reference row, then one row per variant of our acceptor (``count`` refreshes each).
+    """The QuickFIX reference row, one row per variant of our acceptor (``count`` refreshes each), then, when a
+    row persisted, the raw batched SQLite ceiling of the same frames (and each persisted row's ratio to it).
 
     ``stores``: InboundVariants, or StoreVariants (taken as fromApp rows). Without the QuickFIX peer only its row
     is unavailable (with the reason): the blaster needs no peer.
@@ -124,10 +237,31 @@ def run_inbound(
     else:
         results = [unavailable(SCENARIO, QUICKFIX, peers.reason)]
     with tempfile.TemporaryDirectory(prefix="pyfixmsg-plus-bench-") as scratch:
-        for variant in map(_variant, stores):
+        measured: list[tuple[InboundVariant, Path, LiveResult]] = []
+        for number, variant in enumerate(map(_variant, stores)):
             step(f"{SCENARIO}: our acceptor, {variant.label}")
-            results.append(run_loop(_ours(count, variant, Path(scratch)), use_uvloop))
+            # a directory per row: two rows of the same store type must not share (and count) one file
+            row_dir = Path(scratch) / f"row{number}"
+            row_dir.mkdir()
+            row = run_loop(_ours(count, variant, row_dir), use_uvloop)
+            measured.append((variant, row_dir, row))
+            results.append(row)
+        source = _ceiling_source(measured)
+        if source is not None:
+            step(f"{SCENARIO}: raw batched SQLite ceiling")
+            ceiling = sqlite_ceiling_row(*source, into=Path(scratch) / "ceiling.db")
+            if ceiling is not None:
+                results = [*with_ceiling_ratios(results, ceiling), ceiling]
     return results
 
 
-__all__ = ["MD_REFRESH", "SCENARIO", "quickfix_inbound", "run_inbound", "timeout_for"]
+__all__ = [
+    "MD_REFRESH",
+    "SCENARIO",
+    "persisted_seconds",
+    "quickfix_inbound",
+    "run_inbound",
+    "sqlite_ceiling_row",
+    "timeout_for",
+    "with_ceiling_ratios",
+]

@@ -14,6 +14,8 @@ QUICKFIX = "QuickFIX C++ <-> QuickFIX C++"
 QUICKFIX_PREFIX = "QuickFIX C++"
 #: the bare echo of canned bytes: the floor of a round trip on this machine
 ECHO_FLOOR = "bare echo of canned bytes (floor)"
+#: how the implementation of a raw batched SQLite ceiling row starts (the persisted rows' second reference)
+SQLITE_CEILING_PREFIX = "raw batched SQLite ceiling"
 
 
 @dataclass(frozen=True)
@@ -112,5 +114,28 @@ def reference_row(results: Sequence[LiveResult], scenario: str, implementation: 
     """The measured row of ``implementation`` in ``scenario`` (the ratios' denominator), if any."""
     for row in results:
         if row.scenario == scenario and row.implementation == implementation and not row.unavailable:
+            return row
+    return None
+
+
+def ceiling_label(batch: int, synchronous: str) -> str:
+    """The implementation name of a raw batched SQLite ceiling row."""
+    return f"{SQLITE_CEILING_PREFIX} (sqlite3 executemany, {batch:,}/commit, WAL, synchronous={synchronous})"
+
+
+def is_ceiling_row(row: LiveResult) -> bool:
+    """True for a raw batched SQLite ceiling row."""
+    return row.implementation.startswith(SQLITE_CEILING_PREFIX)
+
+
+def is_persisted_row(row: LiveResult) -> bool:
+    """True for a row whose figure runs until every message was stored (its details say how many were)."""
+    return "rows_stored" in row.details
+
+
+def ceiling_row(results: Sequence[LiveResult], scenario: str) -> LiveResult | None:
+    """The measured raw batched SQLite ceiling of ``scenario``, if any."""
+    for row in results:
+        if row.scenario == scenario and is_ceiling_row(row) and not row.unavailable:
             return row
     return None

@@ -6,7 +6,15 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
-from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, LiveResult, quickfix_row, reference_row
+from pyfixmsg_plus.bench.live.results import (
+    ECHO_FLOOR,
+    LiveResult,
+    ceiling_row,
+    is_ceiling_row,
+    is_persisted_row,
+    quickfix_row,
+    reference_row,
+)
 
 COLUMNS = (
     ("scenario", "left"), ("implementation", "left"), ("messages", "right"), ("messages/s", "right"),
@@ -14,6 +22,8 @@ COLUMNS = (
     ("vs QuickFIX", "right"), ("vs echo floor", "right"),
 )  # fmt: skip
 NOTE_COLUMN = ("note", "left")
+#: shown when a scenario has a raw batched SQLite ceiling row: the persisted rows' rate over the ceiling's
+CEILING_COLUMN = ("vs SQLite ceiling", "right")
 SCALE_COLUMNS = (
     ("scenario", "left"), ("implementation", "left"), ("sessions", "right"), ("held", "right"),
     ("missed heartbeats", "right"), ("longest silence s", "right"), ("CPU ms / session / s", "right"),
@@ -51,25 +61,39 @@ def _cells(row: LiveResult, results: Sequence[LiveResult]) -> list[str]:
     latency = row.latency
     if latency is None:
         figures = [f"{row.messages_per_second:,.0f}", "-", "-", "-", "-"]
-        return [row.scenario, row.implementation, f"{row.messages:,}", *figures, _rate_ratio(row, quickfix), "-", ""]
+        # the ceiling is SQLite alone, not a FIX engine: no ratio to QuickFIX
+        versus_quickfix = "-" if is_ceiling_row(row) else _rate_ratio(row, quickfix)
+        return [row.scenario, row.implementation, f"{row.messages:,}", *figures, versus_quickfix, "-", ""]
     figures = ["-", f"{latency.p50_us:,.1f}", f"{latency.p99_us:,.1f}", f"{latency.p999_us:,.1f}",
                f"{latency.max_us:,.1f}"]  # fmt: skip
     return [row.scenario, row.implementation, f"{latency.samples:,}", *figures,
             _latency_ratio(row, quickfix), _latency_ratio(row, floor), ""]  # fmt: skip
 
 
+def _ceiling_ratio(row: LiveResult, results: Sequence[LiveResult]) -> str:
+    """A persisted row's rate over the SQLite ceiling of its scenario (higher is better), else ``-``."""
+    if row.unavailable or not is_persisted_row(row):
+        return "-"
+    return _rate_ratio(row, ceiling_row(results, row.scenario))
+
+
 def render_live_table(results: Sequence[LiveResult], title: str) -> Table:
     """One row per implementation and scenario; ratios against the QuickFIX row of the same scenario (rates: ours /
-    theirs, higher is better; latencies: ours / theirs, lower is better) and the echo floor (rows of the scale
-    scenario are left to :func:`render_scale_table`)."""
+    theirs, higher is better; latencies: ours / theirs, lower is better), the echo floor, and, when the results
+    hold a raw batched SQLite ceiling, the persisted rows against it (rows of the scale scenario are left to
+    :func:`render_scale_table`)."""
     table = Table(title=title)
     rows = [row for row in results if not is_scale_row(row)]
     with_notes = any(row.unavailable for row in rows)
-    for name, justify in (*COLUMNS, NOTE_COLUMN) if with_notes else COLUMNS:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    with_ceiling = any(is_ceiling_row(row) for row in rows)
+    columns = (*COLUMNS, *((CEILING_COLUMN,) if with_ceiling else ()), *((NOTE_COLUMN,) if with_notes else ()))
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
     for row in rows:
-        cells = _cells(row, results)
-        table.add_row(*(cells if with_notes else cells[:-1]))
+        *cells, note = _cells(row, results)
+        if with_ceiling:
+            cells.append(_ceiling_ratio(row, results))
+        table.add_row(*([*cells, note] if with_notes else cells))
     return table
 
 

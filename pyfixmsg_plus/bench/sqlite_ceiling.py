@@ -1,0 +1,157 @@
+"""The raw batched SQLite ceiling: how fast plain ``sqlite3`` stores rows on this machine, to judge our stores by.
+
+Rows go into a fresh file with the schema of our SQLite stores (:mod:`pyfixmsg_plus.store.schema`: the
+``messages`` table keyed by ``(stream << 32) | MsgSeqNum``), in WAL mode with the store's ``synchronous``
+level, ``executemany`` of ``batch`` rows per transaction. The rows are built before the clock starts, so the
+figure is SQLite's own insert rate, with no FIX work at all: the most any store of ours could reach.
+
+Used by ``benchmarks/bench_store.py`` and by the inbound blast of ``pyfixmsg-plus bench``, which also reads the
+frames our store kept back from its file (:func:`stored_rows`, :func:`count_stored`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyfixmsg_plus.store.batching import BatchSettings
+from pyfixmsg_plus.store.schema import CREATE_SCHEMA, INSERT_OUTBOUND
+from pyfixmsg_plus.store.sql_base import SYNCHRONOUS_LEVELS
+
+#: rows per transaction of the ceiling: what our engine's writers put in one transaction at most
+CEILING_BATCH = BatchSettings().max_batch
+#: what our stores use unless configured otherwise (survives kill -9)
+DEFAULT_SYNCHRONOUS = "NORMAL"
+#: stream of the first session's inbound direction (session id 1 * 2 + Direction.INBOUND)
+FIRST_INBOUND_STREAM = 3
+
+#: one row of the messages table: key, MsgType(35), sending time (epoch seconds), the frame
+MessageRow = tuple[int, str, float, bytes]
+
+
+@dataclass(frozen=True)
+class CeilingResult:
+    """``rows`` inserted in ``seconds`` (first BEGIN to last COMMIT), ``batch`` rows per transaction, at
+    SQLite's ``synchronous`` level."""
+
+    rows: int
+    seconds: float
+    batch: int
+    synchronous: str
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def message_key(stream: int, seqnum: int) -> int:
+    """The ``messages`` primary key of MsgSeqNum(34) ``seqnum`` in ``stream`` (as our stores number rows)."""
+    return (stream << 32) | seqnum
+
+
+def synthetic_rows(count: int, row_bytes: int, stream: int = FIRST_INBOUND_STREAM) -> list[MessageRow]:
+    """``count`` rows of ``row_bytes`` zero bytes each, MsgSeqNum 1..count, MsgType "D"."""
+    payload = bytes(row_bytes)
+    now = time.time()
+    return [(message_key(stream, seqnum), "D", now, payload) for seqnum in range(1, count + 1)]
+
+
+def frame_rows(
+    frames: Sequence[bytes], msg_type: str, first_seqnum: int = 1, stream: int = FIRST_INBOUND_STREAM
+) -> list[MessageRow]:
+    """``frames`` as rows numbered from ``first_seqnum``, all of ``msg_type``, dated now."""
+    now = time.time()
+    return [(message_key(stream, first_seqnum + i), msg_type, now, frame) for i, frame in enumerate(frames)]
+
+
+def _check_synchronous(synchronous: str) -> str:
+    level = synchronous.upper()
+    if level not in SYNCHRONOUS_LEVELS:
+        raise ValueError(f"synchronous = {synchronous!r} is not one of {', '.join(SYNCHRONOUS_LEVELS)}")
+    return level
+
+
+def create_store_file(path: Path, synchronous: str = DEFAULT_SYNCHRONOUS) -> sqlite3.Connection:
+    """A new SQLite file at ``path`` with our stores' schema, WAL and ``synchronous``, in autocommit mode
+    (transactions are explicit). A file already there is a ValueError naming it."""
+    level = _check_synchronous(synchronous)
+    if path.exists():
+        raise ValueError(f"ceiling database {path}: already exists (the ceiling needs an empty file)")
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute(f"PRAGMA synchronous = {level}")
+    for statement in CREATE_SCHEMA:
+        connection.execute(statement)
+    return connection
+
+
+def insert_in_batches(connection: sqlite3.Connection, rows: Sequence[MessageRow], batch: int) -> None:
+    """``rows`` into ``messages``, ``batch`` per transaction."""
+    for first in range(0, len(rows), batch):
+        connection.execute("BEGIN")
+        connection.executemany(INSERT_OUTBOUND, rows[first : first + batch])
+        connection.execute("COMMIT")
+
+
+def measure_ceiling(
+    path: Path, rows: Sequence[MessageRow], batch: int = CEILING_BATCH, synchronous: str = DEFAULT_SYNCHRONOUS
+) -> CeilingResult:
+    """Time inserting ``rows`` into a new file at ``path`` (see the module's docstring)."""
+    if batch < 1:
+        raise ValueError(f"ceiling batch = {batch} rows must be at least 1")
+    connection = create_store_file(path, synchronous)
+    try:
+        start = time.perf_counter()
+        insert_in_batches(connection, rows, batch)
+        seconds = time.perf_counter() - start
+    finally:
+        connection.close()
+    return CeilingResult(len(rows), seconds, batch, _check_synchronous(synchronous))
+
+
+def _existing(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise FileNotFoundError(f"message store {path}: no such file")
+    # a plain connection (not mode=ro): a read-only one cannot open a WAL file whose -shm is gone
+    return sqlite3.connect(path)
+
+
+def count_stored(path: Path, msg_type: str) -> int:
+    """Rows of MsgType(35) ``msg_type`` committed in the store file ``path`` (read by a separate connection, so
+    only what a transaction of the store committed counts)."""
+    connection = _existing(path)
+    try:
+        (count,) = connection.execute("SELECT count(*) FROM messages WHERE msg_type = ?", (msg_type,)).fetchone()
+    finally:
+        connection.close()
+    return int(count)
+
+
+def stored_rows(path: Path, msg_type: str) -> list[MessageRow]:
+    """Every committed row of MsgType(35) ``msg_type`` in the store file ``path``, in key order."""
+    connection = _existing(path)
+    try:
+        rows = connection.execute(
+            "SELECT key, msg_type, sending_time, data FROM messages WHERE msg_type = ? ORDER BY key", (msg_type,)
+        ).fetchall()
+    finally:
+        connection.close()
+    return [(int(key), str(kind), float(when), bytes(data)) for key, kind, when, data in rows]
+
+
+__all__ = [
+    "CEILING_BATCH",
+    "DEFAULT_SYNCHRONOUS",
+    "CeilingResult",
+    "MessageRow",
+    "count_stored",
+    "create_store_file",
+    "frame_rows",
+    "measure_ceiling",
+    "message_key",
+    "stored_rows",
+    "synthetic_rows",
+]
