@@ -456,12 +456,11 @@ class Session(AdminHandlers):
 
     def _deliver_run(self, ix: Any, start: int, count: int, first_seqnum: int) -> None:
         """One MessageReceived per frame of an accepted run of application messages (no PossDup: none passes)."""
-        parse_pairs = _impl.load("parser").parse_pairs
         emit = self._out.append
         for k in range(count):
             frame = ix.frame(start + k)
             msg_type = ix.msgtype(start + k).decode("latin-1")
-            emit(MessageReceived(msg_type, first_seqnum + k, parse_pairs(frame), frame, False, False))
+            emit(MessageReceived(msg_type, first_seqnum + k, None, frame, False, False))  # pairs when asked
 
     def _process_span(self, ix: Any, i: int, run: int, swallowed_until: int, framing: Any) -> int:
         """Span ``i`` on the slow path: garbled (reported), swallowed, or one frame through every rule; returns

@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from pyfixmsg_plus import _impl
 from pyfixmsg_plus.session.states import SessionState
 
 Pairs = list[tuple[int, bytes]]
@@ -114,16 +115,28 @@ class LoggedOut:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
 class MessageReceived:
-    """A message accepted in sequence. ``pairs`` are its (tag, value) fields in wire order."""
+    """A message accepted in sequence. ``pairs`` are its (tag, value) fields in wire order; the fast path hands
+    over None and they are tokenized from ``frame`` on first use (the engine decodes the frame itself)."""
 
-    msg_type: str
-    seqnum: int
-    pairs: Pairs
-    frame: bytes
-    is_admin: bool
-    poss_dup: bool
+    __slots__ = ("_pairs", "frame", "is_admin", "msg_type", "poss_dup", "seqnum")
+
+    def __init__(
+        self, msg_type: str, seqnum: int, pairs: Pairs | None, frame: bytes, is_admin: bool, poss_dup: bool
+    ) -> None:
+        self.msg_type = msg_type
+        self.seqnum = seqnum
+        self._pairs = pairs
+        self.frame = frame
+        self.is_admin = is_admin
+        self.poss_dup = poss_dup
+
+    @property
+    def pairs(self) -> Pairs:
+        """The (tag, value) fields in wire order."""
+        if self._pairs is None:
+            self._pairs = _impl.load("parser").parse_pairs(self.frame)
+        return self._pairs
 
     def get(self, tag: int, default: bytes | None = None) -> bytes | None:
         """Value of the first ``tag`` field, or ``default``."""
@@ -131,6 +144,22 @@ class MessageReceived:
             if t == tag:
                 return v
         return default
+
+    def _key(self) -> tuple[str, int, bytes, bool, bool]:
+        # the frame determines the pairs: equal frames, equal messages
+        return (self.msg_type, self.seqnum, self.frame, self.is_admin, self.poss_dup)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MessageReceived):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"MessageReceived(msg_type={self.msg_type!r}, seqnum={self.seqnum}, frame={self.frame!r}, "
+                f"is_admin={self.is_admin}, poss_dup={self.poss_dup})")
 
 
 @dataclass(frozen=True, slots=True)

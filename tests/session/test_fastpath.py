@@ -170,6 +170,8 @@ def normalised(outputs: list[Output]) -> tuple[list[Any], list[int]]:
             numbers.extend(range(o.first_seqnum, o.first_seqnum + o.count))
         elif isinstance(o, BatchReceived):
             events.append(("batch", o.index.frames()))
+        elif isinstance(o, MessageReceived):
+            events.append((o.msg_type, o.seqnum, o.pairs, o.frame, o.is_admin, o.poss_dup))
         else:
             events.append(dataclasses.astuple(o) if dataclasses.is_dataclass(o) else o)
     return events, numbers
