@@ -16,8 +16,10 @@ Value checks of a shape position, as ``(kind, argument)``: see the ``CHECK_*`` c
 from __future__ import annotations
 
 import calendar
+import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 CHECK_NONE = 0  #: any value
@@ -46,31 +48,11 @@ _FLOAT = re.compile(rb"-?(?:\d+\.?\d*|\.\d+)").fullmatch
 _TIMESTAMP = re.compile(
     rb"\d{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])-(?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d{1,12})?"
 ).fullmatch
-_TAG = re.compile(rb"[1-9]\d{0,8}").fullmatch
+_ALL_FIELDS = re.compile(rb"(?:[1-9]\d{0,8}=[^\x01]+\x01)+").fullmatch
+_FIELD = re.compile(rb"([1-9]\d{0,8})=([^\x01]+)\x01").findall
+_PATTERN_CHECKS = {CHECK_DIGITS: _DIGITS, CHECK_INT: _INT, CHECK_FLOAT: _FLOAT, CHECK_UTCTIMESTAMP: _TIMESTAMP}
 
 Check = tuple[int, Any]
-
-
-def _passes(kind: int, argument: Any, value: bytes) -> bool:
-    if kind == CHECK_NONE:
-        return True
-    if kind == CHECK_EQUAL:
-        return bool(value == argument)
-    if kind == CHECK_DIGITS:
-        return _DIGITS(value) is not None
-    if kind == CHECK_INT:
-        return _INT(value) is not None
-    if kind == CHECK_FLOAT:
-        return _FLOAT(value) is not None
-    if kind == CHECK_CHAR:
-        return len(value) == 1
-    if kind == CHECK_BOOLEAN:
-        return value in (b"Y", b"N")
-    if kind == CHECK_UTCTIMESTAMP:
-        return _TIMESTAMP(value) is not None
-    if kind == CHECK_ENUM:
-        return value in argument
-    return bool(argument(value))
 
 
 def timestamp_seconds(value: bytes) -> int | None:
@@ -120,7 +102,10 @@ class RunScanner:
         self.check_comp_ids = check_comp_ids
         self.max_latency = max_latency
         self.validate = validate
-        self._slots: list[tuple[tuple[int, ...], tuple[Check, ...]] | None] = [None] * SHAPE_SLOTS
+        # a shape lives in slot shape_slot(tags) and a newer one in that slot replaces it (as in the compiled
+        # twin's table); the dict finds it without hashing by hand
+        self._slots: list[tuple[int, ...] | None] = [None] * SHAPE_SLOTS
+        self._shapes: dict[tuple[int, ...], _Shape] = {}
 
     def allow(self, msg_type: bytes) -> bool:
         """Let frames of ``msg_type`` pass too; False (and nothing changes) for a type longer than MAX_MSGTYPE or
@@ -146,11 +131,17 @@ class RunScanner:
             return
         _check_kinds(checks)
         key = tuple(int(t) for t in tags)
-        self._slots[shape_slot(key)] = (key, tuple(checks))
+        slot = shape_slot(key)
+        evicted = self._slots[slot]
+        if evicted is not None:
+            del self._shapes[evicted]
+        self._slots[slot] = key
+        self._shapes[key] = _Shape(checks)
 
     def clear(self) -> None:
         """Forget every shape."""
         self._slots = [None] * SHAPE_SLOTS
+        self._shapes.clear()
 
     def scan(self, index: Any, start: int, expected: int, not_before: int, now: float) -> int:
         """How many frames from span ``start`` on pass, the first numbered ``expected``; frames must begin at
@@ -173,21 +164,17 @@ class RunScanner:
         fields = _tokenize(frame)
         if fields is None:
             return False
-        if not self._header_passes(fields, seqnum, now):
+        tags, values = fields
+        if not self._header_passes(tags, values, seqnum, now):
             return False
         if not self.validate:
             return True
-        tags = tuple(tag for tag, _ in fields)
-        slot = self._slots[shape_slot(tags)]
-        if slot is None or slot[0] != tags:
-            return False
-        return all(_passes(kind, argument, value) for (kind, argument), (_, value) in zip(slot[1], fields, strict=True))
+        shape = self._shapes.get(tags)
+        return shape is not None and shape.accepts(values)
 
-    def _header_passes(self, fields: list[tuple[int, bytes]], seqnum: int, now: float) -> bool:
-        first: dict[int, bytes] = {}
-        for tag, value in fields:
-            first.setdefault(tag, value)
-        if fields[0] != (8, self.begin_string) or 43 in first or 97 in first:
+    def _header_passes(self, tags: tuple[int, ...], values: list[bytes], seqnum: int, now: float) -> bool:
+        first = dict(zip(reversed(tags), reversed(values), strict=True))  # the first occurrence wins
+        if tags[0] != 8 or values[0] != self.begin_string or 43 in first or 97 in first:
             return False
         sender, target, number = first.get(49), first.get(56), first.get(34)
         if sender is None or target is None or number is None or _DIGITS(number) is None:
@@ -204,19 +191,53 @@ class RunScanner:
         return seconds is not None and now - self.max_latency < seconds and seconds + 1 < now + self.max_latency
 
 
-def _tokenize(frame: bytes) -> list[tuple[int, bytes]] | None:
-    """``tag=value`` fields of a SOH-separated frame; None when a tag is not a plain number (no sign, no leading
+class _Shape:
+    """A learnt shape's checks as functions, only for the positions that have one."""
+
+    __slots__ = ("_checks", "_pick")
+
+    def __init__(self, checks: Sequence[Check]) -> None:
+        positions = [k for k, (kind, _) in enumerate(checks) if kind != CHECK_NONE]
+        self._checks = tuple(_check_function(*checks[k]) for k in positions)
+        self._pick: Callable[[Sequence[bytes]], tuple[bytes, ...]] = (
+            (lambda values: ()) if not positions
+            else (lambda values: (values[positions[0]],)) if len(positions) == 1
+            else operator.itemgetter(*positions)
+        )  # fmt: skip
+
+    def accepts(self, values: Sequence[bytes]) -> bool:
+        return all(map(operator.call, self._checks, self._pick(values)))
+
+
+def _check_function(kind: int, argument: Any) -> Callable[[bytes], object]:
+    """One value check as a function returning truthy when the value passes."""
+    if kind == CHECK_EQUAL:
+        return partial(operator.eq, bytes(argument))
+    if kind in _PATTERN_CHECKS:
+        return _PATTERN_CHECKS[kind]
+    if kind == CHECK_CHAR:
+        return _is_one_byte
+    if kind == CHECK_BOOLEAN:
+        return frozenset({b"Y", b"N"}).__contains__
+    if kind == CHECK_ENUM:
+        return frozenset(argument).__contains__
+    return argument
+
+
+def _is_one_byte(value: bytes) -> bool:
+    return len(value) == 1
+
+
+def _tokenize(frame: bytes) -> tuple[tuple[int, ...], list[bytes]] | None:
+    """Tags and values of a SOH-separated frame; None when a tag is not a plain number (no sign, no leading
     zero, at most 9 digits), a value is empty, or there are more than MAX_FIELDS fields."""
-    parts = frame.split(b"\x01")
-    if parts[-1] != b"" or len(parts) - 1 > MAX_FIELDS:
+    if _ALL_FIELDS(frame) is None:
         return None
-    fields: list[tuple[int, bytes]] = []
-    for part in parts[:-1]:
-        tag, sep, value = part.partition(b"=")
-        if not sep or not value or _TAG(tag) is None:
-            return None
-        fields.append((int(tag), value))
-    return fields
+    found = _FIELD(frame)
+    if len(found) > MAX_FIELDS:
+        return None
+    tags, values = zip(*found, strict=True)
+    return tuple(map(int, tags)), list(values)
 
 
 def shape_slot(tags: Sequence[int]) -> int:
