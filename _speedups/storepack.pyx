@@ -5,7 +5,9 @@ Same functions, same results and the same errors as the pure module, which is th
 index is checked against its container before use, so no input makes this read out of bounds.
 """
 
-from cpython.bytes cimport PyBytes_Check
+import numpy as np
+
+from cpython.bytes cimport PyBytes_Check, PyBytes_FromStringAndSize
 from cpython.number cimport PyNumber_Index
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.ref cimport Py_INCREF
@@ -125,3 +127,37 @@ def records_from_buffer(buffer, offsets, lengths, seq_nums, msg_types, sending_t
              bytes(buffer[offset : offset + length]))
         )
     return records
+
+
+def pack_run(stream, buffer, offsets, lengths, first_seq, msg_types, sending_time):
+    """Rows and summary of consecutive frames read straight from ``buffer`` (see the pure twin)."""
+    cdef long long base = _check_stream(stream) << 32
+    cdef Py_ssize_t count = len(offsets)
+    if len(lengths) != count or len(msg_types) != count:
+        raise ValueError(
+            f"pack_run: {count} offsets, {len(lengths)} lengths and {len(msg_types)} msg_types must match"
+        )
+    if count == 0:
+        raise ValueError("pack_run: empty run (offsets has no entries)")
+    cdef long long first = _check_seq(first_seq, 0)
+    _check_seq(first + count - 1, count - 1)
+    cdef const long long[::1] offs = np.ascontiguousarray(offsets, dtype=np.int64)
+    cdef const long long[::1] lens = np.ascontiguousarray(lengths, dtype=np.int64)
+    cdef const unsigned char[::1] buf = buffer
+    cdef Py_ssize_t size = buf.shape[0], index
+    cdef long long offset, length
+    cdef double when = float(sending_time)
+    cdef list rows = []
+    cdef object msg_type, data
+    for index in range(count):
+        offset, length = offs[index], lens[index]
+        if offset < 0 or length < 0 or offset + length > size:
+            raise ValueError(
+                f"frame {index}: offset {offset} + length {length} lies outside the buffer of {size} bytes"
+            )
+        msg_type = msg_types[index]
+        _check_msg_type(msg_type, index)
+        data = PyBytes_FromStringAndSize(<const char*>&buf[offset] if length else NULL, <Py_ssize_t>length)
+        rows.append(_row(base | (first + index), msg_type, when, data))
+    types = "," + ",".join(sorted(set(msg_types))) + ","
+    return rows, (first, first + count - 1, when, when, types)

@@ -126,3 +126,37 @@ def _check_seq(seq_num: Any, index: int) -> int:
 def _check_msg_type(msg_type: str, index: int) -> None:
     if not isinstance(msg_type, str) or not msg_type or "," in msg_type:
         raise ValueError(f"record {index}: MsgType(35) {msg_type!r} must be a non-empty string without ','")
+
+
+def pack_run(
+    stream: int,
+    buffer: bytes,
+    offsets: Sequence[int],
+    lengths: Sequence[int],
+    first_seq: int,
+    msg_types: Sequence[str],
+    sending_time: float,
+) -> tuple[list[Row], Summary]:
+    """Rows and summary (as :func:`pack_records`) of consecutive frames numbered from ``first_seq``, read
+    straight from ``buffer`` at ``offsets``/``lengths``, all stamped ``sending_time``. Raises ValueError for
+    columns of different lengths, an empty run, a frame outside the buffer, or numbers outside 1..2**32-1."""
+    _check_stream(stream)
+    count = len(offsets)
+    if len(lengths) != count or len(msg_types) != count:
+        raise ValueError(f"pack_run: {count} offsets, {len(lengths)} lengths and {len(msg_types)} msg_types must match")
+    if count == 0:
+        raise ValueError("pack_run: empty run (offsets has no entries)")
+    first = _check_seq(first_seq, 0)
+    _check_seq(first + count - 1, count - 1)
+    base, size, when = stream << SEQ_BITS, len(buffer), float(sending_time)
+    rows: list[Row] = []
+    for index in range(count):
+        offset, length = int(offsets[index]), int(lengths[index])
+        if offset < 0 or length < 0 or offset + length > size:
+            raise ValueError(
+                f"frame {index}: offset {offset} + length {length} lies outside the buffer of {size} bytes"
+            )
+        _check_msg_type(msg_types[index], index)
+        rows.append((base | (first + index), msg_types[index], when, bytes(buffer[offset : offset + length])))
+    types = "," + ",".join(sorted(set(msg_types))) + ","
+    return rows, (first, first + count - 1, when, when, types)

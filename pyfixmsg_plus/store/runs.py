@@ -56,8 +56,8 @@ class FrameRun(Sequence[FrameRecord]):
     def __iter__(self) -> Iterator[FrameRecord]:
         return iter(self.records())
 
-    def records(self) -> list[FrameRecord]:
-        """Every record of the run, built in one pass (arrays read once, each MsgType decoded once)."""
+    def msg_types(self) -> list[str]:
+        """MsgType(35) of each frame of the run (each distinct value decoded once)."""
         source, lo, hi = self.source, self.start, self.start + self.size
         names: dict[bytes, str] = {}
         types: list[str] = []
@@ -69,9 +69,26 @@ class FrameRun(Sequence[FrameRecord]):
                 if len(short) < _MSGTYPE_WIDTH:
                     names[short] = name
             types.append(name)
-        buffer, first, received = source.buffer, self.first_seqnum, self.received_time
-        if not isinstance(buffer, bytes):
-            buffer = bytes(buffer)
+        return types
+
+    def pack(self, pack_module: Any, stream: int) -> tuple[list[Any], tuple[Any, ...]]:
+        """SQLite rows and batch summary of the run, straight from the read buffer (``storepack.pack_run``)."""
+        source, lo, hi = self.source, self.start, self.start + self.size
+        packed: tuple[list[Any], tuple[Any, ...]] = pack_module.pack_run(
+            stream, self._buffer(), source.offsets[lo:hi], source.lengths[lo:hi], self.first_seqnum,
+            self.msg_types(), self.received_time,
+        )  # fmt: skip
+        return packed
+
+    def _buffer(self) -> bytes:
+        buffer = self.source.buffer
+        return buffer if isinstance(buffer, bytes) else bytes(buffer)
+
+    def records(self) -> list[FrameRecord]:
+        """Every record of the run, built in one pass (arrays read once, each MsgType decoded once)."""
+        source, lo, hi = self.source, self.start, self.start + self.size
+        types = self.msg_types()
+        buffer, first, received = self._buffer(), self.first_seqnum, self.received_time
         spans = zip(source.offsets[lo:hi].tolist(), source.lengths[lo:hi].tolist(), strict=True)
         make = tuple.__new__  # FrameRecord's own __new__ is a Python function: twice the cost per record
         return [
@@ -118,3 +135,29 @@ class RecordChunks(Sequence[FrameRecord]):
 def as_list(records: Sequence[FrameRecord]) -> list[FrameRecord]:
     """``records`` as a list (runs built into records now), for code that indexes them many times."""
     return records if isinstance(records, list) else list(records)
+
+
+def pack_chunks(pack_module: Any, stream: int, records: Sequence[FrameRecord]) -> tuple[list[Any], tuple[Any, ...]]:
+    """SQLite rows and one batch summary of ``records``: runs packed straight from their buffers, other records
+    through ``pack_records``. ``records`` must not be empty."""
+    parts = records.parts if isinstance(records, RecordChunks) else [records]
+    rows: list[Any] = []
+    summaries: list[tuple[Any, ...]] = []
+    for part in parts:
+        if isinstance(part, FrameRun):
+            part_rows, summary = part.pack(pack_module, stream)
+        else:
+            part_rows, summary = pack_module.pack_records(stream, as_list(part))
+        rows.extend(part_rows)
+        summaries.append(summary)
+    if len(summaries) == 1:
+        return rows, summaries[0]
+    types = sorted({t for s in summaries for t in s[4].strip(",").split(",")})
+    merged = (
+        min(s[0] for s in summaries),
+        max(s[1] for s in summaries),
+        min(s[2] for s in summaries),
+        max(s[3] for s in summaries),
+        "," + ",".join(types) + ",",
+    )
+    return rows, merged

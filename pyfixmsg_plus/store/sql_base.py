@@ -39,7 +39,7 @@ from pyfixmsg_plus.store.errors import (
     StoreLockedError,
     StoreOpenError,
 )
-from pyfixmsg_plus.store.runs import as_list
+from pyfixmsg_plus.store.runs import as_list, pack_chunks
 
 _pack = _impl.load("storepack")
 
@@ -247,7 +247,7 @@ class SQLStoreBase(MessageStore):
             check_seq_num(next_target_seqnum, "next target MsgSeqNum(34)")
         session_id = await self._session_id(session)
         stream = stream_of(session_id, Direction.INBOUND)
-        packed = _pack.pack_records(stream, as_list(records)) if records else None
+        packed = pack_chunks(_pack, stream, records) if records else None
         async with self._transaction(f"store inbound messages of session {session}"):
             if packed is not None:
                 await self._run_many(schema.INSERT_INBOUND, packed[0])

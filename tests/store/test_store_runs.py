@@ -13,7 +13,7 @@ from pyfixmsg_plus import _impl
 from pyfixmsg_plus.store import Direction, FrameRecord, MessageQuery, MessageStoreFactory
 from pyfixmsg_plus.store.batching import BatchSettings
 from pyfixmsg_plus.store.persistence import InboundWriter
-from pyfixmsg_plus.store.runs import FrameRun, RecordChunks, as_list
+from pyfixmsg_plus.store.runs import FrameRun, RecordChunks, as_list, pack_chunks
 
 
 def index_of(records: list[FrameRecord]) -> Any:
@@ -82,3 +82,24 @@ def test_memory_store_keeps_runs_whole_until_read_and_later_records_win() -> Non
         assert data.runs == []
 
     asyncio.run(body())
+
+
+@pytest.mark.parametrize("mode", ["compiled", "pure"])
+def test_a_run_packs_to_the_rows_of_its_records(mode: str) -> None:
+    pack = _impl.compiled("storepack") if mode == "compiled" else _impl.pure("storepack")
+    if pack is None:
+        pytest.skip("compiled storepack not built (or extensions disabled)")
+    records = [record(n, "X" if n % 3 else "W") for n in range(1, 9)]
+    run = FrameRun(index_of(records), 2, 5, 3, 42.5)
+    assert run.pack(pack, 7) == pack.pack_records(7, run.records())
+    rows, summary = pack_chunks(pack, 7, RecordChunks([records[:2], run, records[7:]]))
+    assert [row[0] & 0xFFFFFFFF for row in rows] == list(range(1, 9))
+    assert summary == (1, 8, 42.5, records[7].sending_time, ",W,X,")
+    with pytest.raises(ValueError, match="outside the buffer"):
+        pack.pack_run(7, b"abc", [1], [5], 1, ["X"], 0.0)
+    with pytest.raises(ValueError, match="must match"):
+        pack.pack_run(7, b"abc", [0, 1], [1], 1, ["X"], 0.0)
+    with pytest.raises(ValueError, match="empty run"):
+        pack.pack_run(7, b"abc", [], [], 1, [], 0.0)
+    with pytest.raises(ValueError, match="outside 1.."):
+        pack.pack_run(7, b"abc", [0], [1], 0, ["X"], 0.0)
