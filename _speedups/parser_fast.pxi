@@ -19,23 +19,38 @@ cdef class _Group:
     cdef object members
     cdef unsigned char member_bits[BITSET_BYTES]
     cdef _Level nested
+    cdef Py_ssize_t entry_size_hint  # fields in the last entry built (the size the next one is created with)
 
-    cdef inline bint has_member(self, long tag, object tag_obj):
+    cdef inline int has_member(self, long tag) except -1:
         if 0 <= tag < TAG_CACHE:
             return _bit(self.member_bits, tag)
-        return tag_obj in self.members
+        return tag in self.members
 
 
 cdef class _Level:
-    """One level of a compiled layout: count tags (bitset + dict count tag -> _Group)."""
+    """One level of a compiled layout: count tags (bitset + dict count tag -> _Group), and how many fields the
+    last dict built at this level held (the size its next dict is created with; only a hint)."""
     cdef unsigned char count_bits[BITSET_BYTES]
     cdef dict groups
     cdef bint empty
+    cdef Py_ssize_t size_hint
 
-    cdef inline _Group group(self, long tag, object tag_obj):
-        if self.empty or (0 <= tag < TAG_CACHE and not _bit(self.count_bits, tag)):
-            return None
-        return <_Group>self.groups.get(tag_obj)
+    cdef inline bint may_count(self, long tag) noexcept:
+        """False when tag is surely not a count tag here (the bitset answers below TAG_CACHE)."""
+        return not self.empty and (not 0 <= tag < TAG_CACHE or _bit(self.count_bits, tag))
+
+    cdef PyObject* group(self, long tag) except? NULL:
+        """The _Group counted by tag (borrowed), or NULL."""
+        if not self.may_count(tag):
+            return NULL
+        return PyDict_GetItemWithError(self.groups, tag)
+
+
+cdef inline int _set_field(object target, long tag, object value) except -1:
+    """target[tag] = value with the shared int object of tag (tags are >= 0: hash(tag) == tag)."""
+    if 0 <= tag < TAG_CACHE:
+        return pfp_set_tag(target, <object>_tag_cache[tag], tag, value)
+    return pfp_set_tag(target, tag, tag, value)
 
 
 cdef _Level _compile_level(layout):
@@ -84,42 +99,40 @@ cdef Py_ssize_t _tokenize(const char* buf, Py_ssize_t size, int sep, Field* fiel
                           Py_ssize_t* msg_type_index) noexcept:
     """Fill fields from a strict frame; the number of fields, or -1 when the lenient path must parse it.
 
-    Strict: an ASCII separator; every field is 1-9 ASCII digits, ``=``, a value without the separator, the
-    separator (the frame ends with one); no MessageEncoding(347). ``capacity`` >= size // MIN_FIELD_BYTES, so the table never overflows.
+    Strict: an ASCII separator other than ``=``; every field is 1-9 ASCII digits (not the separator), ``=``, a
+    value without the separator, the separator (the frame ends with one); no MessageEncoding(347). ``capacity``
+    >= size // MIN_FIELD_BYTES, so the table never overflows.
     """
     cdef Py_ssize_t pos = 0, start, n = 0
-    cdef long tag
-    cdef unsigned char c
+    cdef uint64_t tag
+    cdef unsigned int digit
     cdef const char* found
-    if size == 0 or buf[size - 1] != sep or not 0 <= sep < 128:
+    cdef bint digit_sep = 48 <= sep <= 57  # legal, if odd: a tag then ends at the separator
+    if size == 0 or buf[size - 1] != sep or not 0 <= sep < 128 or sep == 61:
         return -1
     msg_type_index[0] = -1
     while pos < size:
         start = pos
         tag = 0
-        while pos < size:
-            c = <unsigned char>buf[pos]
-            if c < 48 or c > 57 or c == sep:
-                break
-            tag = tag * 10 + (c - 48)
+        # The frame's last byte is the separator, where this loop stops: pos stays <= size - 1 without a check.
+        digit = <unsigned char>buf[pos] - 48
+        while digit <= 9 and not (digit_sep and buf[pos] == sep):
+            tag = tag * 10 + digit
             pos += 1
-            if pos - start > MAX_FAST_TAG_DIGITS:
-                return -1
-        if pos == start or pos >= size or buf[pos] != 61 or buf[pos] == sep:  # 61: '='
+            digit = <unsigned char>buf[pos] - 48
+        if pos == start or pos - start > MAX_FAST_TAG_DIGITS or buf[pos] != 61:  # 61: '='
             return -1
         pos += 1
-        found = <const char*>memchr(buf + pos, sep, size - pos)
-        if found == NULL or n >= capacity:
-            return -1
-        if tag == MESSAGE_ENCODING:
+        found = pfp_find_byte(buf + pos, buf + size, sep)
+        if found == NULL or n >= capacity or tag == MESSAGE_ENCODING:
             return -1
         if tag == MSG_TYPE and msg_type_index[0] < 0:
             msg_type_index[0] = n
-        fields[n].tag = tag
+        fields[n].tag = <long>tag
         fields[n].start = pos
         fields[n].end = found - buf
         n += 1
-        pos = fields[n - 1].end + 1
+        pos = found - buf + 1
     return n
 
 
@@ -127,8 +140,9 @@ cdef inline object _field_value(FrameView* frame, Py_ssize_t i):
     return _utf8_value(frame.buf + frame.fields[i].start, frame.fields[i].end - frame.fields[i].start)
 
 
-cdef inline bint _count_is_digits(FrameView* frame, Py_ssize_t i) noexcept:
-    return _all_digits(frame.buf + frame.fields[i].start, frame.fields[i].end - frame.fields[i].start)
+cdef inline Py_ssize_t _dict_size(object d) noexcept:
+    """Entries in d when it is a dict (its own count, whatever __len__ says), else 0."""
+    return PyDict_GET_SIZE(d) if PyDict_Check(d) else 0
 
 
 cdef bint _count_is_zero(FrameView* frame, Py_ssize_t i) noexcept:
@@ -242,11 +256,21 @@ cdef class MessageParser:
         message = _new_instance(message_class)
         if self.codec is not None:
             self.set_codec_and_time(message, message_class)
+        # A message without groups holds every field; else the last message of this MsgType is the best guess
+        # (never above this frame's field count, so one big message cannot inflate the next small ones).
+        pfp_presize_empty_dict(message, view.n if level.empty else min(level.size_hint, view.n))
         self.fill(view, 0, message, level, None, -1)
+        if not level.empty:
+            level.size_hint = _dict_size(message)
         return message
 
     cdef _Level level_for(self, msg_type):
-        layout = self.layouts.get(msg_type)
+        cdef PyObject* found
+        if type(self.layouts) is dict:  # what compile_layouts returns: no method call per message
+            found = PyDict_GetItemWithError(self.layouts, msg_type)
+            layout = <object>found if found != NULL else None
+        else:
+            layout = self.layouts.get(msg_type)
         if layout is None:
             return _EMPTY_LEVEL
         if type(layout) is _Level:
@@ -284,39 +308,44 @@ cdef class MessageParser:
 
     cdef Py_ssize_t fill(self, FrameView* view, Py_ssize_t i, object target, _Level level, _Group within,
                          long delimiter) except -1:
-        """Put fields[i:] into target until a tag outside ``within``'s members or a repeated delimiter."""
+        """Put fields[i:] into target until a tag outside ``within``'s members or a repeated delimiter; the index
+        of the first field not taken."""
         cdef Py_ssize_t start = i
+        cdef Field* field
         cdef long tag
-        cdef object tag_obj
-        cdef _Group group
+        cdef PyObject* group
         while i < view.n:
-            tag = view.fields[i].tag
-            tag_obj = _tag_object(tag)
-            if within is not None and ((tag == delimiter and i != start) or not within.has_member(tag, tag_obj)):
+            field = &view.fields[i]
+            tag = field.tag
+            if within is not None and ((tag == delimiter and i != start) or not within.has_member(tag)):
                 break
-            group = level.group(tag, tag_obj)
-            if group is not None and _count_is_digits(view, i):
-                i = self.read_group(view, i + 1, tag_obj, group, target)
-            else:
-                PyDict_SetItem(target, tag_obj, _field_value(view, i))
-                i += 1
+            if level.may_count(tag):
+                group = level.group(tag)
+                if group != NULL and _all_digits(view.buf + field.start, field.end - field.start):
+                    i = self.read_group(view, i + 1, tag, <_Group>group, target)
+                    continue
+            _set_field(target, tag, _utf8_value(view.buf + field.start, field.end - field.start))
+            i += 1
         return i
 
-    cdef Py_ssize_t read_group(self, FrameView* view, Py_ssize_t i, object count_tag, _Group spec,
+    cdef Py_ssize_t read_group(self, FrameView* view, Py_ssize_t i, long count_tag, _Group spec,
                                object target) except -1:
         """Read the entries of the group counted by field i - 1 into target[count_tag]; the next index."""
         group = _new_instance(self.group_class)
-        group.number_tag = count_tag
+        group.number_tag = _tag_object(count_tag)
         group.first_tag = spec.first_tag
-        PyDict_SetItem(target, count_tag, group)
+        _set_field(target, count_tag, group)
         if _count_is_zero(view, i - 1) or i >= view.n:
             return i
         cdef long delimiter = view.fields[i].tag
-        if not spec.has_member(delimiter, _tag_object(delimiter)):
+        if not spec.has_member(delimiter):
             return i
         while i < view.n and view.fields[i].tag == delimiter:
             entry = self.new_fragment()
+            # entries of a group usually share one shape: guess the last one's size, capped by the fields left
+            pfp_presize_empty_dict(entry, min(spec.entry_size_hint, view.n - i))
             i = self.fill(view, i, entry, spec.nested, spec, delimiter)
+            spec.entry_size_hint = _dict_size(entry)
             PyList_Append(group, entry)
         return i
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -308,3 +309,118 @@ def test_differential_message_parser_random_bytes(data: bytes, sep: int) -> None
         for module in (compiled, pure)
     ]
     assert plain(results[0]) == plain(results[1])
+
+
+# --- the compiled fast path's shortcuts (dict sizing, separator search, tag hashing) change no result ------------
+
+
+def ordered(value: Any) -> Any:
+    """Like ``plain`` but keeps the dict order too (the fast path builds dicts in wire order)."""
+    if isinstance(value, dict):
+        return (type(value).__name__, [(type(k).__name__, k, ordered(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return (type(value).__name__, getattr(value, "number_tag", None), getattr(value, "first_tag", None),
+                [ordered(v) for v in value])  # fmt: skip
+    return (type(value).__name__, value)
+
+
+@pytest.mark.parametrize("sep", [1, ord("|"), ord("5")])
+def test_separator_found_after_values_of_every_length(impl: Any, sep: int) -> None:
+    """Values of 0-24 bytes put the separator at every offset of the 8-byte steps that search for it."""
+    s = bytes((sep,))
+    for length in range(25):
+        value = ("v" * length).encode()
+        frame = b"34=0" + s + b"1=" + value + s + b"2=" + value + b"x" + s  # no tag holds the digit separator
+        parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None, sep)
+        assert parser.parse(frame, dict) == {34: "0", 1: "v" * length, 2: "v" * length + "x"}
+
+
+def test_non_ascii_bytes_found_at_every_position_and_only_inside_the_value(impl: Any) -> None:
+    """The ASCII check reads words: a non-ASCII byte counts inside the value only, never in the bytes after it."""
+    parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None)
+    for length in range(1, 18):
+        ascii_value = "a" * length
+        assert parser.parse(wire((35, "0"), (1, ascii_value), (2, "\u00fc\u00fc")), dict) == {
+            35: "0", 1: ascii_value, 2: "\u00fc\u00fc"
+        }  # fmt: skip
+        for pos in range(length):
+            value = ascii_value[:pos] + "\u00e9" + ascii_value[pos + 1 :]
+            assert parser.parse(wire((35, "0"), (1, value)), dict) == {35: "0", 1: value}
+            invalid = b"35=0\x011=" + ascii_value[:pos].encode() + b"\xff" + ascii_value[pos + 1 :].encode() + b"\x01"
+            assert parser.parse(invalid, dict) is None  # not UTF-8: the lenient path decides
+
+
+def test_tags_above_the_shared_int_table_are_looked_up_by_value(impl: Any) -> None:
+    """Tags from 10000 up get their own int objects; a fresh equal int must find them (hash(tag) == tag)."""
+    frame = wire((35, "0"), (9999, "a"), (10000, "b"), (12345, "c"), (999999999, "d"), (10000, "e"))
+    msg = impl.parser.MessageParser(None, dict, RepeatingGroup, None).parse(frame, FixMessage)
+    for tag, value in [(9999, "a"), (10000, "e"), (12345, "c"), (999999999, "d")]:
+        assert msg[int(str(tag))] == value and int(str(tag)) in msg
+    assert list(msg) == [35, 9999, 10000, 12345, 999999999]  # a repeated tag keeps its first place
+
+
+def test_entries_and_messages_of_changing_size_share_one_parser(impl: Any, layouts44: Any) -> None:
+    """Each dict is created with the size of the last one built at its level: a wrong guess changes nothing."""
+    parser = impl.parser.MessageParser(impl.parser.compile_layouts(layouts44), FixFragment, RepeatingGroup, None)
+    entry_shapes = [[279, 269, 278, 55, 270, 271, 290, 346, 336], [279], [279, 269, 270], [279, 269, 55, 270, 271]]
+    for round_ in range(2):
+        for width in (1, 4, 30, 2, 12):
+            extra = [(5000 + k, f"x{k}") for k in range(width)]
+            entries = [[(tag, f"{tag}.{i}.{round_}") for tag in shape] for i, shape in enumerate(entry_shapes)]
+            fields = [(35, "X"), *extra, (268, str(len(entries))), *[f for e in entries for f in e], (10, "000")]
+            msg = parser.parse(wire(*fields), FixMessage)
+            expected_entries = [dict(entry) for entry in entries]
+            assert list(msg) == [35, *[t for t, _ in extra], 268, 10]
+            assert [dict(e) for e in msg[268]] == expected_entries
+            assert [list(e) for e in msg[268]] == [[t for t, _ in entry] for entry in entries]
+            assert all(type(e) is FixFragment for e in msg[268])
+
+
+def test_a_big_message_does_not_inflate_the_next_small_ones(impl: Any, layouts44: Any) -> None:
+    """The size guess carried between messages of one MsgType never exceeds the frame's own field count."""
+    parser = impl.parser.MessageParser(impl.parser.compile_layouts(layouts44), FixFragment, RepeatingGroup, None)
+    big = parser.parse(wire((35, "X"), *[(5000 + k, "v") for k in range(3000)], (268, "0")), FixMessage)
+    small = parser.parse(wire((35, "X"), (262, "r"), (268, "1"), (279, "0"), (55, "A")), FixMessage)
+    assert len(big) == 3002 and sys.getsizeof(big) > 50_000
+    assert small == {35: "X", 262: "r", 268: [{279: "0", 55: "A"}]} and sys.getsizeof(small) < 2_000
+
+
+class _PrefilledMessage(FixMessage):
+    """A message class whose __new__ already holds a field: the parser adds to it (no fresh table is swapped in)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _PrefilledMessage:
+        message = super().__new__(cls)
+        dict.__setitem__(message, 1, "prefilled")
+        return message
+
+
+def test_message_class_whose_new_fills_fields(impl: Any) -> None:
+    fields = [(35, "0")] + [(100 + k, str(k)) for k in range(20)]
+    msg = impl.parser.MessageParser(None, dict, RepeatingGroup, None).parse(wire(*fields), _PrefilledMessage)
+    assert type(msg) is _PrefilledMessage
+    assert list(msg.items()) == [(1, "prefilled"), *[(tag, value) for tag, value in fields]]
+
+
+value_st = st.one_of(
+    st.sampled_from(["0", "1", "2", "X", "EUR/USD", "FIX.4.4", ""]),
+    st.text(max_size=20).filter(lambda s: "\x01" not in s),  # short, long, non-ASCII; some not strict UTF-8-safe
+    st.text(alphabet="0123456789.", min_size=7, max_size=17),  # around the 8- and 16-byte steps
+)
+frame_fields_st = st.lists(st.tuples(st.sampled_from([*GROUP_TAGS, 5000, 5001, 20000]), value_st), max_size=40)
+
+
+@needs_both
+@settings(max_examples=60, deadline=None)
+@given(st.lists(frame_fields_st, min_size=1, max_size=8))
+def test_differential_one_parser_over_a_sequence_of_frames(frames: list[list[tuple[int, str]]]) -> None:
+    """One prepared parser per twin over many frames (its dict size guesses carried from frame to frame)."""
+    compiled: Any = _impl.compiled("parser")
+    pure = _impl.pure("parser")
+    parsers = [
+        module.MessageParser(module.compile_layouts(LAYOUTS_44), FixFragment, RepeatingGroup, None)
+        for module in (compiled, pure)
+    ]
+    for fields in frames:
+        frame = wire(*fields)
+        results = [parser.parse(frame, FixMessage) for parser in parsers]
+        assert ordered(results[0]) == ordered(results[1])
