@@ -19,6 +19,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pyfixmsg_plus.transport.eager import leave_eager_step
+
 #: Names a session (pyfixmsg_plus.session.SessionID in the engine; any hashable value here).
 SessionID = Hashable
 #: A FIX message as the engine hands it over (a FixMessage: a mapping of tag -> value).
@@ -62,9 +64,14 @@ class Direction:
 
 
 async def call_maybe_async(fn: Callable[..., Any], *args: Any) -> Any:
-    """Call ``fn(*args)`` and await the result when it is awaitable; returns the final result."""
+    """Call ``fn(*args)`` and await the result when it is awaitable; returns the final result.
+
+    A plain function costs no event-loop iteration. A coroutine runs inside a task: when the engine runs this
+    eagerly in a socket callback's frame, it first moves into the task that finishes the work, so that the
+    application's ``asyncio.timeout`` or ``asyncio.current_task`` see a task of their own."""
     result = fn(*args)
     if inspect.isawaitable(result):
+        await leave_eager_step()
         return await result
     return result
 

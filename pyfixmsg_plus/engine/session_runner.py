@@ -5,16 +5,22 @@ The :class:`SessionRunner` is the only code that does I/O for its session. It is
 accepted connection once the Logon named the session).
 
 Ordering rule: frames reach the socket in MsgSeqNum(34) order. Session inputs that arrive from the transport
-(connection made, bytes, connection lost) are queued and fed to the session by one pump task, one at a time;
+(connection made, bytes, connection lost) are queued and fed to the session by one pump, one at a time;
 the outputs of each input are executed completely (awaiting the store where the persistence mode requires it)
 before the next input is fed. Outputs produced meanwhile by the application (``send``) or by the timer are
 executed before the next transport input, in the order the session numbered them.
+
+Latency: the pump starts eagerly (:func:`~pyfixmsg_plus.transport.eager.start_eagerly`) in the frame of whoever
+woke it (the socket read callback, the timer, the sender's coroutine) and becomes a task only when it has to
+wait (a store transaction, an async application callback). With a memory store and plain callbacks a send
+and a received message each cost no event-loop iteration of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -60,7 +66,8 @@ from pyfixmsg_plus.store import (
     SessionKey,
 )
 from pyfixmsg_plus.store.contract import msg_type_of
-from pyfixmsg_plus.transport import Connection
+from pyfixmsg_plus.transport import Connection, TransportError
+from pyfixmsg_plus.transport.eager import start_eagerly
 
 log = logging.getLogger("pyfixmsg_plus.engine")
 
@@ -75,10 +82,16 @@ OUTSIDE_SESSION_TIME = "Logon attempt not within session time"
 _SESSION_OWNED_TAGS = (8, 34, 35, 49, 56)
 #: outputs that may be executed after the frames they sit between (they neither write nor wait)
 _FRAME_RUN_KINDS = frozenset({SendFrame, SaveSequenceNumbers, ArmTimer})
-#: a timer firing this much (seconds) before its wall-clock deadline waits the rest instead of ticking
-_EARLY_TIMER_SLACK = 0.05
+#: the shortest re-wait of a timer that fired before its wall-clock deadline, seconds
+_MIN_TIMER_WAIT = 0.001
 #: output lists merged into one execution (bounds one store transaction and one write)
 _MAX_MERGED_OUTPUTS = 4096
+#: a run of frames is stored and written in pieces of at most this many frames and bytes (never more than half
+#: FlowControl.max_buffer), each once the connection has room for it
+_PIECE_FRAMES = 1000
+_PIECE_BYTES = 1 << 20
+#: a run of frames up to this many bytes (and _PIECE_FRAMES frames) is written at once, unpaced
+_SMALL_RUN_BYTES = 64 * 1024
 
 
 def overrides(app: object, name: str) -> bool:
@@ -135,12 +148,15 @@ class SessionRunner:
         self._outputs: collections.deque[
             tuple[list[Output], Connection | None, asyncio.Future[None] | None]
         ] = collections.deque()
-        self._pump: asyncio.Task[None] | None = None
+        self._pump: asyncio.Task[None] | None = None  # the task finishing a pump that had to wait
+        self._pumping = False  # a pump is running: eagerly in a caller's frame, or in ``_pump``
+        self._eager_step = False  # the pump runs eagerly right now (the caller's frame is the pump's)
         self._timer: asyncio.TimerHandle | None = None
-        self._deadline = 0.0  # wall time the armed timer is for
+        self._timer_deadline = 0.0  # wall time the TimerHandle is set for (seconds since the epoch)
+        self._deadline = 0.0  # wall time the session asked to be ticked at (never before the TimerHandle's)
         self._framer: Any = None
         self._logon_decision: LogonDecision | None = None
-        self._changed = asyncio.Event()
+        self._state_waiters: list[asyncio.Future[None]] = []  # woken at every state change
         batch_types = frozenset(app.batch_msg_types) if overrides(app, "onBatch") else frozenset()
         self._batch_types = frozenset(t.encode("latin-1") for t in batch_types)  # as FrameIndex.msgtype gives
         self._notify_admin = overrides(app, "toAdmin")
@@ -160,22 +176,31 @@ class SessionRunner:
         return self.session.state
 
     async def wait_for(self, predicate: Callable[[SessionState], bool], timeout: float | None) -> bool:
-        """Wait until ``predicate(state)`` holds (seconds); False when ``timeout`` passed first."""
+        """Wait until ``predicate(state)`` holds (seconds); False when ``timeout`` passed first.
+
+        The caller resumes in the loop iteration after the change (a future per wait, no helper task), so code
+        that waits for a state acts on it before code that only polls the state later."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while not predicate(self.session.state):
-            self._changed.clear()
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
+            if deadline is not None and loop.time() >= deadline:
                 return False
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._state_waiters.append(waiter)
+            expiry = None if deadline is None else loop.call_at(deadline, _wake_waiter, waiter)
             try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                return predicate(self.session.state)
+                await waiter
+            finally:
+                if expiry is not None:
+                    expiry.cancel()
+                if waiter in self._state_waiters:
+                    self._state_waiters.remove(waiter)
         return True
 
     def _on_state_change(self, old: SessionState, new: SessionState) -> None:
-        self._changed.set()
+        waiters, self._state_waiters = self._state_waiters, []
+        for waiter in waiters:
+            _wake_waiter(waiter)
 
     # ------------------------------------------------------------------ store recovery
     async def recover(self) -> None:
@@ -237,7 +262,7 @@ class SessionRunner:
     async def flush(self) -> None:
         """Wait until every queued input and output is executed and the writers stored what they hold."""
         while self._pump is not None and not self._pump.done():
-            if asyncio.current_task() is self._pump:
+            if self._inside_pump():
                 break
             await asyncio.shield(self._pump)
         await self.writer.flush()
@@ -279,10 +304,11 @@ class SessionRunner:
             return  # only part of a frame so far: the framer keeps it
         conn = self.conn
         if not self.deliver_per_frame:
-            self._enqueue_input(functools.partial(self._receive, index), conn)
-            return
-        for positions in per_frame_groups(index, self._batch_types):
-            self._enqueue_input(functools.partial(self._receive, restrict(index, positions)), conn)
+            self._inputs.append((functools.partial(self._receive, index), conn))
+        else:
+            for positions in per_frame_groups(index, self._batch_types):
+                self._inputs.append((functools.partial(self._receive, restrict(index, positions)), conn))
+        self._wake()  # once all are queued: one pump runs them in order
 
     def _receive(self, index: Any) -> list[Output]:
         return self.session.receive_index(index, self.clock())
@@ -344,15 +370,19 @@ class SessionRunner:
 
     # ------------------------------------------------------------------ application side
     def send_outputs(self, outputs: list[Output]) -> asyncio.Future[None] | None:
-        """Queue outputs the session just produced; returns a future done once they were executed (None when
-        called from the pump itself, which must not wait on its own work)."""
+        """Execute outputs the session just produced, after what is queued; returns a future to await until they
+        were executed, or None when they already were (or when called from inside the pump, which must not
+        wait on its own work: they are executed right after the current input's outputs)."""
         if not outputs:
             return None
-        waiter: asyncio.Future[None] | None = None
-        if asyncio.current_task() is not self._pump or self._pump is None:
-            waiter = asyncio.get_running_loop().create_future()
+        if self._inside_pump():
+            self._outputs.append((outputs, self.conn, None))
+            return None
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._outputs.append((outputs, self.conn, waiter))
-        self._wake()
+        self._wake()  # an idle pump executes them at once, in this frame
+        if waiter.done() and waiter.exception() is None:
+            return None
         return waiter
 
     def decode(self, frame: bytes) -> FixMessage:
@@ -367,8 +397,20 @@ class SessionRunner:
         self._wake()
 
     def _wake(self) -> None:
-        if self._pump is None:
-            self._pump = asyncio.get_running_loop().create_task(self._run_pump())
+        """Start the pump unless it runs: eagerly, so that work needing no wait costs no loop iteration."""
+        if self._pumping:
+            return
+        self._pumping = self._eager_step = True
+        try:
+            task = start_eagerly(self._run_pump())
+        finally:
+            self._eager_step = False
+        if task is not None:
+            self._pump = task
+
+    def _inside_pump(self) -> bool:
+        """True when the caller runs inside the pump (an application callback it called, directly or not)."""
+        return self._eager_step or (self._pump is not None and asyncio.current_task() is self._pump)
 
     async def _run_pump(self) -> None:
         try:
@@ -389,6 +431,7 @@ class SessionRunner:
                     break
         finally:
             self._pump = None
+            self._pumping = False
 
     async def _execute_queued_outputs(self) -> None:
         """Every queued output list of the same connection at once: their frames form one store transaction
@@ -431,7 +474,7 @@ class SessionRunner:
                 while i < count and type(outputs[i]) in _FRAME_RUN_KINDS:
                     (frames if type(outputs[i]) is SendFrame else later).append(outputs[i])  # type: ignore[arg-type]
                     i += 1
-                await self._write_frames(frames, conn)
+                await self._write_paced(frames, conn)
                 if later:
                     await self._execute(later, conn)
                 continue
@@ -484,6 +527,23 @@ class SessionRunner:
         elif isinstance(output, FrameIgnored):
             log.warning("session %s: ignored %d garbled bytes at offset %d: %s", sid, output.length,
                         output.offset, output.reason)
+
+    async def _write_paced(self, frames: Sequence[SendFrame], conn: Connection | None) -> None:
+        """Frames in pieces the write buffer can take (``_PIECE_BYTES``, ``_PIECE_FRAMES``), each stored and
+        written once the peer has read enough of the previous ones: a ResendRequest(2) answered with 100k
+        stored messages must not queue past FlowControl.max_buffer (the engine would drop a peer that reads)."""
+        start, count = 0, len(frames)
+        if count == 1 or conn is None or _piece_end(frames, 0, _SMALL_RUN_BYTES)[0] == count:
+            await self._write_frames(frames, conn)  # the usual case: one write, no pacing
+            return
+        limit = max(1, min(_PIECE_BYTES, conn.flow.max_buffer // 2))
+        while start < count:
+            end, size = _piece_end(frames, start, limit)
+            if conn is self.conn and not conn.is_closing and not conn.has_room(size):
+                with contextlib.suppress(TransportError):  # gone meanwhile: the rest is stored, not written
+                    await conn.wait_for_room(size)
+            await self._write_frames(frames if end - start == count else frames[start:end], conn)
+            start = end
 
     async def _write_frames(self, frames: Sequence[SendFrame], conn: Connection | None) -> None:
         """Store (sync/group) or reserve (write_behind) the frames, write them, then hand them to write-behind."""
@@ -555,11 +615,22 @@ class SessionRunner:
 
     # ------------------------------------------------------------------ timer
     def _arm(self, deadline: float) -> None:
-        """One timer per session: call ``Session.tick`` at ``deadline`` (wall seconds)."""
-        self._cancel_timer()
+        """One timer per session: call ``Session.tick`` at ``deadline`` (wall seconds).
+
+        Every message sent or received moves the heartbeat deadline a little later (HeartBtInt(108) counts
+        from the last message): the armed TimerHandle is kept then, and when it fires early it waits the rest,
+        so the loop's timer heap sees one handle per interval instead of one per message."""
         self._deadline = deadline
+        if self._timer is not None and self._timer_deadline <= deadline:
+            return
+        self._cancel_timer()
+        self._set_timer(deadline - self.clock())
+
+    def _set_timer(self, delay: float) -> None:
+        """The TimerHandle, ``delay`` seconds from now, for ``self._deadline``."""
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_at(loop.time() + max(0.0, deadline - self.clock()), self._on_timer)
+        self._timer_deadline = self._deadline
+        self._timer = loop.call_at(loop.time() + max(0.0, delay), self._on_timer)
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -569,11 +640,11 @@ class SessionRunner:
     def _on_timer(self) -> None:
         self._timer = None
         early = self._deadline - self.clock()
-        if 0 < early < _EARLY_TIMER_SLACK:
-            # the loop's clock ran ahead of the wall clock (uvloop rounds timers to the millisecond): the
-            # session would find nothing due and, its deadline unchanged, never ask again; wait the rest
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_at(loop.time() + max(early, 0.001), self._on_timer)
+        if early > 0:
+            # the deadline moved later since the handle was set, or the loop's clock ran ahead of the wall
+            # clock (uvloop rounds timers to the millisecond): the session would find nothing due and, its
+            # deadline unchanged, never ask again; wait the rest
+            self._set_timer(max(early, _MIN_TIMER_WAIT))
             return
         outputs = self.session.tick(self.clock())
         if outputs:
@@ -586,6 +657,24 @@ class SessionRunner:
 
     def __repr__(self) -> str:
         return f"SessionRunner({self.session_id}, {self.session.state.value})"
+
+
+def _piece_end(frames: Sequence[SendFrame], start: int, limit: int) -> tuple[int, int]:
+    """End (exclusive) and size in bytes of the piece of ``frames`` from ``start`` on: at most
+    ``_PIECE_FRAMES`` frames and ``limit`` bytes, and at least one frame."""
+    end, size, count = start, 0, len(frames)
+    while end < count and end - start < _PIECE_FRAMES:
+        length = len(frames[end].frame)
+        if end > start and size + length > limit:
+            break
+        size += length
+        end += 1
+    return end, size
+
+
+def _wake_waiter(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def per_frame_groups(index: Any, batch_types: frozenset[bytes]) -> list[list[int]]:

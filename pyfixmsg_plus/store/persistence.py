@@ -27,6 +27,7 @@ from pyfixmsg_plus.store.batching import BatchFlusher, BatchSettings, ErrorCallb
 from pyfixmsg_plus.store.contract import FrameRecord, MessageStore, SequenceState, SessionKey
 from pyfixmsg_plus.store.errors import StoreClosedError, StoreFlushError
 from pyfixmsg_plus.store.runs import FrameRun
+from pyfixmsg_plus.transport.eager import start_eagerly
 
 
 class PersistenceMode(enum.StrEnum):
@@ -109,6 +110,10 @@ class GroupCommitWriter(OutboundWriter):
 
     While a transaction commits, new callers queue; when it ends they are all stored by the next one. Each
     caller's records stay together, and a failure is raised to every caller of the failed transaction.
+    With a store that commits without waiting (the memory store), a caller that finds no transaction running
+    stores its records at once, eagerly, and costs no event-loop iteration; a store that does I/O commits from
+    a task, so that the callers of the same moment join the transaction. Which kind the store is, the writer
+    learns from each commit (the first one goes through a task).
     """
 
     mode = PersistenceMode.GROUP
@@ -122,33 +127,50 @@ class GroupCommitWriter(OutboundWriter):
     ) -> None:
         super().__init__(store, session, settings, on_error)
         self._waiting: list[tuple[Sequence[FrameRecord], asyncio.Future[None]]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # the task finishing a commit that had to wait
+        self._committing = False  # a commit runs (eagerly in a caller's frame, or in ``_task``)
+        self._store_waits = True  # the last commit had to wait for the store (I/O): group through a task
 
     async def before_send(self, records: Sequence[FrameRecord]) -> None:
         self._check_open()
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((records, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._commit_all())
-        await future
+        if not self._committing:
+            self._committing = True
+            if self._store_waits:
+                self._task = asyncio.get_running_loop().create_task(self._commit_all())
+            else:
+                self._task = start_eagerly(self._commit_all())
+        await future  # done already when the store committed without waiting
 
     async def flush(self) -> None:
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
 
     async def _commit_all(self) -> None:
-        while self._waiting:
-            count, records = self._take_group()
-            group = self._waiting[:count]
-            del self._waiting[:count]
-            try:
-                await self.store.save_outbound(self.session, records)
-            except Exception as exc:
-                if self.on_error is not None:
-                    self.on_error(exc)
-                _settle(group, exc)
-            else:
-                _settle(group, None)
+        try:
+            while self._waiting:
+                count, records = self._take_group()
+                group = self._waiting[:count]
+                del self._waiting[:count]
+                try:
+                    await self._save(records)
+                except Exception as exc:
+                    if self.on_error is not None:
+                        self.on_error(exc)
+                    _settle(group, exc)
+                else:
+                    _settle(group, None)
+        finally:
+            self._committing = False
+            self._task = None
+
+    async def _save(self, records: list[FrameRecord]) -> None:
+        """One transaction; notes whether the store had to wait (then later commits go through a task)."""
+        pending = start_eagerly(self.store.save_outbound(self.session, records))
+        self._store_waits = pending is not None
+        if pending is not None:
+            await pending
 
     def _take_group(self) -> tuple[int, list[FrameRecord]]:
         records: list[FrameRecord] = []

@@ -9,18 +9,28 @@ Backpressure (a slow reader must not grow our memory without bound), configured 
   until the buffer is back under ``low_water``; with ``pause_reading=True`` we also stop reading from the
   peer, so its requests cannot make us queue more answers;
 * above ``max_buffer`` buffered bytes the connection is aborted with a warning naming the peer and the
-  setting.
+  setting;
+* a writer with more to send than fits (a resend of many stored messages) writes it in pieces, awaiting
+  :meth:`Connection.wait_for_room` before each, so that the peer's reading paces it.
+
+Latency: TCP_NODELAY is set on every TCP socket (``FlowControl.nodelay``): FIX messages are small and each one
+must leave at once, not wait for the peer's acknowledgement of the previous one (Nagle's algorithm).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 log = logging.getLogger("pyfixmsg_plus.transport")
+
+#: how often a paced writer checks for room while the buffer is under the high-water mark, seconds
+_ROOM_POLL_S = 0.001
 
 
 class TransportError(ConnectionError):
@@ -41,13 +51,15 @@ class FlowControl:
 
     ``high_water``/``low_water`` are asyncio's flow-control marks (``low_water`` defaults to a quarter of
     ``high_water``); ``max_buffer`` is the hard limit beyond which the connection is dropped;
-    ``pause_reading`` stops reading from the peer while writing is paused.
+    ``pause_reading`` stops reading from the peer while writing is paused; ``nodelay`` disables Nagle's
+    algorithm (TCP_NODELAY, the SocketNodelay setting).
     """
 
     high_water: int = 256 * 1024
     low_water: int | None = None
     max_buffer: int = 16 * 1024 * 1024
     pause_reading: bool = True
+    nodelay: bool = True
 
     def __post_init__(self) -> None:
         if self.high_water <= 0:
@@ -112,6 +124,7 @@ class Connection(asyncio.Protocol):
         self.sockname = transport.get_extra_info("sockname")
         low = self.flow.effective_low_water
         self._transport.set_write_buffer_limits(high=self.flow.high_water, low=low)
+        self._set_nodelay(transport.get_extra_info("socket"))
         try:
             self.receiver = self.receiver_factory()
         except Exception as exc:
@@ -203,6 +216,31 @@ class Connection(asyncio.Protocol):
         if queued > self.flow.max_buffer:
             self._overflow(queued)
 
+    def has_room(self, nbytes: int) -> bool:
+        """True when ``nbytes`` more can be queued without passing ``FlowControl.max_buffer``."""
+        return self.write_buffer_size + nbytes <= self.flow.max_buffer
+
+    async def wait_for_room(self, nbytes: int) -> None:
+        """Wait until ``nbytes`` more can be queued without passing ``FlowControl.max_buffer`` (or the buffer is
+        empty, for a piece larger than the limit); raises if the connection ends first.
+
+        For writers that pace a long output themselves (a resend). Under the high-water mark asyncio tells
+        nothing until the buffer empties, so the wait then polls every ``_ROOM_POLL_S`` seconds.
+        """
+        while self.write_buffer_size and not self.has_room(nbytes):
+            if self._writing_paused:
+                await self.drain()
+            else:
+                self._check_open()
+                await asyncio.sleep(_ROOM_POLL_S)
+        self._check_open()
+
+    def _check_open(self) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._closed.done() or self.is_closing:
+            raise ConnectionClosed(f"connection to {self.describe()} is closed")
+
     async def drain(self) -> None:
         """Wait until the write buffer is under the low-water mark; raises if the connection ends first."""
         if self._error is not None:
@@ -245,6 +283,11 @@ class Connection(asyncio.Protocol):
         await asyncio.shield(self._closed)
 
     # ------------------------------------------------------------------ internals
+    def _set_nodelay(self, sock: socket.socket | None) -> None:
+        if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
+            return  # a Unix socket or a test double: no Nagle to disable
+        with contextlib.suppress(OSError):  # the socket may already be gone; nothing to tune then
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if self.flow.nodelay else 0)
     def _overflow(self, queued: int) -> None:
         message = (f"peer {self.describe()} is not reading: {queued} bytes queued exceed "
                    f"FlowControl.max_buffer={self.flow.max_buffer}; disconnecting")
