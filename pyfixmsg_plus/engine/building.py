@@ -198,15 +198,15 @@ def build_backoff(settings: SessionSettings) -> Backoff:
 
 
 def build_flow_control(settings: SessionSettings) -> FlowControl:
-    """Write-buffer limits from ``MaxWriteBufferBytes`` and ``SlowConsumerAction`` (bytes).
+    """Write-buffer limits from ``MaxWriteBufferBytes`` and ``SlowConsumerAction`` (bytes), and ``SocketNodelay``.
 
     ``pause``: reading from the peer pauses once the buffer passes MaxWriteBufferBytes (a hard limit of four
     times that still disconnects, so memory stays bounded); ``disconnect``: the connection drops at the limit.
     """
-    limit = settings.max_write_buffer_bytes
+    limit, nodelay = settings.max_write_buffer_bytes, settings.socket_nodelay  # SocketNodelay: TCP_NODELAY
     if settings.slow_consumer_action is SlowConsumerAction.PAUSE:
-        return FlowControl(high_water=limit, max_buffer=4 * limit, pause_reading=True)
-    return FlowControl(high_water=min(limit, 256 * 1024), max_buffer=limit, pause_reading=False)
+        return FlowControl(high_water=limit, max_buffer=4 * limit, pause_reading=True, nodelay=nodelay)
+    return FlowControl(high_water=min(limit, 256 * 1024), max_buffer=limit, pause_reading=False, nodelay=nodelay)
 
 
 def _tls_version(settings: SessionSettings) -> ssl.TLSVersion:
