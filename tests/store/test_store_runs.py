@@ -101,5 +101,5 @@ def test_a_run_packs_to_the_rows_of_its_records(mode: str) -> None:
         pack.pack_run(7, b"abc", [0, 1], [1], 1, ["X"], 0.0)
     with pytest.raises(ValueError, match="empty run"):
         pack.pack_run(7, b"abc", [], [], 1, [], 0.0)
-    with pytest.raises(ValueError, match="outside 1.."):
+    with pytest.raises(ValueError, match=r"outside 1\.\."):
         pack.pack_run(7, b"abc", [0], [1], 0, ["X"], 0.0)
