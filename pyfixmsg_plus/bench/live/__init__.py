@@ -1,7 +1,10 @@
 """Live-session benchmarks over loopback TCP, each beside the same scenario between two QuickFIX C++ peers.
 
-* :func:`run_inbound`: the peer blasts MarketDataIncrementalRefresh to our acceptor (memory, aiosqlite
-  write_behind, aiosqlite group);
+* :func:`run_inbound`: a pre-encoded blaster process (:mod:`pyfixmsg_plus.bench.live.blaster`) sends
+  MarketDataIncrementalRefresh to our acceptor (memory, aiosqlite write_behind, aiosqlite group; fromApp and
+  onBatch rows) and to a QuickFIX acceptor, plus the raw batched SQLite ceiling of the same frames;
+* :func:`~pyfixmsg_plus.bench.live.scale.run_scale` and :func:`~pyfixmsg_plus.bench.live.recovery.run_recovery`
+  (``bench scale`` / ``bench recovery``): 100/500 sessions held with heartbeats, and 100k stored messages resent;
 * :func:`run_round_trip`: NewOrderSingle -> ExecutionReport one at a time, percentiles, plus a bare echo floor;
 * :func:`run_outbound`: our initiator blasts NewOrderSingle to the peer acceptor.
 
