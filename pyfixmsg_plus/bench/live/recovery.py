@@ -44,9 +44,6 @@ RECOVERY_HEARTBEAT_S = 30
 #: frames written to the store per transaction while pre-filling
 PREFILL_CHUNK = 10_000
 PEER_MODULE = "pyfixmsg_plus.bench.live.recovery_peer"
-#: the engine's default MaxWriteBufferBytes, and a resent refresh's size with room to spare, bytes
-DEFAULT_WRITE_BUFFER = 16 * 1024 * 1024
-RESEND_BYTES_PER_MESSAGE = 1024
 #: our store variants (aiosqlite's persistence mode does not matter here: the frames are already stored)
 RECOVERY_STORES = (MEMORY, AIOSQLITE_WRITE_BEHIND)
 
@@ -65,22 +62,13 @@ def steps_for(stores: Sequence[StoreVariant] = RECOVERY_STORES) -> int:
     return 1 + len(stores)
 
 
-def write_buffer_for(count: int) -> int:
-    """MaxWriteBufferBytes for a resend of ``count`` messages, bytes.
-
-    The engine queues the whole answer to a ResendRequest in one write, so a default 16 MiB buffer drops the
-    connection ("peer is not reading") well before 100 k refreshes (about 33 MB) are out: until the engine paces
-    resends, the scenario raises the limit so that it measures the resend rather than that limit.
-    """
-    return max(DEFAULT_WRITE_BUFFER, count * RESEND_BYTES_PER_MESSAGE)
-
-
-def initiator_config(port: int, store: StoreVariant, scratch: Path, count: int = 0) -> ConfigManager:
-    """Our initiator PYFIX -> CPTY on 127.0.0.1:``port``, room to resend ``count`` messages at once."""
+def initiator_config(port: int, store: StoreVariant, scratch: Path) -> ConfigManager:
+    """Our initiator PYFIX -> CPTY on 127.0.0.1:``port``, default write-buffer settings (resends are paced, so a
+    resend of any size fits)."""
     defaults: dict[str, Any] = {
         "ConnectionType": "initiator", "SocketConnectHost": "127.0.0.1", "SocketConnectPort": port,
         "HeartBtInt": RECOVERY_HEARTBEAT_S, "ReconnectInterval": 0.2, "ReconnectMaxInterval": 1,
-        "ReconnectJitter": 0, "MaxWriteBufferBytes": write_buffer_for(count), **store.settings(scratch),
+        "ReconnectJitter": 0, **store.settings(scratch),
     }  # fmt: skip
     return ConfigManager.from_dict(
         {"DEFAULT": defaults, "SESSION": [{"SenderCompID": OURS, "TargetCompID": COUNTERPARTY}]}
@@ -121,7 +109,7 @@ async def _ours(count: int, store: StoreVariant, scratch: Path) -> LiveResult:
 
     peer, port = await _counterparty(scratch, store.label, until_seq=count + 1)
     try:
-        engine = await FixEngine.create(initiator_config(port, store, scratch, count), Application())
+        engine = await FixEngine.create(initiator_config(port, store, scratch), Application())
         started = time.perf_counter()
         await engine.message_store.open()  # the engine opens it again: opening is idempotent
         await prefill(engine.message_store, engine.runner().key, count)
@@ -134,8 +122,7 @@ async def _ours(count: int, store: StoreVariant, scratch: Path) -> LiveResult:
             await engine.disconnect(graceful=False)
     finally:
         await peer.stop()
-    return _row(our_row(store), figures, count, prefill_seconds=prefill_s, store=store.label,
-                max_write_buffer_bytes=write_buffer_for(count))  # fmt: skip
+    return _row(our_row(store), figures, count, prefill_seconds=prefill_s, store=store.label)
 
 
 async def _quickfix(count: int, peers: PeerAvailability, scratch: Path) -> LiveResult:
