@@ -44,9 +44,9 @@ class ScaleSummary:
 
     ``held``: sessions still logged on at the end of the phase; ``missed_heartbeats``: TestRequests (35=1) sent by
     either side plus disconnects during the phase; ``cpu_s_per_session_s``: CPU seconds of the acceptor's process
-    per session per second of the phase; ``rss_kib_per_session``: resident memory the sessions added (KiB each,
-    measured once all were logged on, against the process before the engine existed); ``max_heartbeat_gap_s``:
-    the longest silence of the acceptor any initiator saw, seconds.
+    per session per second of the phase; ``rss_kib_per_session``: Python heap the engine and its sessions
+    allocated (KiB each, traced with tracemalloc from before the engine existed until all were logged on);
+    ``max_heartbeat_gap_s``: the longest silence of the acceptor any initiator saw, seconds.
     """
 
     sessions: int

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
-import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,18 +64,6 @@ def load_scenario(sessions: int, rate: float) -> str:
 def steps_for(sessions: Sequence[int]) -> int:
     """Progress steps of :func:`run_scale`: logon, idle and load per size."""
     return 3 * len(sessions)
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process now, bytes (Linux /proc/self/statm; elsewhere the peak, ru_maxrss)."""
-    try:
-        resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
-        return resident_pages * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return int(peak) * (1 if sys.platform == "darwin" else 1024)
 
 
 class ScaleApplication(Application):
@@ -192,7 +179,9 @@ async def _one_size(setting: Setting, step: Callable[[str], None], scratch: Path
     n = setting.sessions
     step(f"{SCENARIO}: logging on {n} sessions")
     gc.collect()
-    baseline = rss_bytes()
+    # Python heap allocated by the engine and its sessions (tracemalloc: exact, and unlike the resident size it
+    # does not depend on what an earlier size's run left allocated in this process)
+    tracemalloc.start()
     port = free_port()
     app = ScaleApplication()
     engine = await FixEngine.create(acceptor_config(port, n), app)
@@ -207,7 +196,8 @@ async def _one_size(setting: Setting, step: Callable[[str], None], scratch: Path
         ready = await driver.expect("ready", timeout_s=60.0 + n / 10)
         logon_s = time.perf_counter() - started
         gc.collect()
-        rss_kib = (rss_bytes() - baseline) / n / 1024
+        rss_kib = tracemalloc.get_traced_memory()[0] / n / 1024
+        tracemalloc.stop()  # before the timed phases: tracing slows every allocation
         step(f"{SCENARIO}: {n} sessions idle for {setting.hold_s:g} s")
         idle = await _phase(engine, app, driver, setting, 0.0, rss_kib)
         step(f"{SCENARIO}: {n} sessions sending {setting.rate:g} orders/s each")

@@ -27,7 +27,7 @@ CEILING_COLUMN = ("vs SQLite ceiling", "right")
 SCALE_COLUMNS = (
     ("scenario", "left"), ("implementation", "left"), ("sessions", "right"), ("held", "right"),
     ("missed heartbeats", "right"), ("longest silence s", "right"), ("CPU ms / session / s", "right"),
-    ("CPU share of one core", "right"), ("RSS KiB / session", "right"), ("messages/s in", "right"),
+    ("CPU share of one core", "right"), ("heap KiB / session", "right"), ("messages/s in", "right"),
 )  # fmt: skip
 #: the scale scenario's name (its rows go in their own table)
 SCALE_PREFIX = "scale"
