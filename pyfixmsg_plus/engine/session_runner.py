@@ -21,8 +21,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import copy
-import dataclasses
 import functools
 import logging
 import time
@@ -31,6 +29,8 @@ from typing import Any
 
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.application import Application, LogonDecision, call_maybe_async
+from pyfixmsg_plus.engine.admin_hook import tell_admin
+from pyfixmsg_plus.engine.session_timer import SessionTimer
 from pyfixmsg_plus.message.codec import Codec
 from pyfixmsg_plus.message.fixmessage import FixMessage
 from pyfixmsg_plus.session import (
@@ -54,8 +54,7 @@ from pyfixmsg_plus.session import (
     StoreInboundRun,
     StoreTiming,
 )
-from pyfixmsg_plus.session.batch import restrict
-from pyfixmsg_plus.session.config import ADMIN_MSG_TYPES
+from pyfixmsg_plus.session.batch import per_frame_groups, restrict
 from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.session.states import CONNECTED_STATES
 from pyfixmsg_plus.store import (
@@ -77,13 +76,8 @@ _NOT_STORED = StoreTiming.NOT_STORED
 _REJECT = "3"  # Reject(35=3): also reported to Application.onReject
 #: Text(58) of the Logout answering a Logon outside StartTime..EndTime (QuickFIX's wording)
 OUTSIDE_SESSION_TIME = "Logon attempt not within session time"
-#: fields toAdmin may not change: the session numbered and addressed the frame (BeginString, MsgSeqNum,
-#: MsgType, SenderCompID, TargetCompID); BodyLength and CheckSum are recomputed
-_SESSION_OWNED_TAGS = (8, 34, 35, 49, 56)
 #: outputs that may be executed after the frames they sit between (they neither write nor wait)
 _FRAME_RUN_KINDS = frozenset({SendFrame, SaveSequenceNumbers, ArmTimer})
-#: the shortest re-wait of a timer that fired before its wall-clock deadline, seconds
-_MIN_TIMER_WAIT = 0.001
 #: output lists merged into one execution (bounds one store transaction and one write)
 _MAX_MERGED_OUTPUTS = 4096
 #: a run of frames is stored and written in pieces of at most this many frames and bytes (never more than half
@@ -151,9 +145,7 @@ class SessionRunner:
         self._pump: asyncio.Task[None] | None = None  # the task finishing a pump that had to wait
         self._pumping = False  # a pump is running: eagerly in a caller's frame, or in ``_pump``
         self._eager_step = False  # the pump runs eagerly right now (the caller's frame is the pump's)
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_deadline = 0.0  # wall time the TimerHandle is set for (seconds since the epoch)
-        self._deadline = 0.0  # wall time the session asked to be ticked at (never before the TimerHandle's)
+        self._timer = SessionTimer(clock, self._on_timer)
         self._framer: Any = None
         self._logon_decision: LogonDecision | None = None
         self._state_waiters: list[asyncio.Future[None]] = []  # woken at every state change
@@ -548,7 +540,7 @@ class SessionRunner:
     async def _write_frames(self, frames: Sequence[SendFrame], conn: Connection | None) -> None:
         """Store (sync/group) or reserve (write_behind) the frames, write them, then hand them to write-behind."""
         if self._notify_admin:
-            frames = await self._tell_admin(frames)
+            frames = await tell_admin(frames, self.app, self.codec, self.decode, self.session_id)
         now = self.clock()
         records = [FrameRecord(f.seqnum, f.msg_type, now, f.frame) for f in frames if f.store is not _NOT_STORED]
         if records:
@@ -557,39 +549,6 @@ class SessionRunner:
             conn.write(frames[0].frame if len(frames) == 1 else b"".join(f.frame for f in frames))
         if records:
             self.writer.after_send(records)
-
-    async def _tell_admin(self, frames: Sequence[SendFrame]) -> Sequence[SendFrame]:
-        """Show each admin frame to ``toAdmin`` before it is stored and written; a frame it changed (e.g.
-        Username(553)/Password(554) added to the Logon) is re-encoded, so the change reaches the wire."""
-        told: list[SendFrame] | None = None
-        for i, frame in enumerate(frames):
-            if frame.msg_type not in ADMIN_MSG_TYPES:
-                continue
-            changed = await self._admin_frame_after_to_admin(frame.frame)
-            if changed is not None:
-                told = told if told is not None else list(frames)
-                told[i] = dataclasses.replace(frame, frame=changed)
-        return told if told is not None else frames
-
-    async def _admin_frame_after_to_admin(self, frame: bytes) -> bytes | None:
-        """The frame re-encoded when ``toAdmin`` changed its message, None when it left it as it was."""
-        message = self.decode(frame)
-        before = copy.deepcopy(dict(message))
-        await call_maybe_async(self.app.toAdmin, message, self.session_id)
-        if dict(message) == before:
-            return None  # unchanged: the session's bytes (QuickFIX's field order) go out as they are
-        for tag in _SESSION_OWNED_TAGS:
-            if message.get(tag) != before.get(tag):
-                log.warning("session %s: toAdmin changed tag %d of a 35=%s message; the session's value is kept",
-                            self.session_id, tag, before.get(35))
-                if tag in before:
-                    message[tag] = before[tag]
-                else:
-                    message.pop(tag, None)
-        for tag in (9, 10):
-            message.pop(tag, None)
-        encoded: bytes = self.codec.encode(message)
-        return encoded
 
     async def _deliver(self, event: MessageReceived) -> None:
         message = self.decode(event.frame)
@@ -615,37 +574,13 @@ class SessionRunner:
 
     # ------------------------------------------------------------------ timer
     def _arm(self, deadline: float) -> None:
-        """One timer per session: call ``Session.tick`` at ``deadline`` (wall seconds).
-
-        Every message sent or received moves the heartbeat deadline a little later (HeartBtInt(108) counts
-        from the last message): the armed TimerHandle is kept then, and when it fires early it waits the rest,
-        so the loop's timer heap sees one handle per interval instead of one per message."""
-        self._deadline = deadline
-        if self._timer is not None and self._timer_deadline <= deadline:
-            return
-        self._cancel_timer()
-        self._set_timer(deadline - self.clock())
-
-    def _set_timer(self, delay: float) -> None:
-        """The TimerHandle, ``delay`` seconds from now, for ``self._deadline``."""
-        loop = asyncio.get_running_loop()
-        self._timer_deadline = self._deadline
-        self._timer = loop.call_at(loop.time() + max(0.0, delay), self._on_timer)
+        """Call ``Session.tick`` at ``deadline`` (wall seconds): see :class:`SessionTimer`."""
+        self._timer.arm(deadline)
 
     def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
 
     def _on_timer(self) -> None:
-        self._timer = None
-        early = self._deadline - self.clock()
-        if early > 0:
-            # the deadline moved later since the handle was set, or the loop's clock ran ahead of the wall
-            # clock (uvloop rounds timers to the millisecond): the session would find nothing due and, its
-            # deadline unchanged, never ask again; wait the rest
-            self._set_timer(max(early, _MIN_TIMER_WAIT))
-            return
         outputs = self.session.tick(self.clock())
         if outputs:
             self._outputs.append((outputs, self.conn, None))
@@ -675,26 +610,3 @@ def _piece_end(frames: Sequence[SendFrame], start: int, limit: int) -> tuple[int
 def _wake_waiter(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
-
-
-def per_frame_groups(index: Any, batch_types: frozenset[bytes]) -> list[list[int]]:
-    """Span positions of ``index`` split into one session input per valid frame, for per-frame delivery.
-
-    Garbled spans travel with the valid frame that follows them; consecutive valid frames whose MsgType(35)
-    is in ``batch_types`` stay in one input (they trigger no per-message callback, only ``onBatch``).
-    """
-    groups: list[list[int]] = []
-    current: list[int] = []
-    count = len(index)
-    for i in range(count):
-        current.append(i)
-        if not index.valid[i]:
-            continue
-        if batch_types and i + 1 < count and index.valid[i + 1] and index.msgtype(i) in batch_types \
-                and index.msgtype(i + 1) in batch_types:
-            continue
-        groups.append(current)
-        current = []
-    if current:
-        groups.append(current)
-    return groups

@@ -112,3 +112,26 @@ class BatchCollector:
             batch = restrict(self._source, positions)
         self.begin(None)
         return batch
+
+
+def per_frame_groups(index: Any, batch_types: frozenset[bytes]) -> list[list[int]]:
+    """Span positions of ``index`` split into one session input per valid frame, for per-frame delivery.
+
+    Garbled spans travel with the valid frame that follows them; consecutive valid frames whose MsgType(35)
+    is in ``batch_types`` stay in one input (they trigger no per-message callback, only ``onBatch``).
+    """
+    groups: list[list[int]] = []
+    current: list[int] = []
+    count = len(index)
+    for i in range(count):
+        current.append(i)
+        if not index.valid[i]:
+            continue
+        if batch_types and i + 1 < count and index.valid[i + 1] and index.msgtype(i) in batch_types \
+                and index.msgtype(i + 1) in batch_types:
+            continue
+        groups.append(current)
+        current = []
+    if current:
+        groups.append(current)
+    return groups

@@ -14,11 +14,12 @@ from engine_kit import Client, acceptor_config, free_port, initiator_config, run
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.application import Application
 from pyfixmsg_plus.engine import FixEngine
-from pyfixmsg_plus.engine.session_runner import SessionRunner, per_frame_groups
+from pyfixmsg_plus.engine.session_runner import SessionRunner
 from pyfixmsg_plus.message.codec import Codec
 from pyfixmsg_plus.message.encoder import encode_message, format_utc_timestamp
 from pyfixmsg_plus.message.parser_py import parse_pairs
 from pyfixmsg_plus.session import SessionState
+from pyfixmsg_plus.session.batch import per_frame_groups
 from pyfixmsg_plus.store import Direction, MessageQuery
 
 ME, PEER = "EXEC", "CLIENT"
