@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pyfixmsg_plus.transport.eager import leave_eager_step
+from pyfixmsg_plus.eager import leave_eager_step
 
 #: Names a session (pyfixmsg_plus.session.SessionID in the engine; any hashable value here).
 SessionID = Hashable

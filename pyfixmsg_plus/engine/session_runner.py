@@ -10,7 +10,7 @@ the outputs of each input are executed completely (awaiting the store where the 
 before the next input is fed. Outputs produced meanwhile by the application (``send``) or by the timer are
 executed before the next transport input, in the order the session numbered them.
 
-Latency: the pump starts eagerly (:func:`~pyfixmsg_plus.transport.eager.start_eagerly`) in the frame of whoever
+Latency: the pump starts eagerly (:func:`~pyfixmsg_plus.eager.start_eagerly`) in the frame of whoever
 woke it (the socket read callback, the timer, the sender's coroutine) and becomes a task only when it has to
 wait (a store transaction, an async application callback). With a memory store and plain callbacks a send
 and a received message each cost no event-loop iteration of their own.
@@ -29,6 +29,7 @@ from typing import Any
 
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.application import Application, LogonDecision, call_maybe_async
+from pyfixmsg_plus.eager import start_eagerly
 from pyfixmsg_plus.engine.admin_hook import tell_admin
 from pyfixmsg_plus.engine.session_timer import SessionTimer
 from pyfixmsg_plus.message.codec import Codec
@@ -66,7 +67,6 @@ from pyfixmsg_plus.store import (
 )
 from pyfixmsg_plus.store.contract import msg_type_of
 from pyfixmsg_plus.transport import Connection, TransportError
-from pyfixmsg_plus.transport.eager import start_eagerly
 
 log = logging.getLogger("pyfixmsg_plus.engine")
 

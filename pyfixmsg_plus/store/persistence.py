@@ -23,11 +23,11 @@ import enum
 from collections.abc import Sequence
 from typing import Any
 
+from pyfixmsg_plus.eager import start_eagerly
 from pyfixmsg_plus.store.batching import BatchFlusher, BatchSettings, ErrorCallback
 from pyfixmsg_plus.store.contract import FrameRecord, MessageStore, SequenceState, SessionKey
 from pyfixmsg_plus.store.errors import StoreClosedError, StoreFlushError
 from pyfixmsg_plus.store.runs import FrameRun
-from pyfixmsg_plus.transport.eager import start_eagerly
 
 
 class PersistenceMode(enum.StrEnum):

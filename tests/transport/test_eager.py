@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from transport_kit import loop_kind_fixture, run_bounded  # noqa: F401 - pytest fixtures
 
-from pyfixmsg_plus.transport.eager import in_eager_step, leave_eager_step, start_eagerly
+from pyfixmsg_plus.eager import in_eager_step, leave_eager_step, start_eagerly
 
 
 def test_a_coroutine_that_never_waits_runs_now_and_makes_no_task(loop_kind: str) -> None:
