@@ -4,13 +4,14 @@ loop never waits on the disk and the next batch is packed while the previous one
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
 
-from pyfixmsg_plus.store.sql_base import SQLStoreBase
+from pyfixmsg_plus.store.sql_base import SQLStoreBase, Step
 
 
 class AioSQLiteStore(SQLStoreBase):
@@ -45,3 +46,29 @@ class AioSQLiteStore(SQLStoreBase):
     async def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         cursor = await self._conn().executemany(sql, rows)
         await cursor.close()
+
+    async def _run_steps(self, steps: Sequence[Step]) -> None:
+        """The whole transaction in one call on aiosqlite's thread: one hop instead of two per statement (a
+        hop costs a queue put, a thread wake-up and a loop wake-up)."""
+        connection = self._conn()
+        execute = getattr(connection, "_execute", None)  # aiosqlite's own way to run a function on its thread
+        if execute is None:
+            await super()._run_steps(steps)
+            return
+        await execute(run_steps_in_thread, connection._conn, steps)
+
+
+def run_steps_in_thread(connection: sqlite3.Connection, steps: Sequence[Step]) -> None:
+    """BEGIN IMMEDIATE, ``steps``, COMMIT on ``connection`` (ROLLBACK on any failure), in the calling thread."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, params, many in steps:
+            if many:
+                connection.executemany(sql, params)
+            else:
+                connection.execute(sql, params)
+        connection.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise

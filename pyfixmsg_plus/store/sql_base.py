@@ -42,6 +42,8 @@ from pyfixmsg_plus.store.errors import (
 from pyfixmsg_plus.store.runs import as_list, pack_chunks
 
 _pack = _impl.load("storepack")
+#: one statement of a transaction: SQL, its parameters (rows when the third item is True: executemany)
+Step = tuple[str, Any, bool]
 
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
@@ -192,6 +194,29 @@ class SQLStoreBase(MessageStore):
                     await self._run("ROLLBACK")
                 raise
 
+    async def _write(self, operation: str, steps: Sequence[Step]) -> None:
+        """Run ``steps`` (statement, parameters, executemany?) as one transaction, as :meth:`_transaction` would."""
+        if not self._open:
+            raise StoreClosedError(f"message store {self.path}: {operation} after close()")
+        async with self._lock:
+            with self._translate(operation):
+                await self._run_steps(steps)
+
+    async def _run_steps(self, steps: Sequence[Step]) -> None:
+        """BEGIN IMMEDIATE, the steps, COMMIT (ROLLBACK on any failure); a backend may do it in one call."""
+        await self._run("BEGIN IMMEDIATE")
+        try:
+            for sql, params, many in steps:
+                if many:
+                    await self._run_many(sql, params)
+                else:
+                    await self._run(sql, params)
+            await self._run("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                await self._run("ROLLBACK")
+            raise
+
     @contextlib.asynccontextmanager
     async def _reading(self, operation: str) -> AsyncIterator[None]:
         if not self._open:
@@ -227,11 +252,13 @@ class SQLStoreBase(MessageStore):
         session_id = await self._session_id(session)
         rows, summary = _pack.pack_records(stream_of(session_id, Direction.OUTBOUND), as_list(records))
         operation = f"store outbound MsgSeqNum(34) {summary[0]}..{summary[1]} of session {session}"
+        steps: list[Step] = [
+            (schema.INSERT_OUTBOUND, rows, True),
+            (schema.INSERT_BATCH, (stream_of(session_id, Direction.OUTBOUND), *summary), False),
+            (schema.ADVANCE_SENDER, (summary[1] + 1, session_id), False),
+        ]
         try:
-            async with self._transaction(operation):
-                await self._run_many(schema.INSERT_OUTBOUND, rows)
-                await self._run(schema.INSERT_BATCH, (stream_of(session_id, Direction.OUTBOUND), *summary))
-                await self._run(schema.ADVANCE_SENDER, (summary[1] + 1, session_id))
+            await self._write(operation, steps)
         except StoreError as exc:
             if isinstance(exc.__cause__, sqlite3.IntegrityError):
                 raise SequenceReuseError(
@@ -247,13 +274,13 @@ class SQLStoreBase(MessageStore):
             check_seq_num(next_target_seqnum, "next target MsgSeqNum(34)")
         session_id = await self._session_id(session)
         stream = stream_of(session_id, Direction.INBOUND)
-        packed = pack_chunks(_pack, stream, records) if records else None
-        async with self._transaction(f"store inbound messages of session {session}"):
-            if packed is not None:
-                await self._run_many(schema.INSERT_INBOUND, packed[0])
-                await self._run(schema.INSERT_BATCH, (stream, *packed[1]))
-            if next_target_seqnum is not None:
-                await self._run(schema.SET_TARGET, (next_target_seqnum, session_id))
+        steps: list[Step] = []
+        if records:
+            rows, summary = pack_chunks(_pack, stream, records)
+            steps += [(schema.INSERT_INBOUND, rows, True), (schema.INSERT_BATCH, (stream, *summary), False)]
+        if next_target_seqnum is not None:
+            steps.append((schema.SET_TARGET, (next_target_seqnum, session_id), False))
+        await self._write(f"store inbound messages of session {session}", steps)
 
     async def get_outbound(self, session: SessionKey, first_seq: int, last_seq: int) -> list[StoredMessage]:
         session_id = await self._existing_session_id(session)
