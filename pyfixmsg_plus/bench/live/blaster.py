@@ -361,6 +361,8 @@ class Blaster:
             for test_request_id in reader.take_test_requests():
                 self._send_admin(sock, HEARTBEAT, [(112, test_request_id)])
             if reader.closed.is_set() or time.monotonic() > deadline:
+                if reader.logout_answered.is_set():
+                    break  # answered, then the receiver closed, both since the wait above timed out
                 self.summary.errors.append(
                     f"no Logout answer within logout timeout {self.options.logout_timeout_s} s"
                     + (" (the receiver hung up)" if reader.closed.is_set() else ""))  # fmt: skip
