@@ -140,6 +140,7 @@ def parse_utc_timestamp(value: bytes) -> float | None:
     date = digits[0]
     year, month, day = int(date[0:4]), int(date[4:6]), int(date[6:8])
     hour, minute, second = int(digits[1]), int(digits[2]), int(digits[3])
-    if not (1 <= month <= 12 and 1 <= day <= 31 and hour <= 23 and minute <= 59 and second <= 60):
+    # year 0000 is no date (the calendar starts at year 1): malformed, not an error to raise
+    if not (year >= 1 and 1 <= month <= 12 and 1 <= day <= 31 and hour <= 23 and minute <= 59 and second <= 60):
         return None
     return calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)) + fraction

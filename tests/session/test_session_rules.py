@@ -330,6 +330,12 @@ def test_sending_time_accuracy_uses_the_configured_tolerance() -> None:
     assert [(f[35], f.get(373)) for f in frames(out)] == [("3", "10"), ("5", None)]
 
 
+def test_sending_time_in_year_zero_is_malformed_and_rejected_not_a_crash() -> None:
+    session = logged_on()
+    out = session.receive_data(msg("0", 2, T0, sending_time="00000101-00:00:00"), T0)
+    assert [(f[35], f.get(373)) for f in frames(out)] == [("3", "10"), ("5", None)]
+
+
 def test_wrong_begin_string_gets_a_logout() -> None:
     session = logged_on()
     [logout] = frames(session.receive_data(msg("1", 2, T0, (112, "x"), begin="FIX.4.1"), T0))
