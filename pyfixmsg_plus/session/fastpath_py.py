@@ -15,12 +15,14 @@ Value checks of a shape position, as ``(kind, argument)``: see the ``CHECK_*`` c
 
 from __future__ import annotations
 
-import calendar
 import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
+
+from pyfixmsg_plus.message.field_formats import FormatCheck, format_check
+from pyfixmsg_plus.session.inbound import parse_utc_timestamp
 
 CHECK_NONE = 0  #: any value
 CHECK_EQUAL = 1  #: exactly the bytes given (MsgType(35) and NumInGroup counts steer the validator's walk)
@@ -42,28 +44,37 @@ MAX_TYPES = 32
 #: most fields of a frame the fast path looks at; longer frames take the slow path
 MAX_FIELDS = 512
 
-_DIGITS = re.compile(rb"\d+").fullmatch
-_INT = re.compile(rb"-?\d+").fullmatch
-_FLOAT = re.compile(rb"-?(?:\d+\.?\d*|\.\d+)").fullmatch
-_TIMESTAMP = re.compile(
-    rb"\d{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])-(?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d{1,12})?"
-).fullmatch
 _ALL_FIELDS = re.compile(rb"(?:[1-9]\d{0,8}=[^\x01]+\x01)+").fullmatch
 _FIELD = re.compile(rb"([1-9]\d{0,8})=([^\x01]+)\x01").findall
-_PATTERN_CHECKS = {CHECK_DIGITS: _DIGITS, CHECK_INT: _INT, CHECK_FLOAT: _FLOAT, CHECK_UTCTIMESTAMP: _TIMESTAMP}
+
+
+def _format(name: str) -> FormatCheck:
+    check = format_check(name)
+    assert check is not None, name
+    return check
+
+
+# the validator's own format checks (message/field_formats.py), by the kind that stands for them here
+_FORMAT_CHECKS: dict[int, FormatCheck] = {
+    CHECK_DIGITS: _format("SEQNUM"),
+    CHECK_INT: _format("INT"),
+    CHECK_FLOAT: _format("FLOAT"),
+    CHECK_CHAR: _format("CHAR"),
+    CHECK_BOOLEAN: _format("BOOLEAN"),
+    CHECK_UTCTIMESTAMP: _format("UTCTIMESTAMP"),
+}
+_is_digits, _is_timestamp = _FORMAT_CHECKS[CHECK_DIGITS], _FORMAT_CHECKS[CHECK_UTCTIMESTAMP]
 
 Check = tuple[int, Any]
 
 
 def timestamp_seconds(value: bytes) -> int | None:
     """Whole seconds since the epoch of a well-formed UTCTimestamp (fraction dropped), None otherwise."""
-    if _TIMESTAMP(value) is None:
+    if not _is_timestamp(value):
         return None
-    year, month, day = int(value[0:4]), int(value[4:6]), int(value[6:8])
-    if year < 1:  # year 0000 matches the pattern but is no date
-        return None
-    hour, minute, second = int(value[9:11]), int(value[12:14]), int(value[15:17])
-    return calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    # the whole-second prefix alone: adding the fraction as a float could round up to the next second
+    seconds = parse_utc_timestamp(value[:17])
+    return None if seconds is None else int(seconds)
 
 
 def _check_kinds(checks: Sequence[Check]) -> None:
@@ -177,7 +188,7 @@ class RunScanner:
         if tags[0] != 8 or values[0] != self.begin_string or 43 in first or 97 in first:
             return False
         sender, target, number = first.get(49), first.get(56), first.get(34)
-        if sender is None or target is None or number is None or _DIGITS(number) is None:
+        if sender is None or target is None or number is None or not _is_digits(number):
             return False
         if int(number) != seqnum:
             return False
@@ -213,19 +224,11 @@ def _check_function(kind: int, argument: Any) -> Callable[[bytes], object]:
     """One value check as a function returning truthy when the value passes."""
     if kind == CHECK_EQUAL:
         return partial(operator.eq, bytes(argument))
-    if kind in _PATTERN_CHECKS:
-        return _PATTERN_CHECKS[kind]
-    if kind == CHECK_CHAR:
-        return _is_one_byte
-    if kind == CHECK_BOOLEAN:
-        return frozenset({b"Y", b"N"}).__contains__
+    if kind in _FORMAT_CHECKS:
+        return _FORMAT_CHECKS[kind]
     if kind == CHECK_ENUM:
         return frozenset(argument).__contains__
     return argument
-
-
-def _is_one_byte(value: bytes) -> bool:
-    return len(value) == 1
 
 
 def _tokenize(frame: bytes) -> tuple[tuple[int, ...], list[bytes]] | None:
