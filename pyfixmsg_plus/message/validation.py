@@ -233,17 +233,13 @@ class Validator:
 
     def _remember_valid_shape(self, pairs: Pairs) -> None:
         """Record the tag sequence of ``pairs``, which just walked without error, with its value checks."""
-        if len(pairs) < len(LEADING_TAGS) or pairs[2][0] != 35:
+        spec = self.shape_spec(pairs)
+        if spec is None:
             return
-        rules = self.rules_for(pairs[2][1])
-        if rules is None:
-            return
-        count_tags = self._count_tags_for(rules)
         positions: list[int] = []
         checks: list[ValueCheck] = []
-        for position, (tag, value) in enumerate(pairs):
-            # MsgType(35) and the NumInGroup counts steer the walk: the same walk needs the same bytes.
-            check = partial(operator.eq, value) if position == 2 or tag in count_tags else self._value_check(tag)
+        for position, entry in enumerate(spec):
+            check = _as_value_check(entry)
             if check is not None:
                 positions.append(position)
                 checks.append(check)
@@ -267,6 +263,7 @@ class Validator:
         if rules is None:
             return None
         count_tags = self._count_tags_for(rules)
+        # MsgType(35) and the NumInGroup counts steer the walk: the same walk needs the same bytes
         return [
             ("equal", value) if position == 2 or tag in count_tags else self._shape_check(tag)
             for position, (tag, value) in enumerate(pairs)
@@ -514,6 +511,18 @@ def _value_check(rule: FieldRule | None, *, check_formats: bool, check_enums: bo
         # every enumerated value is well formed: membership alone decides (a frozenset lookup)
         return enum.__contains__
     return lambda value: (is_format_valid is None or is_format_valid(value)) and _is_enumerated(value, rule)
+
+
+def _as_value_check(entry: ShapeCheck) -> ValueCheck | None:
+    """One position of :meth:`Validator.shape_spec` as the function the shape cache calls (None: no check)."""
+    what = entry[0]
+    if what == "none":
+        return None
+    if what == "equal":
+        return partial(operator.eq, entry[1])
+    if what == "enum":
+        return entry[1].__contains__
+    return entry[-1]  # ("format", name, check) or ("call", check)
 
 
 def _count_tags(groups: Iterable[Group]) -> Iterator[int]:
