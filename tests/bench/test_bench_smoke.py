@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -34,16 +33,6 @@ def quickfix_peer() -> peers.PeerAvailability:
     if not found.available:
         pytest.skip(f"QuickFIX C++ peer unavailable: {found.reason}")
     return found
-
-
-@pytest.fixture
-def no_peer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """The harness path points nowhere, as in an installed package without the source tree."""
-    missing = tmp_path / "nowhere" / "peer.py"
-    monkeypatch.setenv(peers.HARNESS_ENV, str(missing))
-    peers.find_peer.cache_clear()
-    yield missing
-    peers.find_peer.cache_clear()
 
 
 def measured(rows: list[LiveResult]) -> list[LiveResult]:

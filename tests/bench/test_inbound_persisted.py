@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from pyfixmsg_plus.bench import peers
 from pyfixmsg_plus.bench.live.engines import AIOSQLITE_WRITE_BEHIND, MEMORY, InboundVariant
 from pyfixmsg_plus.bench.live.inbound import persisted_seconds, run_inbound, with_ceiling_ratios
 from pyfixmsg_plus.bench.live.results import QUICKFIX, LiveResult, ceiling_label, is_ceiling_row
@@ -147,15 +146,7 @@ def test_without_a_ceiling_row_the_table_has_no_ceiling_column() -> None:
 # ------------------------------------------------------------------------------------------------- live rows
 
 
-@pytest.fixture
-def no_peer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.setenv(peers.HARNESS_ENV, str(tmp_path / "nowhere" / "peer.py"))
-    peers.find_peer.cache_clear()
-    yield
-    peers.find_peer.cache_clear()
-
-
-def test_store_rows_count_once_every_refresh_is_stored_then_the_ceiling_row(no_peer: None) -> None:
+def test_store_rows_count_once_every_refresh_is_stored_then_the_ceiling_row(no_peer: Path) -> None:
     rows = run_inbound(BLAST, stores=(InboundVariant(AIOSQLITE_WRITE_BEHIND, on_batch=True), InboundVariant(MEMORY)))
     assert [row.implementation for row in rows] == [
         QUICKFIX,
@@ -176,7 +167,7 @@ def test_store_rows_count_once_every_refresh_is_stored_then_the_ceiling_row(no_p
     assert ceiling.details["batch"] == CEILING_BATCH and ceiling.details["frame_bytes_mean"] > 100
 
 
-def test_the_persisted_figure_waits_for_a_slow_store(no_peer: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_persisted_figure_waits_for_a_slow_store(no_peer: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     delay_s = 0.3
     save = InboundWriter._save
 

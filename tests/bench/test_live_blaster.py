@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.application import Application
-from pyfixmsg_plus.bench import peers
 from pyfixmsg_plus.bench.live import QUICKFIX
 from pyfixmsg_plus.bench.live.blaster import (
     BlastError,
@@ -156,15 +155,7 @@ def test_on_batch_application_counts_whole_batches_in_sequence(tmp_path: Path) -
     assert 1 <= app.batches <= BLAST and 1 <= app.first_batch <= BLAST
 
 
-@pytest.fixture
-def no_peer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.setenv(peers.HARNESS_ENV, str(tmp_path / "nowhere" / "peer.py"))
-    peers.find_peer.cache_clear()
-    yield
-    peers.find_peer.cache_clear()
-
-
-def test_inbound_rows_run_without_the_quickfix_peer(no_peer: None) -> None:
+def test_inbound_rows_run_without_the_quickfix_peer(no_peer: Path) -> None:
     rows = run_inbound(300, stores=(InboundVariant(MEMORY, on_batch=True), MEMORY))
     assert [row.implementation for row in rows] == [
         QUICKFIX,
