@@ -20,7 +20,30 @@ from pyfixmsg_plus.store.contract import FrameRecord
 _MSGTYPE_WIDTH = 8
 
 
-class FrameRun(Sequence[FrameRecord]):
+class _Records(Sequence[FrameRecord]):
+    """A read-only sequence of records: subclasses give ``__len__`` and ``_record(i)`` for 0 <= i < len."""
+
+    __slots__ = ()
+
+    def _record(self, i: int) -> FrameRecord:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> FrameRecord: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[FrameRecord]: ...
+    def __getitem__(self, i: int | slice) -> FrameRecord | Sequence[FrameRecord]:
+        count = len(self)
+        if isinstance(i, slice):
+            return [self._record(k) for k in range(*i.indices(count))]
+        if i < 0:
+            i += count
+        if not 0 <= i < count:
+            raise IndexError(f"record {i} outside {count} records")
+        return self._record(i)
+
+
+class FrameRun(_Records):
     """``size`` frames of ``source`` (a FrameIndex) from span ``start`` on, numbered ``first_seqnum`` on,
     received at ``received_time`` (epoch seconds; it stands for SendingTime(52), which is not parsed here)."""
 
@@ -38,17 +61,7 @@ class FrameRun(Sequence[FrameRecord]):
     def __len__(self) -> int:
         return self.size
 
-    @overload
-    def __getitem__(self, i: int) -> FrameRecord: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[FrameRecord]: ...
-    def __getitem__(self, i: int | slice) -> FrameRecord | Sequence[FrameRecord]:
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(self.size))]
-        if i < 0:
-            i += self.size
-        if not 0 <= i < self.size:
-            raise IndexError(f"frame {i} outside a run of {self.size}")
+    def _record(self, i: int) -> FrameRecord:
         span = self.start + i
         msg_type = self.source.msgtype(span).decode("latin-1")
         return FrameRecord(self.first_seqnum + i, msg_type, self.received_time, self.source.frame(span))
@@ -101,7 +114,7 @@ class FrameRun(Sequence[FrameRecord]):
         return f"FrameRun(MsgSeqNum {self.first_seqnum}..{last}, {self.size} frames)"
 
 
-class RecordChunks(Sequence[FrameRecord]):
+class RecordChunks(_Records):
     """Several record sequences read as one (``parts`` kept as given, so a store may take runs whole)."""
 
     __slots__ = ("_ends", "parts")
@@ -113,17 +126,7 @@ class RecordChunks(Sequence[FrameRecord]):
     def __len__(self) -> int:
         return self._ends[-1] if self._ends else 0
 
-    @overload
-    def __getitem__(self, i: int) -> FrameRecord: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[FrameRecord]: ...
-    def __getitem__(self, i: int | slice) -> FrameRecord | Sequence[FrameRecord]:
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(f"record {i} outside {len(self)} records")
+    def _record(self, i: int) -> FrameRecord:
         part = bisect.bisect_right(self._ends, i)
         before = self._ends[part - 1] if part else 0
         return self.parts[part][i - before]
