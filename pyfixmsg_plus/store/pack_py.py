@@ -11,7 +11,7 @@ Packing is on the hot path of every batch, so it has a compiled twin; both give 
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 SEQ_BITS = 32
@@ -63,7 +63,7 @@ def pack_records(stream: int, records: Sequence[Any]) -> tuple[list[Row], Summar
         last_seq = max(last_seq, seq_num)
         min_time = min(min_time, sending_time)
         max_time = max(max_time, sending_time)
-    return rows, (first_seq, last_seq, min_time, max_time, "," + ",".join(sorted(types)) + ",")
+    return rows, (first_seq, last_seq, min_time, max_time, msg_types_field(types))
 
 
 def records_from_buffer(
@@ -106,6 +106,11 @@ def records_from_buffer(
             )
         )
     return records
+
+
+def msg_types_field(msg_types: Iterable[str]) -> str:
+    """The summary's MsgTypes as stored: ``",A,D,"`` (distinct, sorted, comma-fenced)."""
+    return "," + ",".join(sorted(set(msg_types))) + ","
 
 
 def _check_stream(stream: int) -> None:
@@ -158,5 +163,4 @@ def pack_run(
             )
         _check_msg_type(msg_types[index], index)
         rows.append((base | (first + index), msg_types[index], when, bytes(buffer[offset : offset + length])))
-    types = "," + ",".join(sorted(set(msg_types))) + ","
-    return rows, (first, first + count - 1, when, when, types)
+    return rows, (first, first + count - 1, when, when, msg_types_field(msg_types))

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 from pyfixmsg_plus.store.contract import FrameRecord
+from pyfixmsg_plus.store.pack_py import msg_types_field
 
 #: bytes of MsgType(35) a FrameIndex keeps per frame
 _MSGTYPE_WIDTH = 8
@@ -155,12 +156,11 @@ def pack_chunks(pack_module: Any, stream: int, records: Sequence[FrameRecord]) -
         summaries.append(summary)
     if len(summaries) == 1:
         return rows, summaries[0]
-    types = sorted({t for s in summaries for t in s[4].strip(",").split(",")})
     merged = (
         min(s[0] for s in summaries),
         max(s[1] for s in summaries),
         min(s[2] for s in summaries),
         max(s[3] for s in summaries),
-        "," + ",".join(types) + ",",
+        msg_types_field(t for s in summaries for t in s[4].strip(",").split(",")),
     )
     return rows, merged
