@@ -23,7 +23,6 @@ from pyfixmsg_plus.bench.live import QUICKFIX
 from pyfixmsg_plus.bench.live.blaster import (
     BlastError,
     BlastSummary,
-    admin_frame,
     encode_refreshes,
     field_value,
     join_in_chunks,
@@ -40,6 +39,7 @@ from pyfixmsg_plus.bench.live.engines import (
     in_thread,
 )
 from pyfixmsg_plus.bench.live.inbound import free_port, run_inbound
+from pyfixmsg_plus.bench.live.rawfix import build_frame
 
 BLAST = 500
 WAIT_S = 60.0  # bound of every blast in this file, seconds
@@ -81,7 +81,7 @@ def test_chunks_hold_every_frame_in_order_and_end_on_frame_boundaries(sizes: lis
 
 
 def test_admin_frames_have_the_standard_header_in_quickfix_order() -> None:
-    frame = admin_frame("A", 1, "S", "T", [(98, "0"), (108, "30"), (141, "Y")])
+    frame = build_frame("A", 1, "S", "T", [(98, "0"), (108, "30"), (141, "Y")])
     assert frames_of(frame) == [frame]
     tags = [int(field.split(b"=")[0]) for field in frame.split(b"\x01")[:-1]]
     assert tags == [8, 9, 35, 34, 49, 52, 56, 98, 108, 141, 10]
@@ -215,12 +215,12 @@ def answering(logon: bool = True, logout: bool = True, test_request_after_logon:
     def answer(frame: bytes) -> bytes:
         msg_type = field_value(frame, 35)
         if msg_type == "A" and logon:
-            reply = admin_frame("A", next(seqnum), "ACC", "BLA", [(98, "0"), (108, "30"), (141, "Y")])
+            reply = build_frame("A", next(seqnum), "ACC", "BLA", [(98, "0"), (108, "30"), (141, "Y")])
             if test_request_after_logon:
-                reply += admin_frame("1", next(seqnum), "ACC", "BLA", [(112, "are-you-there")])
+                reply += build_frame("1", next(seqnum), "ACC", "BLA", [(112, "are-you-there")])
             return reply
         if msg_type == "5" and logout:
-            return admin_frame("5", next(seqnum), "ACC", "BLA")
+            return build_frame("5", next(seqnum), "ACC", "BLA")
         return b""
 
     return answer

@@ -36,9 +36,20 @@ from typing import Any, NamedTuple
 
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.bench.corpus import iter_messages
+from pyfixmsg_plus.bench.live import rawfix
+from pyfixmsg_plus.bench.live.rawfix import (
+    BEGIN_STRING,
+    BUSINESS_REJECT,
+    HEARTBEAT,
+    LOGON,
+    LOGOUT,
+    REJECT,
+    RESEND_REQUEST,
+    TEST_REQUEST,
+    build_frame,
+)
 from pyfixmsg_plus.message.encoder import encode_message, format_utc_timestamp
 
-BEGIN_STRING = "FIX.4.4"
 #: bytes per ``sendall``: large enough that the system calls cost nothing next to the receiver's work
 CHUNK_BYTES = 256 * 1024
 #: bytes per ``recv`` of the reading thread
@@ -49,7 +60,6 @@ LOGON_TIMEOUT_S = 10.0
 LOGOUT_TIMEOUT_S = 30.0
 #: longest a single chunk may take to leave (the receiver not reading at all for this long is a failure), seconds
 STALL_TIMEOUT_S = 60.0
-SOH = b"\x01"
 #: corpus tags the refreshes leave out: MDEntryPositionNo(290) is not in the NoMDEntries(268) group of the QuickFIX
 #: peer's small dictionary (tests/interop/peer/FIX44-peer.xml), which would reject every refresh with 2+ entries
 LEFT_OUT_TAGS = frozenset({290})
@@ -57,8 +67,6 @@ LEFT_OUT_TAGS = frozenset({290})
 MAX_ERRORS = 20
 
 #: MsgType(35) values the blaster reacts to
-LOGON, LOGOUT, TEST_REQUEST, HEARTBEAT = "A", "5", "1", "0"
-RESEND_REQUEST, REJECT, BUSINESS_REJECT = "2", "3", "j"
 
 
 class BlastError(RuntimeError):
@@ -143,20 +151,10 @@ def join_in_chunks(frames: Sequence[bytes], chunk_bytes: int = CHUNK_BYTES) -> l
     return chunks
 
 
-def admin_frame(msg_type: str, seqnum: int, sender: str, target: str, body: Sequence[tuple[int, str]] = ()) -> bytes:
-    """An administrative message with the standard header in QuickFIX's order (35, 34, 49, 52, 56)."""
-    header = [(35, msg_type), (34, str(seqnum)), (49, sender), (52, utc_now()), (56, target)]
-    return encode_message(BEGIN_STRING, header + list(body))
-
-
 def field_value(frame: bytes, tag: int) -> str | None:
-    """The value of the first ``tag`` field of a verified frame (None when absent); enough for admin messages."""
-    marker = SOH + b"%d=" % tag
-    start = frame.find(marker)
-    if start < 0:
-        return None
-    start += len(marker)
-    return frame[start : frame.find(SOH, start)].decode("latin-1")
+    """The value of the first ``tag`` field of a verified frame as text (None when absent)."""
+    value = rawfix.field_value(frame, tag)
+    return None if value is None else value.decode("latin-1")
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -322,7 +320,7 @@ class Blaster:
             self.summary.errors.extend(reader.all_errors())
 
     def _send_admin(self, sock: socket.socket, msg_type: str, body: Sequence[tuple[int, str]] = ()) -> None:
-        frame = admin_frame(msg_type, self._next_seqnum, self.options.sender, self.options.target, body)
+        frame = build_frame(msg_type, self._next_seqnum, self.options.sender, self.options.target, body)
         self._next_seqnum += 1
         sock.sendall(frame)
 
