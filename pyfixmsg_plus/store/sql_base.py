@@ -184,15 +184,20 @@ class SQLStoreBase(MessageStore):
             raise StoreClosedError(f"message store {self.path}: {operation} after close()")
         async with self._lock:
             with self._translate(operation):
-                await self._run("BEGIN IMMEDIATE")
-            try:
-                with self._translate(operation):
+                async with self._atomic():
                     yield
-                    await self._run("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    await self._run("ROLLBACK")
-                raise
+
+    @contextlib.asynccontextmanager
+    async def _atomic(self) -> AsyncIterator[None]:
+        """BEGIN IMMEDIATE, the body, COMMIT; ROLLBACK when anything fails (the caller holds the lock)."""
+        await self._run("BEGIN IMMEDIATE")
+        try:
+            yield
+            await self._run("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                await self._run("ROLLBACK")
+            raise
 
     async def _write(self, operation: str, steps: Sequence[Step]) -> None:
         """Run ``steps`` (statement, parameters, executemany?) as one transaction, as :meth:`_transaction` would."""
@@ -204,18 +209,12 @@ class SQLStoreBase(MessageStore):
 
     async def _run_steps(self, steps: Sequence[Step]) -> None:
         """BEGIN IMMEDIATE, the steps, COMMIT (ROLLBACK on any failure); a backend may do it in one call."""
-        await self._run("BEGIN IMMEDIATE")
-        try:
+        async with self._atomic():
             for sql, params, many in steps:
                 if many:
                     await self._run_many(sql, params)
                 else:
                     await self._run(sql, params)
-            await self._run("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                await self._run("ROLLBACK")
-            raise
 
     @contextlib.asynccontextmanager
     async def _reading(self, operation: str) -> AsyncIterator[None]:
