@@ -24,6 +24,7 @@ from pyfixmsg_plus.session.fastpath_py import (
     CHECK_INT,
     CHECK_NONE,
     CHECK_UTCTIMESTAMP,
+    FORMAT_KINDS,
     MAX_FIELDS,
     MAX_MSGTYPE,
     MAX_TYPES,

@@ -15,38 +15,26 @@ from typing import Any
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.session.config import PairsValidator, SessionConfig
 
+# the kinds are the same numbers in both twins (the compiled module asserts it)
+from pyfixmsg_plus.session.fastpath_py import CHECK_CALL, CHECK_ENUM, CHECK_EQUAL, CHECK_NONE, FORMAT_KINDS
+
 Pairs = Sequence[tuple[int, bytes]]
-
-#: compiled value checks by format name (message/field_formats.py); other formats are called in Python
-_FORMAT_KINDS = {
-    "LENGTH": "CHECK_DIGITS",
-    "NUMINGROUP": "CHECK_DIGITS",
-    "SEQNUM": "CHECK_DIGITS",
-    "TAGNUM": "CHECK_DIGITS",
-    "INT": "CHECK_INT",
-    "FLOAT": "CHECK_FLOAT",
-    "CHAR": "CHECK_CHAR",
-    "BOOLEAN": "CHECK_BOOLEAN",
-    "UTCTIMESTAMP": "CHECK_UTCTIMESTAMP",
-}
-
 
 def scanner_checks(spec: Sequence[tuple[Any, ...]]) -> list[tuple[int, Any]]:
     """The validator's shape description (``Validator.shape_spec``) as the scanner's ``(kind, argument)``."""
-    fp = _impl.load("fastpath")
     checks: list[tuple[int, Any]] = []
     for entry in spec:
         what = entry[0]
         if what == "none":
-            checks.append((fp.CHECK_NONE, None))
+            checks.append((CHECK_NONE, None))
         elif what == "equal":
-            checks.append((fp.CHECK_EQUAL, entry[1]))
+            checks.append((CHECK_EQUAL, entry[1]))
         elif what == "enum":
-            checks.append((fp.CHECK_ENUM, entry[1]))
-        elif what == "format" and entry[1] in _FORMAT_KINDS:
-            checks.append((getattr(fp, _FORMAT_KINDS[entry[1]]), None))
+            checks.append((CHECK_ENUM, entry[1]))
+        elif what == "format" and entry[1] in FORMAT_KINDS:
+            checks.append((FORMAT_KINDS[entry[1]], None))
         else:  # ("format", name, check) without a compiled twin, or ("call", check)
-            checks.append((fp.CHECK_CALL, entry[-1]))
+            checks.append((CHECK_CALL, entry[-1]))
     return checks
 
 

@@ -54,15 +54,21 @@ def _format(name: str) -> FormatCheck:
     return check
 
 
-# the validator's own format checks (message/field_formats.py), by the kind that stands for them here
-_FORMAT_CHECKS: dict[int, FormatCheck] = {
-    CHECK_DIGITS: _format("SEQNUM"),
-    CHECK_INT: _format("INT"),
-    CHECK_FLOAT: _format("FLOAT"),
-    CHECK_CHAR: _format("CHAR"),
-    CHECK_BOOLEAN: _format("BOOLEAN"),
-    CHECK_UTCTIMESTAMP: _format("UTCTIMESTAMP"),
+#: the kind standing for each format name of message/field_formats.py that has a compiled check; the four
+#: unsigned integer types share one (``\d+``); any other format is a CHECK_CALL
+FORMAT_KINDS: dict[str, int] = {
+    "LENGTH": CHECK_DIGITS,
+    "NUMINGROUP": CHECK_DIGITS,
+    "SEQNUM": CHECK_DIGITS,
+    "TAGNUM": CHECK_DIGITS,
+    "INT": CHECK_INT,
+    "FLOAT": CHECK_FLOAT,
+    "CHAR": CHECK_CHAR,
+    "BOOLEAN": CHECK_BOOLEAN,
+    "UTCTIMESTAMP": CHECK_UTCTIMESTAMP,
 }
+# the validator's own format checks, by kind
+_FORMAT_CHECKS: dict[int, FormatCheck] = {kind: _format(name) for name, kind in FORMAT_KINDS.items()}
 _is_digits, _is_timestamp = _FORMAT_CHECKS[CHECK_DIGITS], _FORMAT_CHECKS[CHECK_UTCTIMESTAMP]
 
 Check = tuple[int, Any]
