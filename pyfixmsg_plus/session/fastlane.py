@@ -64,6 +64,10 @@ class FastLane:
         self.batch = self._scanner(types) if types else None
         self.app = self._scanner(set())
 
+    def disable(self) -> None:
+        """Every frame takes the slow path (until the next :meth:`rebuild`): for comparisons and diagnosis."""
+        self.batch = self.app = None
+
     def _scanner(self, types: set[str]) -> Any:
         config = self._config
         return _impl.load("fastpath").RunScanner(

@@ -49,7 +49,8 @@ def session(validate: bool = True, fast: bool = True, **settings_: object) -> Se
     s.receive_data(msg("A", 1, T0, (98, 0), (108, 30)), T0)
     assert s.state is SessionState.ACTIVE
     if not fast:
-        s._fast.scanner = None
+        s._fast.disable()
+        assert (s._fast.batch, s._fast.app) == (None, None)
     return s
 
 
