@@ -6,6 +6,7 @@ With PYFIXMSG_PLUS_NO_EXTENSIONS set only the pure twins are tested, which is ho
 from __future__ import annotations
 
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,15 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"../shared is not present at {SHARED}; these tests read the reference data there")
     return SHARED
+
+
+@pytest.fixture
+def no_peer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """The QuickFIX peer's harness path points nowhere, as in an installed package without the source tree."""
+    from pyfixmsg_plus.bench import peers
+
+    missing = tmp_path / "nowhere" / "peer.py"
+    monkeypatch.setenv(peers.HARNESS_ENV, str(missing))
+    peers.find_peer.cache_clear()
+    yield missing
+    peers.find_peer.cache_clear()
