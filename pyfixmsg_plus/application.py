@@ -15,7 +15,7 @@ message; ``toApp`` may raise :class:`DoNotSend` to drop it, as in QuickFIX.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -82,6 +82,8 @@ def msg_type_of(message: Message) -> str:
     getter = getattr(message, "get", None)
     if getter is not None:
         value = getter(MSG_TYPE_TAG)
+        if type(value) is str:
+            return value  # a FixMessage's own value: the usual case
         if value is None:
             value = getter(str(MSG_TYPE_TAG))
     if value is None:
@@ -134,6 +136,11 @@ class Application:
         self._inbound: list[MiddlewareFn] = []
         self._outbound: list[MiddlewareFn] = []
         self._state_listeners: list[StateListener] = []
+        # deliver_inbound_nowait may skip the coroutines of deliver_inbound unless a subclass replaced a step
+        self._plain_delivery = all(
+            getattr(type(self), name) is getattr(Application, name)
+            for name in ("deliver_inbound", "run_inbound", "dispatch", "handler_for")
+        )
         self._register_marked_methods()
 
     # ------------------------------------------------------------------ QuickFIX callbacks (override)
@@ -280,6 +287,36 @@ class Application:
         await self.dispatch(passed, sessionID)
         return True
 
+    def deliver_inbound_nowait(
+        self, message: Message, sessionID: SessionID, *, admin: bool | None = None
+    ) -> Awaitable[bool] | None:
+        """:meth:`deliver_inbound` as a plain call: None once the message was delivered, else an awaitable that
+        finishes the delivery (await it; its result is ``deliver_inbound``'s).
+
+        Without inbound middleware and with plain (not ``async``) callbacks, the usual case on a busy session,
+        the callbacks run at once and no coroutine is created; an async callback's rest is returned to await,
+        and it runs inside a task as with ``deliver_inbound``. The order of calls is the same."""
+        if self._inbound or not self._plain_delivery:
+            return self.deliver_inbound(message, sessionID, admin=admin)
+        is_admin = msg_type_of(message) in ADMIN_MSG_TYPES if admin is None else admin
+        result = (self.fromAdmin if is_admin else self.fromApp)(message, sessionID)
+        # plain callbacks return None: the awaitable check (an ABC instance check) only for other results
+        if result is not None and inspect.isawaitable(result):
+            return self._dispatch_after(result, message, sessionID)
+        handlers = self._handlers  # handler_for, without reading MsgType(35) when no handler is registered
+        handler = (handlers.get(msg_type_of(message)) if handlers else None) or self._fallback or self.onMessage
+        result = handler(message, sessionID)
+        if result is not None and inspect.isawaitable(result):
+            return _delivered_after(result)
+        return None
+
+    async def _dispatch_after(self, pending: Awaitable[Any], message: Message, sessionID: SessionID) -> bool:
+        """The rest of a delivery whose ``fromApp``/``fromAdmin`` returned an awaitable: await it, dispatch."""
+        await leave_eager_step()
+        await pending
+        await self.dispatch(message, sessionID)
+        return True
+
     async def prepare_outbound(
         self, message: Message, sessionID: SessionID, *, admin: bool | None = None
     ) -> Message | None:
@@ -331,6 +368,13 @@ class Application:
             attr = getattr(type(self), name, None)
             for msg_type in getattr(attr, _HANDLES_ATTR, ()):
                 self._handlers[msg_type] = getattr(self, name)
+
+
+async def _delivered_after(pending: Awaitable[Any]) -> bool:
+    """The rest of a delivery whose handler returned an awaitable (run inside a task, as call_maybe_async)."""
+    await leave_eager_step()
+    await pending
+    return True
 
 
 async def _run_chain(

@@ -445,10 +445,23 @@ class FixEngine:
 
         Returns once the frame is stored as the persistence mode requires and written; called from an
         application callback it returns at once (the frame goes out right after the callback)."""
-        runner = self.runner(session_id)
-        waiter = runner.send_outputs(runner.session.send(msg_type, fields, runner.clock()))
+        waiter = self.send_fields_nowait(msg_type, fields, session_id)
         if waiter is not None:
             await waiter
+
+    def send_fields_nowait(
+        self, msg_type: str, fields: list[tuple[int, Any]], session_id: SessionID | str | None = None
+    ) -> asyncio.Future[None] | None:
+        """:meth:`send_fields` as a plain call, for senders of many messages that need not wait for each.
+
+        The message is numbered at once (MsgSeqNum(34) order is call order) and handed to the session's runner;
+        returns None when its frame is already stored and written, else a future that resolves once it is
+        (raising the store's or the connection's error; the runner logs that error and drops the connection in
+        any case). Awaiting the future of the last of several sends waits for all of them: frames are executed
+        in the order they were numbered. Raises SessionNotActive at once when the session is not logged on.
+        Must be called from the engine's event loop."""
+        runner = self.runner(session_id)
+        return runner.send_outputs(runner.session.send(msg_type, fields, runner.clock()))
 
     def _runner_for_message(self, message: Mapping[Any, Any], session_id: SessionID | str | None) -> SessionRunner:
         if session_id is not None or len(self.runners) == 1:

@@ -14,6 +14,12 @@ Latency: the pump starts eagerly (:func:`~pyfixmsg_plus.eager.start_eagerly`) in
 woke it (the socket read callback, the timer, the sender's coroutine) and becomes a task only when it has to
 wait (a store transaction, an async application callback). With a memory store and plain callbacks a send
 and a received message each cost no event-loop iteration of their own.
+
+Bursts: the first send of an event-loop iteration is executed at once, as above; sends that follow it in the
+same iteration (500 orders handed over by as many tasks or in a loop) are queued and executed together at the
+start of the next iteration, before any input read meanwhile: one store transaction and one socket write for
+the burst instead of one per message (group commit of the moment). Their order, their numbering and
+stored-before-written are unchanged; their senders' futures resolve once the burst is executed.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pyfixmsg_plus import _impl
@@ -125,6 +131,8 @@ class SessionRunner:
         schedule: SessionSchedule | None = None,
     ) -> None:
         self.session = session
+        # BeginString and CompIDs never change after construction: one SessionID for every callback
+        self._session_id = session.session_id
         self.app = app
         self.codec = codec
         self.store = store
@@ -145,6 +153,7 @@ class SessionRunner:
         self._pump: asyncio.Task[None] | None = None  # the task finishing a pump that had to wait
         self._pumping = False  # a pump is running: eagerly in a caller's frame, or in ``_pump``
         self._eager_step = False  # the pump runs eagerly right now (the caller's frame is the pump's)
+        self._sent_this_turn = False  # a send was executed in this event-loop iteration: later ones wait for its end
         self._timer = SessionTimer(clock, self._on_timer)
         self._framer: Any = None
         self._logon_decision: LogonDecision | None = None
@@ -160,7 +169,7 @@ class SessionRunner:
     @property
     def session_id(self) -> Any:
         """The session's :class:`~pyfixmsg_plus.session.SessionID` (what the application callbacks receive)."""
-        return self.session.session_id
+        return self._session_id
 
     @property
     def state(self) -> SessionState:
@@ -253,6 +262,8 @@ class SessionRunner:
 
     async def flush(self) -> None:
         """Wait until every queued input and output is executed and the writers stored what they hold."""
+        if (self._outputs or self._inputs) and not self._pumping:
+            self._wake()  # sends queued behind this iteration's first one: executed now, not at the iteration's end
         while self._pump is not None and not self._pump.done():
             if self._inside_pump():
                 break
@@ -370,12 +381,99 @@ class SessionRunner:
         if self._inside_pump():
             self._outputs.append((outputs, self.conn, None))
             return None
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if self._sent_this_turn:
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._outputs.append((outputs, self.conn, waiter))
+            return waiter  # a later send of this iteration: executed with the others at its end (_end_turn)
+        self._sent_this_turn = True
+        loop.call_soon(self._end_turn)
+        if not self._pumping and self._sendable_at_once(outputs):
+            return self._send_at_once(outputs, self.conn)
+        waiter = loop.create_future()
         self._outputs.append((outputs, self.conn, waiter))
         self._wake()  # an idle pump executes them at once, in this frame
         if waiter.done() and waiter.exception() is None:
             return None
         return waiter
+
+    def _sendable_at_once(self, outputs: list[Output]) -> bool:
+        """A plain send to an idle runner: frames and bookkeeping only, for one unpaced write, no toAdmin."""
+        if self._notify_admin or self._outputs or self._inputs:
+            return False
+        size = 0
+        for output in outputs:
+            kind = type(output)
+            if kind is SendFrame:
+                size += len(output.frame)  # type: ignore[union-attr]
+            elif kind not in _FRAME_RUN_KINDS:
+                return False
+        return size <= _SMALL_RUN_BYTES
+
+    def _send_at_once(self, outputs: list[Output], conn: Connection | None) -> asyncio.Future[None] | None:
+        """What the pump would do with a plain send, in the caller's frame and without its coroutines: store the
+        frames (a store that commits without waiting, as the memory store, finishes here), write them, then the
+        bookkeeping. When the store has to wait, a task finishes the send and holds the pump meanwhile, so that
+        later sends and reads queue behind it as they would behind the pump. Returns None when done, else a
+        future resolved once done (or failed with the error that dropped the connection)."""
+        frames = [output for output in outputs if type(output) is SendFrame]
+        records = self._records(frames)
+        try:
+            pending = start_eagerly(self.writer.before_send(records)) if records else None
+            if pending is None:
+                self._after_store(frames, records, outputs, conn)
+                return None
+        except Exception as exc:
+            log.exception("session %s: executing session effects failed; disconnecting", self._session_id)
+            self._abort(conn)
+            failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            return failed
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._pumping = True
+        self._pump = loop.create_task(
+            self._send_after_store(pending, frames, records, outputs, conn, waiter))
+        return waiter
+
+    async def _send_after_store(
+        self, pending: Awaitable[Any], frames: list[SendFrame], records: list[FrameRecord],
+        outputs: list[Output], conn: Connection | None, waiter: asyncio.Future[None],
+    ) -> None:  # fmt: skip
+        """The rest of :meth:`_send_at_once` once the store committed, then whatever queued meanwhile."""
+        try:
+            try:
+                await pending
+                self._after_store(frames, records, outputs, conn)
+            except Exception as exc:
+                log.exception("session %s: executing session effects failed; disconnecting", self._session_id)
+                self._abort(conn)
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            else:
+                if not waiter.done():
+                    waiter.set_result(None)
+            await self._run_pump()
+        finally:
+            self._pump = None
+            self._pumping = False
+
+    def _after_store(
+        self, frames: list[SendFrame], records: list[FrameRecord], outputs: list[Output], conn: Connection | None
+    ) -> None:
+        """A plain send's frames are stored: write them, hand them to write-behind, then the bookkeeping."""
+        self._write(frames, conn)
+        if records:
+            self.writer.after_send(records)
+        for output in outputs:
+            if type(output) is not SendFrame:
+                self._book(output)
+
+    def _end_turn(self) -> None:
+        """The first callback of the event-loop iteration after a send: execute the sends queued behind it."""
+        self._sent_this_turn = False
+        if self._outputs:
+            self._wake()
 
     def decode(self, frame: bytes) -> FixMessage:
         """A received frame as a FixMessage (the frame kept as ``raw_message``, as pyfixmsg's from_buffer)."""
@@ -471,7 +569,9 @@ class SessionRunner:
                     await self._execute(later, conn)
                 continue
             if kind is MessageReceived:
-                await self._deliver(output)  # type: ignore[arg-type]
+                pending = self._deliver(output)  # type: ignore[arg-type]
+                if pending is not None:
+                    await pending
             elif kind is BatchReceived:
                 await call_maybe_async(self.app.onBatch, output.index, self.session_id)  # type: ignore[union-attr]
             elif kind is StoreInbound:
@@ -482,17 +582,23 @@ class SessionRunner:
             elif kind is StoreInboundRun:
                 run: StoreInboundRun = output  # type: ignore[assignment]
                 self.inbound.received_run(run.index, run.start, run.count, run.first_seqnum, self.clock())
-            elif kind is SaveSequenceNumbers:
-                # only the inbound number is persisted here (outbound numbers are covered by the stored frames
-                # and write-behind reservations): a send-only session must not cost a store write per flush
-                if output.next_target != self._saved_next_target:  # type: ignore[union-attr]
-                    self._saved_next_target = output.next_target  # type: ignore[union-attr]
-                    self.inbound.received((), output.next_target)  # type: ignore[union-attr]
-            elif kind is ArmTimer:
-                self._arm(output.deadline)  # type: ignore[union-attr]
+            elif kind is SaveSequenceNumbers or kind is ArmTimer:
+                self._book(output)
             else:
                 await self._execute_rare(output, conn)
             i += 1
+
+    def _book(self, output: Output) -> None:
+        """The bookkeeping outputs: SaveSequenceNumbers and ArmTimer."""
+        if type(output) is ArmTimer:
+            self._arm(output.deadline)
+            return
+        # only the inbound number is persisted here (outbound numbers are covered by the stored frames and
+        # write-behind reservations): a send-only session must not cost a store write per flush
+        next_target = output.next_target  # type: ignore[union-attr]
+        if next_target != self._saved_next_target:
+            self._saved_next_target = next_target
+            self.inbound.received((), next_target)
 
     async def _execute_rare(self, output: Output, conn: Connection | None) -> None:
         sid = self.session_id
@@ -541,21 +647,35 @@ class SessionRunner:
         """Store (sync/group) or reserve (write_behind) the frames, write them, then hand them to write-behind."""
         if self._notify_admin:
             frames = await tell_admin(frames, self.app, self.codec, self.decode, self.session_id)
-        now = self.clock()
-        records = [FrameRecord(f.seqnum, f.msg_type, now, f.frame) for f in frames if f.store is not _NOT_STORED]
+        records = self._records(frames)
         if records:
             await self.writer.before_send(records)
-        if conn is not None and conn is self.conn and not conn.is_closing:
-            conn.write(frames[0].frame if len(frames) == 1 else b"".join(f.frame for f in frames))
+        self._write(frames, conn)
         if records:
             self.writer.after_send(records)
 
-    async def _deliver(self, event: MessageReceived) -> None:
+    def _records(self, frames: Sequence[SendFrame]) -> list[FrameRecord]:
+        """The store records of the frames that are stored (resent frames and gap fills are not)."""
+        now = self.clock()
+        return [FrameRecord(f.seqnum, f.msg_type, now, f.frame) for f in frames if f.store is not _NOT_STORED]
+
+    def _write(self, frames: Sequence[SendFrame], conn: Connection | None) -> None:
+        """The frames to the connection in one write, unless it was replaced or is closing (then they are lost
+        with it: they are stored, and a ResendRequest brings them back)."""
+        if frames and conn is not None and conn is self.conn and not conn.is_closing:
+            conn.write(frames[0].frame if len(frames) == 1 else b"".join(f.frame for f in frames))
+
+    def _deliver(self, event: MessageReceived) -> Awaitable[Any] | None:
+        """Hand a received message to the application; None when that is done, else what to await for the rest
+        (an async callback, a Reject(35=3) also told to ``onReject``)."""
         message = self.decode(event.frame)
-        sid = self.session_id
-        await self.app.deliver_inbound(message, sid, admin=event.is_admin)
         if event.msg_type == _REJECT:
-            await call_maybe_async(self.app.onReject, message)
+            return self._deliver_reject(message, event.is_admin)
+        return self.app.deliver_inbound_nowait(message, self._session_id, admin=event.is_admin)
+
+    async def _deliver_reject(self, message: FixMessage, admin: bool) -> None:
+        await self.app.deliver_inbound(message, self._session_id, admin=admin)
+        await call_maybe_async(self.app.onReject, message)
 
     async def _resend(self, request: FetchResend, conn: Connection | None) -> None:
         """ResendRequest(2): the stored frames of the range (write-behind flushed first), then the replay."""

@@ -7,9 +7,11 @@ tag number, then the body (admin bodies in ascending tag number), then 10.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pyfixmsg_plus.message.encoder_py import PRECISION_DIGITS
 from pyfixmsg_plus.session.config import SessionConfig, version_key
 from pyfixmsg_plus.session.inbound import HEADER_TAGS, TRAILER_TAGS, Inbound, parse_pairs
 
@@ -24,15 +26,54 @@ _REVERSED_LOCATION = ((144, 145), (145, 144))
 _SESSION_HEADER_TAGS = frozenset({8, 9, 10, 34, 35, 43, 49, 52, 56, 122})
 
 
-def _encoder() -> Any:
-    from pyfixmsg_plus.message import encoder
+_encoder_module: Any = None
+#: header and trailer tags: an application field among them is moved out of the body (see ``application``)
+_NOT_BODY_TAGS = HEADER_TAGS | TRAILER_TAGS
+_US_PER_SECOND = 1_000_000
+_NS_PER_US = 1_000
 
-    return encoder
+
+def _encoder() -> Any:
+    """The live encoder module (imported on first use: pyfixmsg_plus.message imports this package)."""
+    global _encoder_module
+    if _encoder_module is None:
+        from pyfixmsg_plus.message import encoder
+
+        _encoder_module = encoder
+    return _encoder_module
 
 
 def format_sending_time(now: float, precision: str) -> bytes:
     """``now`` (seconds since the epoch) as a UTCTimestamp with ``precision`` ("s", "ms", "us", "ns")."""
-    return _encoder().format_utc_timestamp(round(now * 1_000_000) * 1000, precision)
+    return _encoder().format_utc_timestamp(round(now * _US_PER_SECOND) * _NS_PER_US, precision)
+
+
+class SendingTimeFormat:
+    """SendingTime(52) values, as :func:`format_sending_time` gives them, for a clock that moves forward.
+
+    The date and time of day (``YYYYMMDD-HH:MM:SS``) are formatted once per second and kept; each call formats
+    only the fraction (a message costs about 0.5 us instead of 3.5 us).
+    """
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1  # the whole second (since the epoch) whose text is in _prefix
+        self._prefix = b""
+
+    def __call__(self, now: float, precision: str) -> bytes:
+        """``now`` (seconds since the epoch) as a UTCTimestamp with ``precision`` ("s", "ms", "us", "ns")."""
+        second, micros = divmod(round(now * _US_PER_SECOND), _US_PER_SECOND)
+        if second != self._second:
+            self._prefix = _encoder().format_utc_timestamp(second * _US_PER_SECOND * _NS_PER_US, "s")
+            self._second = second
+        digits = PRECISION_DIGITS.get(precision)
+        if digits is None:
+            return format_sending_time(now, precision)  # the encoder's error names the precision
+        if not digits:
+            return self._prefix
+        # micros * 1000 ns, truncated to ``digits`` fraction digits
+        return b"%s.%0*d" % (self._prefix, digits, micros * _NS_PER_US // 10 ** (9 - digits))
 
 
 def reverse_route(inbound: Inbound, begin_string: str) -> list[Field]:
@@ -48,6 +89,10 @@ def reverse_route(inbound: Inbound, begin_string: str) -> list[Field]:
     return out
 
 
+#: the tag of a (tag, value) field, as a C-level callable (sort key, map over fields)
+_tag_of = operator.itemgetter(0)
+
+
 class MessageBuilder:
     """Encodes the session's outbound messages for one :class:`SessionConfig`."""
 
@@ -55,20 +100,29 @@ class MessageBuilder:
         self._config = config
         self._begin = config.begin_string
         self._version = config.version_key
+        self._sending_time = SendingTimeFormat()
+
+    def sending_time(self, now: float) -> bytes:
+        """SendingTime(52) for ``now`` (seconds since the epoch) at the session's TimestampPrecision."""
+        return self._sending_time(now, self._config.timestamp_precision)
 
     def encode(
         self, msg_type: str, seqnum: int, now: float, body: Iterable[Field] = (), header: Iterable[Field] = ()
     ) -> bytes:
         """A frame: standard header (34, 49, 52, 56) plus ``header`` sorted by tag, then ``body``."""
+        config = self._config
         fields: list[Field] = [
+            (35, msg_type),
             (34, seqnum),
-            (49, self._config.sender_comp_id),
-            (52, format_sending_time(now, self._config.timestamp_precision)),
-            (56, self._config.target_comp_id),
-            *header,
+            (49, config.sender_comp_id),
+            (52, self.sending_time(now)),
+            (56, config.target_comp_id),
         ]
-        fields.sort(key=lambda f: f[0])
-        return _encoder().encode_message(self._begin, [(35, msg_type), *fields, *body])
+        if header:
+            fields.extend(header)
+            fields[1:] = sorted(fields[1:], key=_tag_of)  # 35 stays third, after 8 and 9
+        fields.extend(body)
+        return _encoder().encode_message(self._begin, fields)
 
     # ------------------------------------------------------------ admin messages
     def logon(self, seqnum: int, now: float, heartbeat_interval: int, reset: bool) -> bytes:
@@ -139,7 +193,7 @@ class MessageBuilder:
         """SequenceReset-GapFill (35=4, 123=Y) sent with PossDupFlag(43)=Y and
         OrigSendingTime(122)=SendingTime.
         """
-        sending_time = format_sending_time(now, self._config.timestamp_precision)
+        sending_time = self.sending_time(now)
         fields: list[Field] = [
             (34, seqnum),
             (43, "Y"),
@@ -162,6 +216,8 @@ class MessageBuilder:
         """An application message: header tags among ``fields`` join the header, the rest is the body as
         given.
         """
+        if _NOT_BODY_TAGS.isdisjoint(map(_tag_of, fields)):
+            return self.encode(msg_type, seqnum, now, fields)  # the usual case: every field is body
         header = [f for f in fields if f[0] in HEADER_TAGS and f[0] not in _SESSION_HEADER_TAGS]
         body = [f for f in fields if f[0] not in HEADER_TAGS and f[0] not in TRAILER_TAGS]
         return self.encode(msg_type, seqnum, now, body, header)

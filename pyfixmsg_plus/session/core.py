@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pyfixmsg_plus import _impl
+from pyfixmsg_plus.message.framing_py import MSGTYPE_WIDTH
 from pyfixmsg_plus.session.admin import Field, MessageBuilder
 from pyfixmsg_plus.session.batch import BatchCollector
 from pyfixmsg_plus.session.config import (
@@ -53,6 +54,11 @@ _STORE_TIMING = {
     Persistence.WRITE_BEHIND: StoreTiming.AFTER_WRITE,
 }
 _CHECKSUM_FIELD_LENGTH = 7  # "10=nnn<SOH>"
+#: FrameIndex.msgtypes keeps MsgType(35) values up to this many bytes (longer ones are read from the frame)
+_MSGTYPE_WIDTH = MSGTYPE_WIDTH
+#: MsgType(35) bytes (as FrameIndex.msgtypes gives them) -> str, for the fast path's per-message events
+_MSG_TYPE_NAMES: dict[bytes, str] = {}
+_MAX_MSG_TYPE_NAMES = 1024  # a counterparty sending endless new MsgTypes must not grow the table forever
 
 
 class SessionNotActive(RuntimeError):
@@ -214,7 +220,7 @@ class Session(AdminHandlers):
     def receive_data(self, data: bytes | bytearray | memoryview, now: float) -> list[Output]:
         """Bytes read from the transport (any split: frames may span calls)."""
         self._begin(now)
-        if self._framer is None or self.state not in CONNECTED_STATES:
+        if self._framer is None or not self._connected():
             return self._finish()
         index = self._framer.feed(data)
         self._process_index(index)
@@ -229,7 +235,7 @@ class Session(AdminHandlers):
         Ignored while no connection is open.
         """
         self._begin(now)
-        if self.state in CONNECTED_STATES and len(index):
+        if self._connected() and len(index):
             self._process_index(index)
         return self._finish()
 
@@ -257,12 +263,16 @@ class Session(AdminHandlers):
         Header tags among them (e.g. PossResend 97, OnBehalfOfCompID 115) are placed in the header.
         """
         self._begin(now)
-        if self.state is not SessionState.ACTIVE:
+        if self._machine.state is not SessionState.ACTIVE:
             raise SessionNotActive(
                 f"cannot send MsgType {msg_type!r} on {self.session_id}: "
                 f"session is {self.state.value}, not Active"
             )
-        self.send_new(msg_type, lambda seqnum: self.builder.application(msg_type, seqnum, now, fields))
+        # send_new without its closure (the per-message path of every application send)
+        seqnum = self.seq.next_sender
+        frame = self.builder.application(msg_type, seqnum, now, fields)
+        self.seq.take_sender()
+        self.emit_frame(frame, seqnum, msg_type, self._store_timing)
         return self._finish()
 
     def logout(self, now: float, text: str = "") -> list[Output]:
@@ -329,9 +339,13 @@ class Session(AdminHandlers):
         self.timers.sent(self.now)
 
     def send_new(self, msg_type: str, build: Callable[[int], bytes]) -> int:
-        """Number, build (``build(seqnum) -> bytes``) and send a new message; returns its MsgSeqNum."""
-        seqnum = self.seq.take_sender()
-        self.emit_frame(build(seqnum), seqnum, msg_type, self._store_timing)
+        """Number, build (``build(seqnum) -> bytes``) and send a new message; returns its MsgSeqNum.
+
+        The number is taken once the frame is built: a message that fails to encode leaves no gap."""
+        seqnum = self.seq.next_sender
+        frame = build(seqnum)
+        self.seq.take_sender()
+        self.emit_frame(frame, seqnum, msg_type, self._store_timing)
         return seqnum
 
     def disconnect(self, reason: str, emit_effect: bool = True) -> None:
@@ -365,22 +379,31 @@ class Session(AdminHandlers):
         self._batch.begin(None)
 
     def _finish(self) -> list[Output]:
-        if len(self._batch):
-            at = self._batch.insert_at
-            self._out.insert(at, BatchReceived(self._batch.take()))
-        numbers = (self.seq.next_sender, self.seq.next_target)
+        out = self._out
+        batch = self._batch
+        if len(batch):
+            out.insert(batch.insert_at, BatchReceived(batch.take()))
+        seq = self.seq
+        numbers = (seq.next_sender, seq.next_target)
         if numbers != self._saved:
             self._saved = numbers
-            self._out.append(SaveSequenceNumbers(*numbers))
-        if self.state in CONNECTED_STATES:
-            deadline = self.timers.next_deadline(self.state is SessionState.ACTIVE)
+            out.append(SaveSequenceNumbers(*numbers))
+        state = self._machine.state
+        active = state is SessionState.ACTIVE
+        if active or state in CONNECTED_STATES:  # Active first: an Enum member's hash is a Python call
+            deadline = self.timers.next_deadline(active)
             if deadline is not None and deadline != self._armed:
                 self._armed = deadline
-                self._out.append(ArmTimer(deadline))
+                out.append(ArmTimer(deadline))
         else:
             self._armed = None
-        out, self._out = self._out, []
+        self._out = []
         return out
+
+    def _connected(self) -> bool:
+        """``state in CONNECTED_STATES``, Active first: hashing an Enum member for the set is a Python call."""
+        state = self._machine.state
+        return state is SessionState.ACTIVE or state in CONNECTED_STATES
 
     def _move(self, state: SessionState) -> None:
         self._machine.move_to(state)
@@ -392,33 +415,41 @@ class Session(AdminHandlers):
         """Every span of a FrameIndex in order: garbled ones are ignored (FIX: no reply, no sequence
         increment).
         """
-        # the batch sequence check (compiled): frames of an unbroken in-sequence run skip gap bookkeeping
-        run = _impl.load("seqcheck").in_sequence_run(ix.seqnums, ix.valid, max(self.seq.next_target, 1))
         self._batch.begin(ix)
         swallowed_until = self._swallow_end if self._swallow_buffer is ix.buffer else -1
-        swallowed_until = self._process_spans(ix, run, swallowed_until)
-        if self.state in CONNECTED_STATES:
+        swallowed_until = self._process_spans(ix, swallowed_until)
+        if self._connected():
             self._swallow_buffer, self._swallow_end = ix.buffer, swallowed_until
 
-    def _process_spans(self, ix: Any, run: int, swallowed_until: int) -> int:
+    def _process_spans(self, ix: Any, swallowed_until: int) -> int:
         """The loop of :meth:`_process_index`; returns the end of the span a garbled BodyLength(9) claims.
 
         Where the fast path is open, runs of frames that need nothing but acceptance are accepted whole; each
         other frame takes the slow path (:meth:`_process`)."""
         framing = _impl.load("framing")
         fast = self._fast
+        run = -1  # spans [0, run) are valid and in sequence; computed when the slow path first needs it
         i, count = 0, len(ix)
         while i < count:
-            if self.state not in CONNECTED_STATES:
-                break
-            if (fast.batch is not None or fast.app is not None) and self._fast_path_open():
+            if (fast.batch is not None or fast.app is not None) and self._fast_path_open():  # implies connected
                 accepted = self._fast_run(ix, i, max(swallowed_until, 0))
                 if accepted:
                     i += accepted
                     continue
+            elif self._machine.state not in CONNECTED_STATES:
+                break
+            if run < 0:
+                run = self._in_sequence_run(ix, i)
             swallowed_until = self._process_span(ix, i, run, swallowed_until, framing)
             i += 1
         return swallowed_until
+
+    def _in_sequence_run(self, ix: Any, first_slow: int) -> int:
+        """The end of the unbroken in-sequence run of spans from span 0 (the batch sequence check, compiled):
+        frames inside it skip gap bookkeeping. Every span before ``first_slow`` was accepted by the fast path,
+        valid and numbered from the expected number on, so the run is counted from there at today's number."""
+        expected = max(self.seq.next_target, 1)
+        return first_slow + int(_impl.load("seqcheck").in_sequence_run(ix.seqnums, ix.valid, expected, first_slow))
 
     def _fast_path_open(self) -> bool:
         """Active, logged on, no gap being recovered and no early message waiting: plain in-sequence flow."""
@@ -457,9 +488,22 @@ class Session(AdminHandlers):
     def _deliver_run(self, ix: Any, start: int, count: int, first_seqnum: int) -> None:
         """One MessageReceived per frame of an accepted run of application messages (no PossDup: none passes)."""
         emit = self._out.append
+        stop = start + count
+        buffer = ix.buffer
+        # the run's columns as Python lists once (indexing NumPy arrays per frame costs more than the slicing)
+        offsets = ix.offsets[start:stop].tolist()
+        lengths = ix.lengths[start:stop].tolist()
+        shorts = ix.msgtypes[start:stop].tolist()
+        names = _MSG_TYPE_NAMES
         for k in range(count):
-            frame = ix.frame(start + k)
-            msg_type = ix.msgtype(start + k).decode("latin-1")
+            short = shorts[k]
+            msg_type = names.get(short) if len(short) < _MSGTYPE_WIDTH else None
+            if msg_type is None:  # a new MsgType, or one the index keeps truncated (8 bytes and more)
+                msg_type = ix.msgtype(start + k).decode("latin-1")
+                if len(short) < _MSGTYPE_WIDTH and len(names) < _MAX_MSG_TYPE_NAMES:
+                    names[short] = msg_type
+            offset = offsets[k]
+            frame = buffer[offset : offset + lengths[k]]
             emit(MessageReceived(msg_type, first_seqnum + k, None, frame, False, False))  # pairs when asked
 
     def _process_span(self, ix: Any, i: int, run: int, swallowed_until: int, framing: Any) -> int:
@@ -480,7 +524,7 @@ class Session(AdminHandlers):
     def _process(self, inbound: Inbound, known_in_sequence: bool = False) -> None:
         """One valid frame, then whatever early messages it made processable (FIX: in sequence order)."""
         self.handle(inbound, queued=False, known_in_sequence=known_in_sequence)
-        while self.state in CONNECTED_STATES:
+        while self._connected():
             ready = self.seq.pop_ready()
             if ready is None:
                 break
