@@ -27,6 +27,7 @@ from pyfixmsg_plus.session.fastpath_py import (
     FORMAT_KINDS,
     MAX_FIELDS,
     MAX_MSGTYPE,
+    MAX_TAG,
     MAX_TYPES,
     SHAPE_SLOTS,
     shape_slot,
@@ -269,6 +270,31 @@ cdef class RunScanner:
         if not 0 < len(tags) <= C_MAX_FIELDS:
             return
         self._slots[shape_slot(tags)] = make_shape(tags, checks)
+
+    def knows(self, pairs):
+        """True when the shape of ``pairs`` is held with the same steering values (see the pure twin)."""
+        cdef Py_ssize_t n = len(pairs), k
+        cdef uint64_t h = FNV_OFFSET
+        if not 0 < n <= C_MAX_FIELDS:
+            return False
+        cdef list tags = [int(tag) for tag, _ in pairs]
+        if not all(0 < tag <= MAX_TAG for tag in tags):
+            return False
+        for k in range(n):
+            h = (h ^ <uint64_t><uint32_t>(<int64_t>tags[k])) * FNV_PRIME
+        slot = self._slots[<Py_ssize_t>(h % C_SLOTS)]
+        if slot is None:
+            return False
+        cdef _Shape shape = <_Shape>slot
+        if shape.n != n:
+            return False
+        for k in range(n):
+            if shape.tags[k] != <int32_t><int64_t>tags[k]:
+                return False
+        for k in range(n):
+            if shape.kinds[k] == K_EQUAL and bytes(pairs[k][1]) != <bytes>shape.args[k]:
+                return False
+        return True
 
     def clear(self):
         """Forget every shape."""

@@ -9,6 +9,7 @@ import numpy as np
 
 from cpython.bytes cimport PyBytes_Check, PyBytes_FromStringAndSize
 from cpython.number cimport PyNumber_Index
+from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.ref cimport Py_INCREF
 
@@ -161,3 +162,37 @@ def pack_run(stream, buffer, offsets, lengths, first_seq, msg_types, sending_tim
         rows.append(_row(base | (first + index), msg_type, when, data))
     types = "," + ",".join(sorted(set(msg_types))) + ","
     return rows, (first, first + count - 1, when, when, types)
+
+
+def statement_params(rows, per_statement):
+    """Parameters of each full group of ``per_statement`` rows laid end to end, and the rows left over (see the
+    pure twin)."""
+    cdef Py_ssize_t per = per_statement
+    if per < 1:
+        raise ValueError(f"statement_params: per_statement = {per_statement} must be at least 1")
+    cdef Py_ssize_t count = len(rows)
+    cdef Py_ssize_t full = count - count % per
+    cdef Py_ssize_t start, index, width, column, slot
+    cdef list groups = []
+    cdef list params
+    cdef tuple row
+    cdef object value
+    cdef list group_rows = [None] * (per if full else 0)
+    for start in range(0, full, per):
+        # rows are taken once each (as tuples, any width: 4 for the messages table), then sized and copied
+        width = 0
+        for index in range(per):
+            row = tuple(rows[start + index])
+            group_rows[index] = row
+            width += len(row)
+        params = PyList_New(width)
+        slot = 0
+        for index in range(per):
+            row = <tuple>group_rows[index]
+            for column in range(len(row)):
+                value = row[column]
+                Py_INCREF(value)
+                PyList_SET_ITEM(params, slot, value)
+                slot += 1
+        groups.append(params)
+    return groups, list(rows[full:])

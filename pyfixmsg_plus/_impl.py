@@ -21,6 +21,7 @@ TWINS: dict[str, str] = {
     "storepack": "pyfixmsg_plus.store.pack_py",
     "seqcheck": "pyfixmsg_plus.session.seqcheck_py",
     "fastpath": "pyfixmsg_plus.session.fastpath_py",
+    "possdup": "pyfixmsg_plus.session.possdup_py",
 }
 
 

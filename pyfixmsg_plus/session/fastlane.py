@@ -91,8 +91,8 @@ class FastLane:
             self._learn(self.app, pairs)
 
     def _learn(self, scanner: Any, pairs: Pairs) -> None:
-        if scanner is None or self._validator is None:
-            return
+        if scanner is None or self._validator is None or scanner.knows(pairs):
+            return  # the shape (and its MsgType and group counts) is held already: nothing to re-learn
         spec = self._validator.shape_spec(pairs)  # type: ignore[attr-defined]
         if spec is not None:
             scanner.learn([tag for tag, _ in pairs], scanner_checks(spec))

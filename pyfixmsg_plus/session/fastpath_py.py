@@ -43,6 +43,8 @@ MAX_MSGTYPE = 7
 MAX_TYPES = 32
 #: most fields of a frame the fast path looks at; longer frames take the slow path
 MAX_FIELDS = 512
+#: largest tag a frame can carry on the fast path (nine digits, see _tokenize)
+MAX_TAG = 999_999_999
 
 _ALL_FIELDS = re.compile(rb"(?:[1-9]\d{0,8}=[^\x01]+\x01)+").fullmatch
 _FIELD = re.compile(rb"([1-9]\d{0,8})=([^\x01]+)\x01").findall
@@ -155,6 +157,19 @@ class RunScanner:
         self._slots[slot] = key
         self._shapes[key] = _Shape(checks)
 
+    def knows(self, pairs: Sequence[tuple[int, bytes]]) -> bool:
+        """True when the shape learnt for the tag sequence of ``pairs`` is held and its steering values
+        (the ``CHECK_EQUAL`` positions: MsgType(35) and the NumInGroup counts) are those of ``pairs``: learning
+        ``pairs`` again would change nothing. Two MsgTypes with the same tag sequence share a slot, so the
+        values are compared, not only the tags."""
+        key = tuple(int(tag) for tag, _ in pairs)
+        # a frame's tags have at most 9 digits (see _tokenize): a shape with a larger tag never matches one
+        if not 0 < len(key) <= MAX_FIELDS or not all(0 < tag <= MAX_TAG for tag in key):
+            return False
+        if self._slots[shape_slot(key)] != key:
+            return False
+        return self._shapes[key].steers_like([value for _, value in pairs])
+
     def clear(self) -> None:
         """Forget every shape."""
         self._slots = [None] * SHAPE_SLOTS
@@ -211,9 +226,10 @@ class RunScanner:
 class _Shape:
     """A learnt shape's checks as functions, only for the positions that have one."""
 
-    __slots__ = ("_checks", "_pick")
+    __slots__ = ("_checks", "_equal", "_pick")
 
     def __init__(self, checks: Sequence[Check]) -> None:
+        self._equal = tuple((k, bytes(argument)) for k, (kind, argument) in enumerate(checks) if kind == CHECK_EQUAL)
         positions = [k for k, (kind, _) in enumerate(checks) if kind != CHECK_NONE]
         self._checks = tuple(_check_function(*checks[k]) for k in positions)
         self._pick: Callable[[Sequence[bytes]], tuple[bytes, ...]] = (
@@ -224,6 +240,10 @@ class _Shape:
 
     def accepts(self, values: Sequence[bytes]) -> bool:
         return all(map(operator.call, self._checks, self._pick(values)))
+
+    def steers_like(self, values: Sequence[bytes]) -> bool:
+        """True when ``values`` hold this shape's CHECK_EQUAL values at their positions."""
+        return all(bytes(values[k]) == expected for k, expected in self._equal)
 
 
 def _check_function(kind: int, argument: Any) -> Callable[[bytes], object]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from pyfixmsg_plus.session.inbound import parse_pairs
+from pyfixmsg_plus import _impl
+from pyfixmsg_plus.session.config import SessionConfig
+from pyfixmsg_plus.session.inbound import HEADER_TAGS, TRAILER_TAGS, parse_pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +42,30 @@ def effective_end(end: int, next_sender: int, infinite_values: Iterable[int]) ->
     return end
 
 
+def possdup_rewriter(config: SessionConfig) -> Any:
+    """The session's :class:`~pyfixmsg_plus.session.possdup_py.PossDupRewriter` (compiled when available):
+    ``rewrite(stored, sending_time)`` gives a stored frame's resent form (PossDupFlag(43)=Y, OrigSendingTime(122),
+    the new SendingTime(52), new BodyLength(9) and CheckSum(10)) as ``MessageBuilder.resent`` would, or None
+    when the frame is outside its fast form. BeginString is written as ASCII and the CompIDs as UTF-8, as the
+    encoder writes them."""
+    return _impl.load("possdup").PossDupRewriter(
+        config.begin_string.encode("ascii"),
+        config.sender_comp_id.encode("utf-8"),
+        config.target_comp_id.encode("utf-8"),
+        HEADER_TAGS,
+        TRAILER_TAGS,
+    )
+
+
 def stored_msg_type(frame: bytes) -> str:
     """MsgType (35) of a stored frame ("" when it cannot be found)."""
+    # a frame we stored opens 8=..|9=..|35=..|: MsgType is read there without splitting the whole frame
+    first = frame.find(b"\x01")
+    second = frame.find(b"\x01", first + 1) if first > 0 else -1
+    if frame.startswith(b"8=") and frame.startswith(b"9=", first + 1) and frame.startswith(b"35=", second + 1):
+        end = frame.find(b"\x01", second + 4)
+        if end > 0:
+            return frame[second + 4 : end].decode("latin-1")
     for tag, value in parse_pairs(frame):
         if tag == 35:
             return value.decode("latin-1")
@@ -50,10 +75,12 @@ def stored_msg_type(frame: bytes) -> str:
 def plan_replay(
     begin: int,
     end: int,
-    stored: Iterable[tuple[int, bytes]],
+    stored: Iterable[tuple[int, bytes] | tuple[int, bytes, str]],
     resendable: Callable[[str], bool],
 ) -> list[ReplayStep]:
-    """The answer to a ResendRequest for ``begin``..``end`` (already resolved) given the stored frames.
+    """The answer to a ResendRequest for ``begin``..``end`` (already resolved) given the stored frames:
+    ``(seqnum, frame)``, or ``(seqnum, frame, msg_type)`` when the store kept MsgType(35) beside the frame (it
+    is then not read from the frame again).
 
     Stored frames outside the range are ignored; a missing number joins the gap fill around it.
     """
@@ -62,10 +89,11 @@ def plan_replay(
     steps: list[ReplayStep] = []
     gap_start: int | None = None
     current = begin
-    for seqnum, frame in sorted(s for s in stored if begin <= s[0] <= end):
+    for item in sorted(s for s in stored if begin <= s[0] <= end):
+        seqnum, frame = item[0], item[1]
         if seqnum != current and gap_start is None:
             gap_start = current
-        if resendable(stored_msg_type(frame)):
+        if resendable(item[2] if len(item) > 2 else stored_msg_type(frame)):
             if gap_start is not None:
                 steps.append(GapFill(gap_start, seqnum))
                 gap_start = None

@@ -70,6 +70,10 @@ class StoredMessage:
     data: bytes
 
 
+#: one stored outbound message as a replay takes it: MsgSeqNum(34), the frame, MsgType(35)
+ReplayFrame = tuple[int, bytes, str]
+
+
 @dataclass(frozen=True)
 class SequenceState:
     """The durable sequence state of one session.
@@ -191,6 +195,15 @@ class MessageStore(abc.ABC):
         absent:
         the session answers them with SequenceReset-GapFill.
         """
+
+    async def get_outbound_frames(self, session: SessionKey, first_seq: int, last_seq: int) -> list[ReplayFrame]:
+        """What a ResendRequest(2) replay needs of :meth:`get_outbound`'s messages, as ``(MsgSeqNum(34), frame,
+        MsgType(35))`` tuples in order (``session.resend.plan_replay`` takes them as they are).
+
+        A store may answer without building one :class:`StoredMessage` per message (the SQL stores do: about
+        2 us per message saved on a 100,000-message replay); this default reads :meth:`get_outbound`.
+        """
+        return [(m.seq_num, m.data, m.msg_type) for m in await self.get_outbound(session, first_seq, last_seq)]
 
     @abc.abstractmethod
     async def query(self, query: MessageQuery) -> list[StoredMessage]:

@@ -108,6 +108,25 @@ def records_from_buffer(
     return records
 
 
+def statement_params(rows: Sequence[Sequence[Any]], per_statement: int) -> tuple[list[list[Any]], list[Any]]:
+    """``rows`` regrouped for multi-row INSERT statements: the parameters of each full group of
+    ``per_statement`` rows laid end to end (one list per statement), and the rows left over (fewer than
+    ``per_statement``, in order, as given).
+
+    One statement of many rows costs SQLite one step and the sqlite3 module one GIL release instead of one per
+    row, which is what lets the store's thread keep up while the event loop holds the GIL. Raises ValueError
+    when ``per_statement`` is below 1.
+    """
+    if per_statement < 1:
+        raise ValueError(f"statement_params: per_statement = {per_statement} must be at least 1")
+    full = len(rows) - len(rows) % per_statement
+    groups = [
+        [value for row in rows[start : start + per_statement] for value in row]
+        for start in range(0, full, per_statement)
+    ]
+    return groups, list(rows[full:])
+
+
 def msg_types_field(msg_types: Iterable[str]) -> str:
     """The summary's MsgTypes as stored: ``",A,D,"`` (distinct, sorted, comma-fenced)."""
     return "," + ",".join(sorted(set(msg_types))) + ","

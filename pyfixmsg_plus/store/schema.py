@@ -17,6 +17,8 @@ The version is kept in ``PRAGMA user_version`` so that a later release can migra
 
 from __future__ import annotations
 
+import sqlite3
+
 SCHEMA_VERSION = 1
 
 CREATE_SCHEMA: tuple[str, ...] = (
@@ -54,6 +56,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {}
 INSERT_OUTBOUND = "INSERT INTO messages(key, msg_type, sending_time, data) VALUES (?, ?, ?, ?)"
 # a PossDupFlag(43)=Y resend of an inbound message replaces the copy stored the first time
 INSERT_INBOUND = "INSERT OR REPLACE INTO messages(key, msg_type, sending_time, data) VALUES (?, ?, ?, ?)"
+#: the parameter list of one row of the messages table in the INSERT statements above
+_ROW_VALUES = "(?, ?, ?, ?)"
+#: rows per multi-row INSERT: SQLite >= 3.32 takes up to 32,766 parameters per statement, older ones 999
+ROWS_PER_INSERT = 500 if sqlite3.sqlite_version_info >= (3, 32, 0) else 249
+
+
+def insert_rows_sql(insert: str, rows: int) -> str:
+    """``insert`` (INSERT_OUTBOUND or INSERT_INBOUND) taking ``rows`` rows in one statement."""
+    if not insert.endswith(_ROW_VALUES) or rows < 1:
+        raise ValueError(f"insert_rows_sql: cannot make {rows} rows of {insert!r}")
+    return insert + f", {_ROW_VALUES}" * (rows - 1)
+
+
 INSERT_BATCH = (
     "INSERT INTO batches(stream, first_seq, last_seq, min_time, max_time, msg_types) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -82,6 +97,9 @@ RESET_SESSION = (
     "creation_time = ? WHERE id = ?"
 )
 SELECT_RANGE = "SELECT key, msg_type, sending_time, data FROM messages WHERE key BETWEEN ? AND ? ORDER BY key"
+# a replay's rows as the session takes them: (MsgSeqNum(34), frame, MsgType(35)); the key's low 32 bits are the
+# sequence number
+SELECT_REPLAY = "SELECT key & 4294967295, data, msg_type FROM messages WHERE key BETWEEN ? AND ? ORDER BY key"
 SELECT_FILTERED = (
     "SELECT key, msg_type, sending_time, data FROM messages WHERE key BETWEEN ? AND ? "
     "AND sending_time >= ? AND sending_time < ? AND (? IS NULL OR msg_type = ?) ORDER BY key"

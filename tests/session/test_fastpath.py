@@ -287,3 +287,79 @@ def test_application_messages_take_the_fast_path_once_their_type_was_accepted() 
     received = [o for o in out if isinstance(o, MessageReceived)]
     assert [(m.msg_type, m.seqnum, m.get(11)) for m in received] == [("D", n, b"c") for n in range(3, 13)]
     assert not any(m.is_admin or m.poss_dup for m in received)
+
+
+# ---------------------------------------------------------------------- shapes are learnt once
+
+
+def learnt_scanner(impl: Any, frame: bytes) -> tuple[Any, list[tuple[int, bytes]]]:
+    """A validating scanner that learnt the shape of ``frame``, and the frame's pairs."""
+    scan = scanner(impl, validate=True)
+    pairs = list(impl.parser.parse_pairs(frame))
+    scan.learn([t for t, _ in pairs], scanner_checks(validator().shape_spec(pairs) or []))
+    return scan, pairs
+
+
+def test_knows_a_learnt_shape_only_with_its_msgtype_and_group_counts(impl: Any) -> None:
+    scan = scanner(impl, validate=True)
+    pairs = list(impl.parser.parse_pairs(md(5, entries=2)))
+    assert not scan.knows(pairs)
+    scan, pairs = learnt_scanner(impl, md(5, entries=2))
+    assert scan.knows(pairs)
+    # another message of the same shape (other values outside MsgType and NumInGroup) is known too
+    assert scan.knows(list(impl.parser.parse_pairs(md(9, entries=2, price="2.25"))))
+    # the same tag sequence under another MsgType(35) shares the slot but is not the learnt shape
+    other_type = [(tag, b"W" if tag == 35 else value) for tag, value in pairs]
+    assert not scan.knows(other_type)
+    other_count = [(tag, b"3" if tag == 268 else value) for tag, value in pairs]
+    assert not scan.knows(other_count)
+    assert not scan.knows(list(impl.parser.parse_pairs(md(5, entries=1))))
+    assert not scan.knows([]) and not scan.knows([(1_000_000_000, b"1")])
+
+
+class CountingValidator:
+    """The FIX 4.4 validator, counting the shape descriptions asked of it."""
+
+    def __init__(self) -> None:
+        self.shape_specs = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(validator(), name)
+
+    def shape_spec(self, pairs: Any) -> Any:
+        self.shape_specs += 1
+        return validator().shape_spec(pairs)
+
+
+def test_a_second_slow_path_accept_of_a_known_shape_does_not_learn_it_again() -> None:
+    from pyfixmsg_plus.session.fastlane import FastLane
+
+    counting = CountingValidator()
+    config = SessionConfig("FIX.4.4", US, THEM, batch_msg_types=frozenset({MD}))
+    lane = FastLane(config, counting)  # type: ignore[arg-type]
+    parse = _impl.load("parser").parse_pairs
+    lane.learn_batch(list(parse(md(5, entries=2))))
+    assert (counting.shape_specs, lane.batch.shapes) == (1, 1)
+    lane.learn_batch(list(parse(md(6, entries=2, price="3"))))
+    assert (counting.shape_specs, lane.batch.shapes) == (1, 1)  # known: no description, no new shape
+    lane.learn_batch(list(parse(md(7, entries=3))))
+    assert (counting.shape_specs, lane.batch.shapes) == (2, 2)  # a new tag sequence is learnt
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from([1, 2, 3]), min_size=1, max_size=4), st.integers(0, 12), st.binary(max_size=3))
+def test_compiled_and_pure_scanners_agree_on_knows(entries: list[int], position: int, value: bytes) -> None:
+    compiled = _impl.compiled("fastpath")
+    if compiled is None:
+        pytest.skip("compiled fastpath not built (or extensions disabled)")
+    parse = _impl.pure("parser").parse_pairs
+    learnt = [list(parse(md(5, entries=n))) for n in entries]
+    probe = list(parse(md(6, entries=entries[-1])))
+    probe[position % len(probe)] = (probe[position % len(probe)][0], value)
+    answers = []
+    for module in (_impl.pure("fastpath"), compiled):
+        scan = module.RunScanner(b"FIX.4.4", THEM.encode(), US.encode(), [b"X"], max_latency=120.0)
+        for pairs in learnt:
+            scan.learn([t for t, _ in pairs], scanner_checks(validator().shape_spec(pairs) or []))
+        answers.append([scan.knows(pairs) for pairs in learnt] + [scan.knows(probe)])
+    assert answers[0] == answers[1]

@@ -183,3 +183,45 @@ def test_bad_sequence_numbers_name_the_field(store_factory) -> None:  # type: ig
 def test_factory_rejects_unknown_type() -> None:
     with pytest.raises(ValueError, match="message_store_type = 'postgres'"):
         MessageStoreFactory.get_message_store("postgres", "x.db")
+
+
+def test_batches_larger_than_one_insert_statement_round_trip(store_factory) -> None:  # type: ignore[no-untyped-def]
+    """SQL stores insert full groups of ROWS_PER_INSERT rows per statement and the rest row by row: every
+    row of a batch that spans both is stored exactly once, and a reused number anywhere refuses the batch."""
+    from pyfixmsg_plus.store.schema import ROWS_PER_INSERT
+
+    count = 2 * ROWS_PER_INSERT + 37
+
+    async def body() -> None:
+        store = await _opened(store_factory)
+        records = [record(seq) for seq in range(1, count + 1)]
+        await store.save_outbound(SESSION, records)
+        got = await store.get_outbound(SESSION, 1, 0)
+        assert [(m.seq_num, m.msg_type, m.data) for m in got] == [(r.seq_num, r.msg_type, r.data) for r in records]
+        with pytest.raises(SequenceReuseError):
+            await store.save_outbound(SESSION, [record(seq) for seq in range(count + 1, count + ROWS_PER_INSERT)]
+                                      + [record(ROWS_PER_INSERT)])  # fmt: skip
+        assert len(await store.get_outbound(SESSION, 1, 0)) == count
+        # inbound: a number twice in one batch keeps the later copy, as row-by-row inserts would
+        inbound = [record(seq) for seq in range(1, ROWS_PER_INSERT + 1)] + [record(3, sending_time=5000.0)]
+        await store.save_inbound(SESSION, inbound, next_target_seqnum=ROWS_PER_INSERT + 1)
+        stored = await store.query(MessageQuery(session=SESSION, direction=Direction.INBOUND))
+        assert len(stored) == ROWS_PER_INSERT and stored[2].sending_time == 5003.0
+        await store.close()
+
+    run(body())
+
+
+def test_outbound_frames_for_a_replay_are_the_stored_messages_as_tuples(store_factory) -> None:  # type: ignore[no-untyped-def]
+    async def body() -> None:
+        store = await _opened(store_factory)
+        assert await store.get_outbound_frames(SESSION, 1, 0) == []
+        await store.save_outbound(SESSION, [record(seq, "D" if seq % 3 else "0") for seq in (1, 2, 3, 5, 8)])
+        await store.save_outbound(OTHER, [record(4)])
+        for first, last in ((1, 0), (2, 5), (4, 4), (6, 7), (9, 0)):
+            expected = [(m.seq_num, m.data, m.msg_type) for m in await store.get_outbound(SESSION, first, last)]
+            assert await store.get_outbound_frames(SESSION, first, last) == expected
+        assert [seq for seq, _, _ in await store.get_outbound_frames(SESSION, 1, 0)] == [1, 2, 3, 5, 8]
+        await store.close()
+
+    run(body())

@@ -92,3 +92,28 @@ def test_records_from_buffer_never_reads_outside(buffer, spans) -> None:  # type
         except ValueError as exc:
             outcomes.append(str(exc))
     assert all(outcome == outcomes[0] for outcome in outcomes)
+
+
+def test_statement_params_lays_full_groups_end_to_end(impl) -> None:  # type: ignore[no-untyped-def]
+    rows = [(k, "X", 1.5, b"f%d" % k) for k in range(7)]
+    groups, rest = impl.storepack.statement_params(rows, 3)
+    assert groups == [[0, "X", 1.5, b"f0", 1, "X", 1.5, b"f1", 2, "X", 1.5, b"f2"],
+                      [3, "X", 1.5, b"f3", 4, "X", 1.5, b"f4", 5, "X", 1.5, b"f5"]]  # fmt: skip
+    assert rest == [rows[6]]
+    assert impl.storepack.statement_params([], 3) == ([], [])
+    with pytest.raises(ValueError, match="per_statement = 0"):
+        impl.storepack.statement_params(rows, 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(RECORDS, st.integers(1, 12))
+def test_statement_params_twins_agree(records, per_statement) -> None:  # type: ignore[no-untyped-def]
+    compiled = _impl.compiled("storepack")
+    if compiled is None:
+        pytest.skip("compiled storepack not built (or extensions disabled)")
+    pure = _impl.pure("storepack")
+    rows = [tuple(r) for r in records]
+    expected = pure.statement_params(rows, per_statement)
+    assert compiled.statement_params(rows, per_statement) == expected
+    flat = [value for group in expected[0] for value in group] + [v for row in expected[1] for v in row]
+    assert flat == [value for row in rows for value in row]
