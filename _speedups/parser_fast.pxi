@@ -93,18 +93,19 @@ cdef struct FrameView:
     const char* buf
     Field* fields
     Py_ssize_t n
+    bint ascii  # every value is ASCII: no per-value check before copying it into a str
 
 
 cdef Py_ssize_t _tokenize(const char* buf, Py_ssize_t size, int sep, Field* fields, Py_ssize_t capacity,
-                          Py_ssize_t* msg_type_index) noexcept:
+                          Py_ssize_t* msg_type_index, bint* ascii) noexcept:
     """Fill fields from a strict frame; the number of fields, or -1 when the lenient path must parse it.
 
     Strict: an ASCII separator other than ``=``; every field is 1-9 ASCII digits (not the separator), ``=``, a
     value without the separator, the separator (the frame ends with one); no MessageEncoding(347). ``capacity``
-    >= size // MIN_FIELD_BYTES, so the table never overflows.
+    >= size // MIN_FIELD_BYTES, so the table never overflows. ``ascii`` is set when every value is ASCII.
     """
     cdef Py_ssize_t pos = 0, start, n = 0
-    cdef uint64_t tag
+    cdef uint64_t tag, seen = 0
     cdef unsigned int digit
     cdef const char* found
     cdef bint digit_sep = 48 <= sep <= 57  # legal, if odd: a tag then ends at the separator
@@ -114,16 +115,22 @@ cdef Py_ssize_t _tokenize(const char* buf, Py_ssize_t size, int sep, Field* fiel
     while pos < size:
         start = pos
         tag = 0
-        # The frame's last byte is the separator, where this loop stops: pos stays <= size - 1 without a check.
+        # The frame's last byte is the separator, where these loops stop: pos stays <= size - 1 without a check.
         digit = <unsigned char>buf[pos] - 48
-        while digit <= 9 and not (digit_sep and buf[pos] == sep):
-            tag = tag * 10 + digit
-            pos += 1
-            digit = <unsigned char>buf[pos] - 48
+        if digit_sep:
+            while digit <= 9 and buf[pos] != sep:
+                tag = tag * 10 + digit
+                pos += 1
+                digit = <unsigned char>buf[pos] - 48
+        else:  # the usual SOH: the digit test alone ends the tag
+            while digit <= 9:
+                tag = tag * 10 + digit
+                pos += 1
+                digit = <unsigned char>buf[pos] - 48
         if pos == start or pos - start > MAX_FAST_TAG_DIGITS or buf[pos] != 61:  # 61: '='
             return -1
         pos += 1
-        found = pfp_find_byte(buf + pos, buf + size, sep)
+        found = pfp_find_byte(buf + pos, buf + size, sep, &seen)
         if found == NULL or n >= capacity or tag == MESSAGE_ENCODING:
             return -1
         if tag == MSG_TYPE and msg_type_index[0] < 0:
@@ -133,11 +140,16 @@ cdef Py_ssize_t _tokenize(const char* buf, Py_ssize_t size, int sep, Field* fiel
         fields[n].end = found - buf
         n += 1
         pos = found - buf + 1
+    ascii[0] = (seen & 0x8080808080808080ULL) == 0
     return n
 
 
 cdef inline object _field_value(FrameView* frame, Py_ssize_t i):
-    return _utf8_value(frame.buf + frame.fields[i].start, frame.fields[i].end - frame.fields[i].start)
+    """The str value of field i (UTF-8; checked for ASCII only when the frame is not all ASCII)."""
+    cdef Field* field = &frame.fields[i]
+    if frame.ascii:
+        return _ascii_value(frame.buf + field.start, field.end - field.start)
+    return _utf8_value(frame.buf + field.start, field.end - field.start)
 
 
 cdef inline Py_ssize_t _dict_size(object d) noexcept:
@@ -196,6 +208,10 @@ cdef class MessageParser:
     cdef object slot_class  # the message class the two offsets below were looked up for
     cdef Py_ssize_t time_offset
     cdef Py_ssize_t codec_offset
+    # group_class slots (RepeatingGroup's __slots__), or -1 where setattr must set the attribute
+    cdef Py_ssize_t number_tag_offset
+    cdef Py_ssize_t first_tag_offset
+    cdef Py_ssize_t standard_offset
 
     def __init__(self, layouts, fragment_class, group_class, codec=None, int sep=1):
         if not isinstance(group_class, type):
@@ -213,6 +229,9 @@ cdef class MessageParser:
             and fragment_class.__init__ is dict.__init__
         )
         self.slot_class = None
+        self.number_tag_offset = _slot_offset(group_class, "number_tag")
+        self.first_tag_offset = _slot_offset(group_class, "first_tag")
+        self.standard_offset = _slot_offset(group_class, "standard")
 
     def parse(self, frame, message_class):
         """One well-formed frame as a new ``message_class`` instance (int tags, str values, groups), or None.
@@ -238,7 +257,7 @@ cdef class MessageParser:
         else:
             capacity = STACK_FIELDS
         try:
-            view.n = _tokenize(buf, size, self.sep, view.fields, capacity, &msg_type_index)
+            view.n = _tokenize(buf, size, self.sep, view.fields, capacity, &msg_type_index, &view.ascii)
             if view.n < 0:
                 return None
             try:
@@ -251,7 +270,7 @@ cdef class MessageParser:
 
     cdef object build(self, FrameView* view, type message_class, Py_ssize_t msg_type_index):
         cdef _Level level = _EMPTY_LEVEL
-        if self.layouts and msg_type_index >= 0:
+        if msg_type_index >= 0 and self.has_layouts():
             level = self.level_for(_field_value(view, msg_type_index))
         message = _new_instance(message_class)
         if self.codec is not None:
@@ -263,6 +282,12 @@ cdef class MessageParser:
         if not level.empty:
             level.size_hint = _dict_size(message)
         return message
+
+    cdef inline bint has_layouts(self) except -1:
+        """``bool(layouts)``, read from the dict's own count when layouts is a dict (no truth-value call)."""
+        if type(self.layouts) is dict:
+            return PyDict_GET_SIZE(self.layouts) != 0
+        return bool(self.layouts)
 
     cdef _Level level_for(self, msg_type):
         cdef PyObject* found
@@ -299,6 +324,24 @@ cdef class MessageParser:
             message._codec = self.codec
         return 0
 
+    cdef object new_group(self, long count_tag, _Group spec):
+        """An empty group_class instance with number_tag, first_tag and standard (True) set: straight into the
+        slots when the class keeps them in plain slots (RepeatingGroup), else with setattr."""
+        group = _new_instance(self.group_class)
+        if self.number_tag_offset >= 0:
+            _set_new_slot(group, self.number_tag_offset, _tag_object(count_tag))
+        else:
+            group.number_tag = _tag_object(count_tag)
+        if self.first_tag_offset >= 0:
+            _set_new_slot(group, self.first_tag_offset, spec.first_tag)
+        else:
+            group.first_tag = spec.first_tag
+        if self.standard_offset >= 0:
+            _set_new_slot(group, self.standard_offset, True)
+        else:
+            group.standard = True
+        return group
+
     cdef inline object new_fragment(self):
         if self.plain_fragments:
             return {}
@@ -324,16 +367,14 @@ cdef class MessageParser:
                 if group != NULL and _all_digits(view.buf + field.start, field.end - field.start):
                     i = self.read_group(view, i + 1, tag, <_Group>group, target)
                     continue
-            _set_field(target, tag, _utf8_value(view.buf + field.start, field.end - field.start))
+            _set_field(target, tag, _field_value(view, i))
             i += 1
         return i
 
     cdef Py_ssize_t read_group(self, FrameView* view, Py_ssize_t i, long count_tag, _Group spec,
                                object target) except -1:
         """Read the entries of the group counted by field i - 1 into target[count_tag]; the next index."""
-        group = _new_instance(self.group_class)
-        group.number_tag = _tag_object(count_tag)
-        group.first_tag = spec.first_tag
+        group = self.new_group(count_tag, spec)
         _set_field(target, count_tag, group)
         if _count_is_zero(view, i - 1) or i >= view.n:
             return i

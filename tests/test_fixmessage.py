@@ -211,3 +211,80 @@ def test_as_fixmessage_converts_duck_typed_messages() -> None:
     assert as_fixmessage(converted) is converted
     with pytest.raises(TypeError, match="int"):
         as_fixmessage(5)
+
+
+# --- RepeatingGroup keeps its attributes in slots (no per-group __dict__) -----------------------------------------
+
+
+class _TaggedGroup(RepeatingGroup):
+    """A subclass without __slots__: it gets a __dict__ for its own attributes."""
+
+
+class _SlottedGroup(RepeatingGroup):
+    """A subclass adding a slot of its own."""
+
+    __slots__ = ("venue",)
+    venue: str
+
+
+def _group_attributes(group: RepeatingGroup) -> tuple[Any, Any, Any]:
+    return group.number_tag, group.first_tag, group.standard
+
+
+def test_new_groups_read_pyfixmsg_defaults_and_take_other_attributes() -> None:
+    group = RepeatingGroup()
+    assert _group_attributes(group) == (None, None, True)
+    assert getattr(group, "missing", "fallback") == "fallback"
+    with pytest.raises(AttributeError, match="'RepeatingGroup' object has no attribute 'colour'"):
+        group.colour  # noqa: B018 - the read under test
+    group.colour = "red"  # type: ignore[attr-defined]  # pyfixmsg groups take any attribute
+    group.number_tag = 453
+    assert group.__dict__ == {"colour": "red"}  # the slot attribute is not in the dict
+    for copied in (copy.copy(group), copy.deepcopy(group), pickle.loads(pickle.dumps(group))):
+        assert copied.colour == "red" and copied.number_tag == 453  # type: ignore[attr-defined]
+    group.number_tag = 268
+    del group.number_tag
+    assert group.number_tag is None  # deleted: the default again
+    import weakref
+
+    assert weakref.ref(group)() is group
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_group_pickle_keeps_entries_and_attributes(protocol: int) -> None:
+    group = RepeatingGroup.create_repeating_group(268, standard=False, first_tag=279)
+    group.append(FixFragment({279: "0", 270: "1.5"}))
+    loaded = pickle.loads(pickle.dumps(group, protocol=protocol))
+    assert type(loaded) is RepeatingGroup and loaded == group and type(loaded[0]) is FixFragment
+    assert _group_attributes(loaded) == (268, 279, False)
+    bare = pickle.loads(pickle.dumps(RepeatingGroup([{1: "a"}]), protocol=protocol))
+    assert bare == [{1: "a"}] and _group_attributes(bare) == (None, None, True)
+
+
+@pytest.mark.parametrize("duplicate", [copy.copy, copy.deepcopy])
+def test_group_copy_and_deepcopy_keep_attributes(duplicate: Any) -> None:
+    group = RepeatingGroup.create_repeating_group(453, first_tag=448)
+    group.append(FixFragment({448: "X"}))
+    clone = duplicate(group)
+    assert clone == group and clone is not group and _group_attributes(clone) == (453, 448, True)
+    assert (clone[0] is group[0]) is (duplicate is copy.copy)
+
+
+def test_group_subclasses_keep_their_own_attributes_through_pickle_and_copy() -> None:
+    tagged = _TaggedGroup([{1: "a"}])
+    tagged.number_tag, tagged.note = 78, "mine"  # type: ignore[attr-defined]
+    slotted = _SlottedGroup.create_repeating_group(555, first_tag=600)
+    slotted.venue = "XLON"
+    for group in (tagged, slotted):
+        for clone in (pickle.loads(pickle.dumps(group)), pickle.loads(pickle.dumps(group, 0)), copy.deepcopy(group)):
+            assert type(clone) is type(group) and clone == group
+            assert _group_attributes(clone) == _group_attributes(group)
+    assert pickle.loads(pickle.dumps(tagged)).note == "mine"
+    assert copy.deepcopy(slotted).venue == "XLON" and pickle.loads(pickle.dumps(slotted, 0)).venue == "XLON"
+    assert _group_attributes(_SlottedGroup()) == (None, None, True)
+
+
+def test_parsed_message_groups_survive_pickle_and_deepcopy(codec44: Codec) -> None:
+    msg = md_message(codec44)
+    for clone in (pickle.loads(pickle.dumps(msg)), pickle.loads(pickle.dumps(msg, 0)), copy.deepcopy(msg)):
+        assert clone == msg and _group_attributes(clone[268]) == (268, 279, True)

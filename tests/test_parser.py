@@ -320,7 +320,7 @@ def ordered(value: Any) -> Any:
         return (type(value).__name__, [(type(k).__name__, k, ordered(v)) for k, v in value.items()])
     if isinstance(value, list):
         return (type(value).__name__, getattr(value, "number_tag", None), getattr(value, "first_tag", None),
-                [ordered(v) for v in value])  # fmt: skip
+                getattr(value, "standard", None), [ordered(v) for v in value])  # fmt: skip
     return (type(value).__name__, value)
 
 
@@ -424,3 +424,85 @@ def test_differential_one_parser_over_a_sequence_of_frames(frames: list[list[tup
         frame = wire(*fields)
         results = [parser.parse(frame, FixMessage) for parser in parsers]
         assert ordered(results[0]) == ordered(results[1])
+
+
+# --- groups: number_tag, first_tag and standard written into RepeatingGroup's slots ----------------------------
+
+MD_FRAME = wire((35, "X"), (268, "2"), (279, "0"), (270, "1"), (279, "1"), (270, "2"), (10, "000"))
+
+
+def test_parsed_groups_hold_their_attributes_in_slots(impl: Any, layouts44: Any) -> None:
+    """Every attribute is stored (not left to the class default), so both twins give the same pickled state."""
+    group = parse(impl, MD_FRAME, layouts44)[268]
+    assert type(group) is RepeatingGroup
+    assert group.__getstate__() == {"number_tag": 268, "first_tag": 279, "standard": True}
+    assert group.__dict__ == {}  # the three are in slots, not in the instance dict
+    assert group == [{279: "0", 270: "1"}, {279: "1", 270: "2"}]
+    for name in ("number_tag", "first_tag", "standard"):  # set on the instance: the class default is not reached
+        assert object.__getattribute__(group, name) == group.__getstate__()[name]
+
+
+class _AuditedGroup(RepeatingGroup):
+    """Records attribute sets: the parser must honour a group subclass's __setattr__."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.__dict__.setdefault("seen", []).append(name)
+        super().__setattr__(name, value)
+
+
+class _PropertyTagGroup(RepeatingGroup):
+    """Keeps number_tag in its __dict__ through a property instead of the inherited slot."""
+
+    @property
+    def number_tag(self) -> Any:
+        return self.__dict__["tag_box"]
+
+    @number_tag.setter
+    def number_tag(self, value: Any) -> None:
+        self.__dict__["tag_box"] = value
+
+
+class _NotedGroup(RepeatingGroup):
+    """A plain subclass: a __dict__ for its own attributes, the inherited slots written directly."""
+
+
+@pytest.mark.parametrize("group_class", [_AuditedGroup, _PropertyTagGroup, _NotedGroup])
+def test_group_subclasses_get_their_attributes_like_setattr(impl: Any, layouts44: Any, group_class: type) -> None:
+    parser = impl.parser.MessageParser(impl.parser.compile_layouts(layouts44), FixFragment, group_class, None)
+    for _ in range(2):
+        group: Any = parser.parse(MD_FRAME, FixMessage)[268]
+        assert (group.number_tag, group.first_tag, group.standard, len(group)) == (268, 279, True, 2)
+        assert type(group) is group_class
+    if group_class is _AuditedGroup:
+        assert group.__dict__["seen"] == ["number_tag", "first_tag", "standard"]
+    if group_class is _PropertyTagGroup:
+        assert group.__dict__["tag_box"] == 268
+    if group_class is _NotedGroup:
+        assert group.__dict__ == {}
+
+
+def test_assemble_groups_get_the_same_attributes(impl: Any, layouts44: Any) -> None:
+    pairs = [(35, "X"), (268, "1"), (279, "0"), (10, "000")]
+    group = impl.parser.assemble(pairs, {}, layouts44["X"], FixFragment, RepeatingGroup)[268]
+    assert group.__getstate__() == {"number_tag": 268, "first_tag": 279, "standard": True}
+
+
+# --- the frame-wide ASCII flag: values are checked one by one only in frames holding a non-ASCII byte -----------
+
+
+def test_non_ascii_byte_in_the_last_bytes_of_the_frame(impl: Any) -> None:
+    """The last value is searched byte by byte once fewer than 8 bytes remain: its bytes must count too."""
+    parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None)
+    for pad in range(10):
+        head = [(35, "0"), (1, "x" * pad), (2, "y")]
+        assert parser.parse(wire(*head, (3, "\u00e9")), dict) == {35: "0", 1: "x" * pad, 2: "y", 3: "\u00e9"}
+        assert parser.parse(wire(*head) + b"3=\xff\x01", dict) is None
+        assert parser.parse(wire(*head) + b"3=a\xc3\x01", dict) is None  # a cut UTF-8 sequence
+
+
+def test_one_character_values_in_frames_with_and_without_non_ascii_bytes(impl: Any) -> None:
+    parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None)
+    for extra in ("plain", "caf\u00e9"):
+        msg = parser.parse(wire((35, "0"), (54, "1"), (58, extra), (59, "0"), (60, "\u00e9")), dict)
+        assert msg == {35: "0", 54: "1", 58: extra, 59: "0", 60: "\u00e9"}
+        assert msg[54] is "1" and msg[59] is "0"  # noqa: F632 - the shared 1-character str is the point

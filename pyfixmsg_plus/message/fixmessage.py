@@ -22,6 +22,9 @@ API reference). Deliberate differences, each chosen so that correct pyfixmsg cod
 timestamps),
   bool as ``Y``/``N`` (pyfixmsg wrote ``True`` for bool and raised TypeError for the others).
 * ``FixMessage.from_wire`` still returns None; :meth:`FixMessage.from_wire_bytes` returns the parsed message.
+* ``RepeatingGroup`` keeps ``number_tag``, ``first_tag`` and ``standard`` in slots; other attributes still work
+  (the instance ``__dict__`` is made on first use). Unset, the three read as pyfixmsg's class defaults;
+  ``RepeatingGroup.number_tag`` on the class itself is the slot descriptor, not None.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from time import time_ns
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from pyfixmsg_plus.message.util import encode_field_value, native_str
 
@@ -157,12 +160,55 @@ class FixFragment(dict):
         return len_and_chsum(self)[0]
 
 
-class RepeatingGroup(list):
-    """A repeating group: a list of entries, its count tag (``number_tag``) and delimiter (``first_tag``)."""
+#: what ``number_tag``, ``first_tag`` and ``standard`` read on a group that never set them (pyfixmsg's class defaults)
+_GROUP_DEFAULTS: dict[str, Any] = {"number_tag": None, "first_tag": None, "standard": True}
 
-    number_tag: Any = None
-    first_tag: Any = None
-    standard: bool = True
+
+def _slot_names(cls: type) -> list[str]:
+    """Every ``__slots__`` name that holds a value on instances of ``cls`` (its own and inherited ones)."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and name not in names:
+                names.append(name)
+    return names
+
+
+class RepeatingGroup(list):
+    """A repeating group: a list of entries, its count tag (``number_tag``) and delimiter (``first_tag``).
+
+    The three attributes live in slots, not the instance ``__dict__``: a parsed message makes one group per
+    NumInGroup field, and a per-group dict cost more than the group's list. Unset, they read as pyfixmsg's
+    class defaults (None, None, True). Any other attribute goes to the ``__dict__``, made only when first used
+    (pyfixmsg groups take arbitrary attributes, and code that sets them keeps working).
+    """
+
+    __slots__ = ("__dict__", "__weakref__", "first_tag", "number_tag", "standard")
+    number_tag: Any
+    first_tag: Any
+    standard: bool
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup failed, i.e. for an unset slot: answer with the pyfixmsg default.
+        try:
+            return _GROUP_DEFAULTS[name]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Slots are not in a __dict__: pickle (every protocol), copy and deepcopy carry them through this state.
+        state = dict(getattr(self, "__dict__", {}))
+        for name in _slot_names(type(self)):
+            try:
+                state[name] = object.__getattribute__(self, name)
+            except AttributeError:
+                continue  # an unset slot stays unset (it still reads as its default)
+        return state
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
 
     @property
     def entry_tag(self) -> tuple[Any, int]:
@@ -170,7 +216,7 @@ class RepeatingGroup(list):
         return self.number_tag, len(self)
 
     @classmethod
-    def create_repeating_group(cls, tag: Any, standard: bool = True, first_tag: Any = None) -> RepeatingGroup:
+    def create_repeating_group(cls, tag: Any, standard: bool = True, first_tag: Any = None) -> Self:
         """An empty group counted by ``tag``."""
         group = cls()
         group.number_tag = tag

@@ -88,6 +88,7 @@ def _read_group(
     group = group_class.__new__(group_class)  # type: ignore[call-overload]
     group.number_tag = count_tag
     group.first_tag = first_tag
+    group.standard = True  # pyfixmsg's default, stored so that every way of building a group gives one state
     n = len(pairs)
     if _is_zero(pairs[i - 1][1]) or i >= n or pairs[i][0] not in members:
         return group, i
