@@ -2,8 +2,11 @@
 
 Rows go into a fresh file with the schema of our SQLite stores (:mod:`pyfixmsg_plus.store.schema`: the
 ``messages`` table keyed by ``(stream << 32) | MsgSeqNum``), in WAL mode with the store's ``synchronous``
-level, ``executemany`` of ``batch`` rows per transaction. The rows are built before the clock starts, so the
-figure is SQLite's own insert rate, with no FIX work at all: the most any store of ours could reach.
+level, ``batch`` rows per transaction, written either by ``executemany`` or by INSERT statements of
+:data:`~pyfixmsg_plus.store.schema.ROWS_PER_INSERT` rows each (what our SQL stores do; it is the faster of the two
+on most machines). The rows, and the statements' parameters, are built before the clock starts, so the figure is
+SQLite's own insert rate, with no FIX work at all. :func:`measure_best_ceiling` times both ways and keeps the
+faster: the most any store of ours could reach.
 
 Used by ``benchmarks/bench_store.py`` and by the inbound blast of ``pyfixmsg-plus bench``, which also reads the
 frames our store kept back from its file (:func:`stored_rows`, :func:`count_stored`).
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from pyfixmsg_plus.store.batching import BatchSettings
 from pyfixmsg_plus.store.schema import CREATE_SCHEMA, INSERT_OUTBOUND
-from pyfixmsg_plus.store.sql_base import SYNCHRONOUS_LEVELS
+from pyfixmsg_plus.store.sql_base import SYNCHRONOUS_LEVELS, Step, insert_steps
 
 #: rows per transaction of the ceiling: what our engine's writers put in one transaction at most
 CEILING_BATCH = BatchSettings().max_batch
@@ -31,16 +34,21 @@ FIRST_INBOUND_STREAM = 3
 #: one row of the messages table: key, MsgType(35), sending time (epoch seconds), the frame
 MessageRow = tuple[int, str, float, bytes]
 
+#: how the ceiling writes a transaction's rows: one executemany, or multi-row INSERT statements as our stores do
+EXECUTEMANY, MULTI_ROW = "executemany", "multi-row INSERT"
+CEILING_METHODS = (EXECUTEMANY, MULTI_ROW)
+
 
 @dataclass(frozen=True)
 class CeilingResult:
     """``rows`` inserted in ``seconds`` (first BEGIN to last COMMIT), ``batch`` rows per transaction, at
-    SQLite's ``synchronous`` level."""
+    SQLite's ``synchronous`` level, written by ``method`` (one of :data:`CEILING_METHODS`)."""
 
     rows: int
     seconds: float
     batch: int
     synchronous: str
+    method: str = EXECUTEMANY
 
     @property
     def rows_per_second(self) -> float:
@@ -88,28 +96,62 @@ def create_store_file(path: Path, synchronous: str = DEFAULT_SYNCHRONOUS) -> sql
     return connection
 
 
-def insert_in_batches(connection: sqlite3.Connection, rows: Sequence[MessageRow], batch: int) -> None:
-    """``rows`` into ``messages``, ``batch`` per transaction."""
-    for first in range(0, len(rows), batch):
+def _transactions(rows: Sequence[MessageRow], batch: int, method: str) -> list[list[Step]]:
+    """The statements of each transaction of ``batch`` rows, parameters ready (built before the clock starts)."""
+    if method not in CEILING_METHODS:
+        raise ValueError(f"ceiling method = {method!r} is not one of {', '.join(CEILING_METHODS)}")
+    chunks = [rows[first : first + batch] for first in range(0, len(rows), batch)]
+    if method == EXECUTEMANY:
+        return [[(INSERT_OUTBOUND, chunk, True)] for chunk in chunks]
+    return [insert_steps(INSERT_OUTBOUND, chunk) for chunk in chunks]
+
+
+def _run_transactions(connection: sqlite3.Connection, transactions: Sequence[Sequence[Step]]) -> None:
+    for steps in transactions:
         connection.execute("BEGIN")
-        connection.executemany(INSERT_OUTBOUND, rows[first : first + batch])
+        for sql, params, many in steps:
+            if many:
+                connection.executemany(sql, params)
+            else:
+                connection.execute(sql, params)
         connection.execute("COMMIT")
 
 
+def insert_in_batches(
+    connection: sqlite3.Connection, rows: Sequence[MessageRow], batch: int, method: str = EXECUTEMANY
+) -> None:
+    """``rows`` into ``messages``, ``batch`` per transaction, written by ``method``."""
+    _run_transactions(connection, _transactions(rows, batch, method))
+
+
 def measure_ceiling(
-    path: Path, rows: Sequence[MessageRow], batch: int = CEILING_BATCH, synchronous: str = DEFAULT_SYNCHRONOUS
-) -> CeilingResult:
-    """Time inserting ``rows`` into a new file at ``path`` (see the module's docstring)."""
+    path: Path, rows: Sequence[MessageRow], batch: int = CEILING_BATCH, synchronous: str = DEFAULT_SYNCHRONOUS,
+    method: str = EXECUTEMANY,
+) -> CeilingResult:  # fmt: skip
+    """Time inserting ``rows`` into a new file at ``path`` by ``method`` (see the module's docstring)."""
     if batch < 1:
         raise ValueError(f"ceiling batch = {batch} rows must be at least 1")
+    transactions = _transactions(rows, batch, method)
     connection = create_store_file(path, synchronous)
     try:
         start = time.perf_counter()
-        insert_in_batches(connection, rows, batch)
+        _run_transactions(connection, transactions)
         seconds = time.perf_counter() - start
     finally:
         connection.close()
-    return CeilingResult(len(rows), seconds, batch, _check_synchronous(synchronous))
+    return CeilingResult(len(rows), seconds, batch, _check_synchronous(synchronous), method)
+
+
+def measure_best_ceiling(
+    directory: Path, rows: Sequence[MessageRow], batch: int = CEILING_BATCH, synchronous: str = DEFAULT_SYNCHRONOUS
+) -> CeilingResult:
+    """The faster of every method in :data:`CEILING_METHODS`, each timed into its own new file in ``directory``
+    (``ceiling-<n>.db``; the directory must not hold them already)."""
+    results = [
+        measure_ceiling(directory / f"ceiling-{number}.db", rows, batch, synchronous, method)
+        for number, method in enumerate(CEILING_METHODS)
+    ]
+    return max(results, key=lambda result: result.rows_per_second)
 
 
 def _existing(path: Path) -> sqlite3.Connection:
@@ -144,12 +186,16 @@ def stored_rows(path: Path, msg_type: str) -> list[MessageRow]:
 
 __all__ = [
     "CEILING_BATCH",
+    "CEILING_METHODS",
     "DEFAULT_SYNCHRONOUS",
+    "EXECUTEMANY",
+    "MULTI_ROW",
     "CeilingResult",
     "MessageRow",
     "count_stored",
     "create_store_file",
     "frame_rows",
+    "measure_best_ceiling",
     "measure_ceiling",
     "message_key",
     "stored_rows",

@@ -21,8 +21,10 @@ from pyfixmsg_plus.bench.live.results import QUICKFIX, LiveResult, ceiling_label
 from pyfixmsg_plus.bench.live.table import render_live_table
 from pyfixmsg_plus.bench.sqlite_ceiling import (
     CEILING_BATCH,
+    CEILING_METHODS,
     count_stored,
     frame_rows,
+    measure_best_ceiling,
     measure_ceiling,
     message_key,
     stored_rows,
@@ -71,6 +73,24 @@ def test_the_ceiling_inserts_every_row_into_our_stores_schema_in_wal(tmp_path: P
     finally:
         connection.close()
     assert keys == [row[0] for row in rows]
+
+
+@pytest.mark.parametrize("method", CEILING_METHODS)
+def test_each_ceiling_method_stores_every_row_in_key_order(tmp_path: Path, method: str) -> None:
+    rows = synthetic_rows(1_234, 16)  # more than one multi-row statement and a remainder per 1,000-row transaction
+    result = measure_ceiling(tmp_path / "ceiling.db", rows, batch=1_000, method=method)
+    assert (result.rows, result.method) == (1_234, method)
+    assert stored_rows(tmp_path / "ceiling.db", "D") == rows
+
+
+def test_the_best_ceiling_is_the_faster_method_of_the_same_run(tmp_path: Path) -> None:
+    result = measure_best_ceiling(tmp_path, synthetic_rows(600, 16), batch=600)
+    assert result.method in CEILING_METHODS and result.rows == 600
+    timed = sorted(tmp_path.glob("ceiling-*.db"))
+    assert len(timed) == len(CEILING_METHODS)  # every method ran, each into its own file
+    assert all(count_stored(path, "D") == 600 for path in timed)
+    with pytest.raises(ValueError, match="ceiling method = 'bulk' is not one of executemany, multi-row INSERT"):
+        measure_ceiling(tmp_path / "x.db", synthetic_rows(3, 8), method="bulk")
 
 
 def test_the_ceiling_refuses_a_bad_setting_or_a_used_file(tmp_path: Path) -> None:

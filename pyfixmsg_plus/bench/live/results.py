@@ -118,9 +118,9 @@ def reference_row(results: Sequence[LiveResult], scenario: str, implementation: 
     return None
 
 
-def ceiling_label(batch: int, synchronous: str) -> str:
-    """The implementation name of a raw batched SQLite ceiling row."""
-    return f"{SQLITE_CEILING_PREFIX} (sqlite3 executemany, {batch:,}/commit, WAL, synchronous={synchronous})"
+def ceiling_label(batch: int, synchronous: str, method: str = "executemany") -> str:
+    """The implementation name of a raw batched SQLite ceiling row (``method``: how its rows were written)."""
+    return f"{SQLITE_CEILING_PREFIX} (sqlite3 {method}, {batch:,}/commit, WAL, synchronous={synchronous})"
 
 
 def is_ceiling_row(row: LiveResult) -> bool:
