@@ -294,20 +294,32 @@ class Session(AdminHandlers):
         return self._finish()
 
     def fulfil_resend(
-        self, begin: int, end: int, frames: Mapping[int, bytes] | Iterable[tuple[int, bytes]], now: float
+        self,
+        begin: int,
+        end: int,
+        frames: Mapping[int, bytes] | Iterable[tuple[int, bytes] | tuple[int, bytes, str]],
+        now: float,
     ) -> list[Output]:
-        """The stored outbound frames for a FetchResend(begin, end): replay them, gap-filling the rest."""
+        """The stored outbound frames for a FetchResend(begin, end): replay them, gap-filling the rest.
+
+        ``frames``: ``{MsgSeqNum: frame}``, ``(MsgSeqNum, frame)`` pairs, or the store's ``(MsgSeqNum, frame,
+        MsgType)`` replay tuples (MsgType(35) is then not read from the frames again)."""
         self._begin(now)
         if self.state not in CONNECTED_STATES:
             return self._finish()
-        stored = list(frames.items()) if isinstance(frames, Mapping) else list(frames)
-        for step in plan_replay(begin, end, stored, self.resendable):
+        stored = frames.items() if isinstance(frames, Mapping) else frames
+        builder, out, not_stored = self.builder, self._out, StoreTiming.NOT_STORED
+        # every frame of the answer carries the same SendingTime(52): ``now`` is one instant, formatted once
+        sending_time = builder.sending_time(now)
+        steps = plan_replay(begin, end, stored, self.resendable)
+        for step in steps:
             if isinstance(step, GapFill):
-                frame = self.builder.gap_fill(step.seqnum, now, step.new_seqno)
-                self.emit_frame(frame, step.seqnum, "4", StoreTiming.NOT_STORED)
+                frame = builder.gap_fill_at(step.seqnum, sending_time, step.new_seqno)
+                out.append(SendFrame(frame, step.seqnum, "4", not_stored))
             else:
-                frame = self.builder.resent(step.frame, now)
-                self.emit_frame(frame, step.seqnum, "", StoreTiming.NOT_STORED)
+                out.append(SendFrame(builder.resent_at(step.frame, sending_time), step.seqnum, "", not_stored))
+        if steps:
+            self.timers.sent(now)  # what emit_frame notes per frame, once for the answer (one instant)
         return self._finish()
 
     def resendable(self, msg_type: str) -> bool:

@@ -78,10 +78,23 @@ class Timers:
 
     def next_deadline(self, active: bool) -> float | None:
         """The earliest time at which :meth:`action` may return something other than NOTHING."""
-        candidates = [d for d in (self.logon_deadline, self.logout_deadline) if d is not None]
-        if active and self.heartbeat_interval > 0:
-            candidates.append(self._receive_timeout_due())
-            candidates.append(self._test_request_due())
-            if self.test_requests_sent == 0:
-                candidates.append(self._heartbeat_due())
-        return min(candidates) if candidates else None
+        # called after every input: compares in place instead of building a list of candidates
+        earliest = self.logon_deadline
+        logout = self.logout_deadline
+        if logout is not None and (earliest is None or logout < earliest):
+            earliest = logout
+        interval = self.heartbeat_interval
+        if not active or interval <= 0:
+            return earliest
+        received = self.last_received
+        # ReceiveTimeout and the TestRequest(35=1) due time both count from the last message received
+        due = received + self.receive_timeout_factor * interval
+        test_request = received + (1.0 + self.test_request_margin) * (self.test_requests_sent + 1) * interval
+        if test_request < due:
+            due = test_request
+        # Heartbeat(35=0) after HeartBtInt(108) of silence on send, unless a TestRequest is outstanding
+        if self.test_requests_sent == 0:
+            heartbeat = self.last_sent + interval
+            if heartbeat < due:
+                due = heartbeat
+        return due if earliest is None or due < earliest else earliest

@@ -6,6 +6,10 @@ The engine drives every mode the same way::
     transport.write(...)                 # the exact bytes of the records
     writer.after_send(records)           # write_behind: queued for a batch; sync/group: nothing to do
 
+or, on its hot path, ``pending = writer.before_send_now(records)`` then ``await pending`` only when it is not
+None: a writer that can store (or reserve) without waiting does so in that plain call, with no coroutine or
+future of its own (group mode over the memory store, write_behind inside its reservation).
+
 - ``sync``: each call is its own transaction, committed before the write (QuickFIX's behaviour).
 - ``group`` (group commit): concurrent callers are stored together in one transaction, then all released to
   write; stored-before-sent holds at batched cost.
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from pyfixmsg_plus.eager import start_eagerly
@@ -73,6 +77,13 @@ class OutboundWriter:
     async def before_send(self, records: Sequence[FrameRecord]) -> None:
         """Await this before writing ``records`` to the socket."""
         raise NotImplementedError
+
+    def before_send_now(self, records: Sequence[FrameRecord]) -> Coroutine[Any, Any, None] | None:
+        """:meth:`before_send` without a coroutine when none is needed: None when ``records`` are stored
+        (write_behind: their numbers reserved) already, so they may be written at once; else the coroutine to
+        await (or start eagerly) before writing them, at once: a writer may queue the records only when it
+        starts. Raises what ``before_send`` would raise, here or from the coroutine."""
+        return self.before_send(records)
 
     def after_send(self, records: Sequence[FrameRecord]) -> None:
         """Call this once ``records`` were written to the socket."""
@@ -132,7 +143,34 @@ class GroupCommitWriter(OutboundWriter):
         self._store_waits = True  # the last commit had to wait for the store (I/O): group through a task
 
     async def before_send(self, records: Sequence[FrameRecord]) -> None:
+        pending = self.before_send_now(records)
+        if pending is not None:
+            await pending
+
+    def before_send_now(self, records: Sequence[FrameRecord]) -> Coroutine[Any, Any, None] | None:
         self._check_open()
+        if self._committing or self._store_waits or not records:
+            return self._join(records)
+        # a store that committed the last transaction without waiting (the memory store), and no transaction
+        # running (so nobody queued ahead of these records): one transaction of their own, in this call
+        try:
+            pending = start_eagerly(self.store.save_outbound(self.session, records))
+        except Exception as exc:
+            if self.on_error is not None:
+                self.on_error(exc)
+            raise
+        if pending is None:
+            return None
+        # the store waited after all: this is now the running transaction; callers arriving meanwhile queue
+        # behind it and are committed together once it ends
+        self._store_waits = self._committing = True
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._task = asyncio.get_running_loop().create_task(self._finish_commit(pending, [(records, future)]))
+        return _wait(future)
+
+    def _join(self, records: Sequence[FrameRecord]) -> Coroutine[Any, Any, None]:
+        """Queue ``records`` for the next transaction (starting one unless one runs); the coroutine waits for
+        it. They are queued in this call, so callers keep their order however late they await."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((records, future))
         if not self._committing:
@@ -141,11 +179,31 @@ class GroupCommitWriter(OutboundWriter):
                 self._task = asyncio.get_running_loop().create_task(self._commit_all())
             else:
                 self._task = start_eagerly(self._commit_all())
-        await future  # done already when the store committed without waiting
+        return _wait(future)  # done already when the store committed without waiting
 
     async def flush(self) -> None:
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
+
+    async def _finish_commit(
+        self, pending: asyncio.Task[None], group: list[tuple[Sequence[FrameRecord], asyncio.Future[None]]]
+    ) -> None:
+        """A transaction started by :meth:`before_send_now` that had to wait: settle its caller once it ends,
+        then commit whoever queued meanwhile."""
+        try:
+            try:
+                await pending
+            except Exception as exc:
+                if self.on_error is not None:
+                    self.on_error(exc)
+                _settle(group, exc)
+            else:
+                _settle(group, None)
+        except BaseException:  # cancelled: no commit runs any more
+            self._committing = False
+            self._task = None
+            raise
+        await self._commit_all()
 
     async def _commit_all(self) -> None:
         try:
@@ -181,6 +239,10 @@ class GroupCommitWriter(OutboundWriter):
             records.extend(waiting_records)
             count += 1
         return count, records
+
+
+async def _wait(future: asyncio.Future[None]) -> None:
+    await future
 
 
 def _settle(group: list[tuple[Sequence[FrameRecord], asyncio.Future[None]]], exc: Exception | None) -> None:
@@ -235,6 +297,18 @@ class WriteBehindWriter(OutboundWriter):
         if records:
             await self.reserve(max(record.seq_num for record in records))
 
+    def before_send_now(self, records: Sequence[FrameRecord]) -> Coroutine[Any, Any, None] | None:
+        self._check_open()
+        self._raise_extension_failure()
+        self._batches.raise_failure()
+        if not records:
+            return None
+        top = max(record.seq_num for record in records)
+        if top > self._reserved:
+            return self.reserve(top)  # beyond the durable reservation: wait for the store
+        self._extend_ahead(top)
+        return None
+
     def after_send(self, records: Sequence[FrameRecord]) -> None:
         self._check_open()
         self._batches.add(records)
@@ -245,7 +319,12 @@ class WriteBehindWriter(OutboundWriter):
             await self._wait_extension()
             if seq_num > self._reserved:
                 await self._extend(seq_num + self.settings.reserve_block - 1)
-        elif seq_num > self._reserved - self.settings.reserve_block // 2 and self._extension is None:
+        else:
+            self._extend_ahead(seq_num)
+
+    def _extend_ahead(self, seq_num: int) -> None:
+        """``seq_num`` is reserved: once it is past half the block, reserve the next block in the background."""
+        if seq_num > self._reserved - self.settings.reserve_block // 2 and self._extension is None:
             target = self._reserved + self.settings.reserve_block
             self._extension = asyncio.get_running_loop().create_task(self._extend_in_background(target))
 

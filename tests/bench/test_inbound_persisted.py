@@ -168,13 +168,14 @@ def test_without_a_ceiling_row_the_table_has_no_ceiling_column() -> None:
 
 def test_store_rows_count_once_every_refresh_is_stored_then_the_ceiling_row(no_peer: Path) -> None:
     rows = run_inbound(BLAST, stores=(InboundVariant(AIOSQLITE_WRITE_BEHIND, on_batch=True), InboundVariant(MEMORY)))
-    assert [row.implementation for row in rows] == [
+    assert [row.implementation for row in rows[:-1]] == [
         QUICKFIX,
         "pyfixmsg-plus acceptor, aiosqlite write_behind, onBatch",
         "pyfixmsg-plus acceptor, memory store",
-        ceiling_label(CEILING_BATCH, "NORMAL"),
     ]
     stored, memory, ceiling = rows[1:]
+    # the faster way of writing of this run, named in the label
+    assert ceiling.implementation == ceiling_label(CEILING_BATCH, "NORMAL", ceiling.details["method"])
     details = stored.details
     assert (stored.messages, details["rows_stored"], details["delivered_messages"]) == (BLAST, BLAST, BLAST)
     assert details["all_persisted"] is True and details["synchronous"] == "NORMAL"

@@ -109,15 +109,15 @@ def test_a_send_to_a_store_that_waits_holds_later_sends_behind_it(monkeypatch: p
     async def scenario() -> None:
         engine, runner, conn = await active()
         first = runner.session.next_sender_seqnum
-        original = runner.writer.before_send
+        original = runner.store.save_outbound
         committed: list[int] = []
 
-        async def slow_before_send(records: Any) -> None:
-            await asyncio.sleep(0.01)  # a store doing I/O
-            await original(records)
+        async def slow_save_outbound(key: Any, records: Any) -> None:
+            await asyncio.sleep(0.01)  # a store doing I/O (it committed without waiting so far)
+            await original(key, records)
             committed.extend(r.seq_num for r in records)
 
-        monkeypatch.setattr(runner.writer, "before_send", slow_before_send)
+        monkeypatch.setattr(runner.store, "save_outbound", slow_save_outbound)
         waiter = engine.send_fields_nowait("8", report("A"))
         assert waiter is not None and not waiter.done()
         assert conn.written == []  # stored before written: nothing out yet
@@ -138,10 +138,10 @@ def test_a_store_failure_fails_the_send_and_drops_the_connection(monkeypatch: py
     async def scenario() -> None:
         engine, runner, conn = await active()
 
-        async def failing_before_send(records: Any) -> None:
+        async def failing_save_outbound(key: Any, records: Any) -> None:
             raise OSError("disk full")
 
-        monkeypatch.setattr(runner.writer, "before_send", failing_before_send)
+        monkeypatch.setattr(runner.store, "save_outbound", failing_save_outbound)
         waiter = engine.send_fields_nowait("8", report("A"))
         assert waiter is not None
         with pytest.raises(OSError, match="disk full"):

@@ -27,7 +27,9 @@ def rewriter(module: Any) -> Any:
 
 
 def resent_by_builder(stored: bytes) -> bytes:
-    return builder().resent(stored, NOW)
+    """The reference: the stored frame parsed into fields and encoded again (the rewriter not involved)."""
+    b = builder()
+    return b.resent_reencoded(stored, b.sending_time(NOW))
 
 
 def rewritten(module: Any, stored: bytes) -> bytes | None:
