@@ -3,16 +3,19 @@
 
 Same functions, classes and results as :mod:`pyfixmsg_plus.message.framing_py`, which is the readable
 specification (read its module docstring for the checks and their order). The split loop creates no Python object
-per frame: it scans with memchr over the bytes object's storage and writes the results through raw pointers into
-numpy arrays that grow geometrically. Every read is guarded by an explicit index < n test; in an AddressSanitizer
+per frame: it scans with memchr over the bytes object's storage and writes the results through raw pointers, first
+into room for 16 spans inside the splitter (a socket read in a request/response exchange holds one or two frames:
+the FrameIndex then costs one exact-size numpy array per column, about 1.2 us in all), past that into numpy arrays
+that grow geometrically. Every read is guarded by an explicit index < n test; in an AddressSanitizer
 build (PYFIXMSG_PLUS_BOUNDS_CHECK=1) the input is first copied into an exactly-sized heap block so that ASan would
 report any read past its end.
 """
 
+from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.stdint cimport int64_t, uint8_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memchr, memcmp, memcpy
+from libc.string cimport memchr, memcmp, memcpy, memset
 
 import numpy as np
 
@@ -266,53 +269,107 @@ cdef int parse_frame(cbuf buf, Py_ssize_t p, Py_ssize_t n, unsigned char sep, in
     return C_OK
 
 
-cdef class _SpanArrays:
-    """Growable numpy arrays for the spans of one split, written through raw pointers."""
+cdef enum:
+    # Spans kept inside _SpanArrays itself: a socket read usually holds a few frames, and a small split then
+    # costs one exact-size numpy array per column instead of growable arrays, slices and views.
+    SMALL_SPANS = 16
 
-    cdef object offsets, lengths, seqnums, msgtypes, reasons
+_empty = np.empty
+cdef object DTYPE_INT64 = np.dtype(np.int64)
+cdef object DTYPE_UINT8 = np.dtype(np.uint8)
+cdef object DTYPE_BOOL = np.dtype(np.bool_)
+cdef object DTYPE_MSGTYPE = np.dtype(f"S{C_MSGTYPE_WIDTH}")
+
+
+cdef object exact_array(const void* source, Py_ssize_t count, object dtype, Py_ssize_t itemsize):
+    """A new numpy array of ``count`` items of ``dtype`` holding ``count * itemsize`` bytes from ``source``."""
+    array = _empty(count, dtype)
+    cdef Py_buffer view
+    if count:
+        PyObject_GetBuffer(array, &view, PyBUF_WRITABLE)
+        memcpy(view.buf, source, <size_t>(count * itemsize))
+        PyBuffer_Release(&view)
+    return array
+
+
+cdef object valid_array(const uint8_t* reasons, Py_ssize_t count):
+    """FrameIndex.valid: a new bool array, True where ``reasons`` is OK."""
+    array = _empty(count, DTYPE_BOOL)
+    cdef Py_buffer view
+    cdef uint8_t* out
+    cdef Py_ssize_t i
+    if count:
+        PyObject_GetBuffer(array, &view, PyBUF_WRITABLE)
+        out = <uint8_t*>view.buf
+        for i in range(count):
+            out[i] = reasons[i] == C_OK
+        PyBuffer_Release(&view)
+    return array
+
+
+cdef class _SpanArrays:
+    """The spans of one split, written through raw pointers: first into small arrays inside this object, then,
+    past SMALL_SPANS spans, into numpy arrays that grow geometrically."""
+
+    cdef object offsets, lengths, seqnums, msgtypes, reasons  # numpy arrays once grown, else None
     cdef int64_t* p_offsets
     cdef int64_t* p_lengths
     cdef int64_t* p_seqnums
     cdef uint8_t* p_msgtypes
     cdef uint8_t* p_reasons
-    cdef Py_ssize_t count, capacity
+    cdef Py_ssize_t count, capacity, expected
+    cdef int64_t small_offsets[SMALL_SPANS]
+    cdef int64_t small_lengths[SMALL_SPANS]
+    cdef int64_t small_seqnums[SMALL_SPANS]
+    cdef uint8_t small_msgtypes[SMALL_SPANS * C_MSGTYPE_WIDTH]
+    cdef uint8_t small_reasons[SMALL_SPANS]
 
-    def __cinit__(self, Py_ssize_t capacity):
+    def __cinit__(self, Py_ssize_t expected):
         self.count = 0
-        self.capacity = 0
-        self._allocate(capacity if capacity > 16 else 16)
+        self.capacity = SMALL_SPANS
+        self.expected = expected  # the first numpy allocation's size, when the small arrays overflow
+        self.p_offsets = self.small_offsets
+        self.p_lengths = self.small_lengths
+        self.p_seqnums = self.small_seqnums
+        self.p_msgtypes = self.small_msgtypes
+        self.p_reasons = self.small_reasons
+        memset(self.small_msgtypes, 0, sizeof(self.small_msgtypes))  # MsgType(35) values are zero-padded
 
-    cdef void _allocate(self, Py_ssize_t capacity) except *:
+    cdef int _allocate(self, Py_ssize_t capacity) except -1:
+        """Move the spans so far into numpy arrays of ``capacity`` spans."""
         offsets = np.empty(capacity, dtype=np.int64)
         lengths = np.empty(capacity, dtype=np.int64)
         seqnums = np.empty(capacity, dtype=np.int64)
         msgtypes = np.zeros(capacity * C_MSGTYPE_WIDTH, dtype=np.uint8)
         reasons = np.empty(capacity, dtype=np.uint8)
-        if self.count:
-            offsets[:self.count] = self.offsets[:self.count]
-            lengths[:self.count] = self.lengths[:self.count]
-            seqnums[:self.count] = self.seqnums[:self.count]
-            msgtypes[:self.count * C_MSGTYPE_WIDTH] = self.msgtypes[:self.count * C_MSGTYPE_WIDTH]
-            reasons[:self.count] = self.reasons[:self.count]
-        self.offsets, self.lengths, self.seqnums, self.msgtypes, self.reasons = (
-            offsets, lengths, seqnums, msgtypes, reasons)
         cdef int64_t[::1] v_offsets = offsets
         cdef int64_t[::1] v_lengths = lengths
         cdef int64_t[::1] v_seqnums = seqnums
         cdef uint8_t[::1] v_msgtypes = msgtypes
         cdef uint8_t[::1] v_reasons = reasons
+        cdef size_t k = <size_t>self.count
+        memcpy(&v_offsets[0], self.p_offsets, k * sizeof(int64_t))
+        memcpy(&v_lengths[0], self.p_lengths, k * sizeof(int64_t))
+        memcpy(&v_seqnums[0], self.p_seqnums, k * sizeof(int64_t))
+        memcpy(&v_msgtypes[0], self.p_msgtypes, k * C_MSGTYPE_WIDTH)
+        memcpy(&v_reasons[0], self.p_reasons, k)
+        # the old arrays (if any) are released only after the copies above
+        self.offsets, self.lengths, self.seqnums, self.msgtypes, self.reasons = (
+            offsets, lengths, seqnums, msgtypes, reasons)
         self.p_offsets = &v_offsets[0]
         self.p_lengths = &v_lengths[0]
         self.p_seqnums = &v_seqnums[0]
         self.p_msgtypes = &v_msgtypes[0]
         self.p_reasons = &v_reasons[0]
         self.capacity = capacity
+        return 0
 
-    cdef inline void add(self, Py_ssize_t offset, Py_ssize_t length, int reason, cbuf msgtype,
-                         Py_ssize_t msgtype_length, int64_t seqnum) except *:
+    cdef inline int add(self, Py_ssize_t offset, Py_ssize_t length, int reason, cbuf msgtype,
+                        Py_ssize_t msgtype_length, int64_t seqnum) except -1:
+        # ``except -1`` rather than ``except *``: the caller tests the return value, not PyErr_Occurred()
         cdef Py_ssize_t i = self.count
         if i == self.capacity:
-            self._allocate(self.capacity * 2)
+            self._allocate(max(self.capacity * 2, self.expected))
         self.p_offsets[i] = offset
         self.p_lengths[i] = length
         self.p_seqnums[i] = seqnum
@@ -322,12 +379,25 @@ cdef class _SpanArrays:
         if msgtype_length > 0:
             memcpy(self.p_msgtypes + i * C_MSGTYPE_WIDTH, msgtype, <size_t>msgtype_length)
         self.count = i + 1
+        return 0
 
     cdef object index(self, bytes buffer, Py_ssize_t consumed, int sep):
         cdef Py_ssize_t k = self.count
+        valid = valid_array(self.p_reasons, k)
+        if self.offsets is None:
+            # still in the small arrays: copy them out, each FrameIndex owns its arrays
+            return FrameIndex(
+                buffer, consumed,
+                exact_array(self.p_offsets, k, DTYPE_INT64, sizeof(int64_t)),
+                exact_array(self.p_lengths, k, DTYPE_INT64, sizeof(int64_t)),
+                exact_array(self.p_seqnums, k, DTYPE_INT64, sizeof(int64_t)),
+                exact_array(self.p_msgtypes, k, DTYPE_MSGTYPE, C_MSGTYPE_WIDTH),
+                exact_array(self.p_reasons, k, DTYPE_UINT8, 1),
+                sep, valid,
+            )
         return FrameIndex(
             buffer, consumed, self.offsets[:k], self.lengths[:k], self.seqnums[:k],
-            self.msgtypes[:k * C_MSGTYPE_WIDTH].view(f"S{C_MSGTYPE_WIDTH}"), self.reasons[:k], sep,
+            self.msgtypes[:k * C_MSGTYPE_WIDTH].view(DTYPE_MSGTYPE), self.reasons[:k], sep, valid,
         )
 
 
@@ -360,11 +430,29 @@ cdef Py_ssize_t split_into(cbuf buf, Py_ssize_t n, unsigned char sep, int64_t ma
     return pos
 
 
-def split_frames(data, sep=1, max_body_length=DEFAULT_MAX_BODY_LENGTH, bint final=False):
-    """Split ``data`` into spans: valid frames, garbled frames and garbage (see framing_py.split_frames)."""
-    sep = _py._check_separator(sep)
-    cdef int64_t max_body = min(_py._check_max_body_length(max_body_length), BODY_LENGTH_CEILING)
-    cdef bytes buffer = _py._as_bytes(data)
+cdef frozenset SEPARATORS = frozenset(v for v in range(256) if v not in b"0123456789=")
+
+
+cdef inline unsigned char checked_separator(object sep) except? 0:
+    """``sep`` as a byte, refused (the pure twin's ValueError) unless an int allowed as separator."""
+    if type(sep) is not int or sep not in SEPARATORS:
+        sep = _py._check_separator(sep)  # raises, or accepts an int subclass as the twin does
+    return <unsigned char>sep
+
+
+cdef inline int64_t checked_max_body(object max_body_length) except? -1:
+    """``max_body_length`` (bytes) capped at BODY_LENGTH_CEILING, refused as the pure twin does when invalid."""
+    if type(max_body_length) is not int or max_body_length < 0:
+        max_body_length = _py._check_max_body_length(max_body_length)
+    return min(max_body_length, BODY_LENGTH_CEILING)
+
+
+cdef inline bytes as_bytes(object data):
+    return <bytes>data if type(data) is bytes else _py._as_bytes(data)
+
+
+cdef object split_buffer(bytes buffer, unsigned char sep, int64_t max_body, bint final):
+    """split_frames on checked arguments: the FrameIndex of ``buffer``."""
     cdef Py_ssize_t n = PyBytes_GET_SIZE(buffer)
     cdef cbuf buf = <cbuf>PyBytes_AS_STRING(buffer)
     cdef unsigned char* copy = NULL
@@ -378,10 +466,17 @@ def split_frames(data, sep=1, max_body_length=DEFAULT_MAX_BODY_LENGTH, bint fina
         memcpy(copy, buf, <size_t>n)
         buf = copy
     try:
-        consumed = split_into(buf, n, <unsigned char>sep, max_body, final, spans)
+        consumed = split_into(buf, n, sep, max_body, final, spans)
     finally:
         free(copy)
     return spans.index(buffer, consumed, sep)
+
+
+def split_frames(data, sep=1, max_body_length=DEFAULT_MAX_BODY_LENGTH, bint final=False):
+    """Split ``data`` into spans: valid frames, garbled frames and garbage (see framing_py.split_frames)."""
+    cdef unsigned char sep_byte = checked_separator(sep)
+    cdef int64_t max_body = checked_max_body(max_body_length)
+    return split_buffer(as_bytes(data), sep_byte, max_body, final)
 
 
 def checksum(data, start=0, end=-1):
@@ -397,10 +492,40 @@ def checksum(data, start=0, end=-1):
     return pfm_byte_sum(<cbuf>PyBytes_AS_STRING(view) + lo, <size_t>(hi - lo)) & 0xFF
 
 
-class Framer(_py.Framer):
-    """Stateful stream splitter (see framing_py.Framer), splitting with the compiled split_frames."""
+cdef class Framer:
+    """Stateful stream splitter (see framing_py.Framer): feed it reads from the socket, get a FrameIndex per
+    read. The same API as the pure twin, with the arguments checked once, at construction."""
 
-    _split = staticmethod(split_frames)
+    cdef readonly int sep
+    cdef readonly object max_body_length
+    cdef int64_t _max_body
+    cdef bytes _pending
+
+    def __init__(self, sep=1, max_body_length=DEFAULT_MAX_BODY_LENGTH):
+        self.sep = checked_separator(sep)
+        self.max_body_length = _py._check_max_body_length(max_body_length)
+        self._max_body = checked_max_body(max_body_length)
+        self._pending = b""
+
+    def feed(self, data):
+        """Append ``data`` to the kept remainder and split; offsets refer to the returned index's ``buffer``."""
+        cdef bytes chunk = as_bytes(data)
+        cdef bytes buffer = self._pending + chunk if PyBytes_GET_SIZE(self._pending) else chunk
+        index = split_buffer(buffer, <unsigned char>self.sep, self._max_body, False)
+        cdef Py_ssize_t consumed = index.consumed
+        self._pending = b"" if consumed == PyBytes_GET_SIZE(buffer) else buffer[consumed:]
+        return index
+
+    def flush(self):
+        """Split the remainder as final input (end of stream): whatever is left is reported, nothing is kept."""
+        index = split_buffer(self._pending, <unsigned char>self.sep, self._max_body, True)
+        self._pending = b""
+        return index
+
+    @property
+    def pending(self):
+        """Bytes waiting for more input."""
+        return PyBytes_GET_SIZE(self._pending)
 
 
 __all__ = [

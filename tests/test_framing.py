@@ -205,3 +205,54 @@ def test_max_body_length_setting(impl: Impl) -> None:
     index = impl.framing.split_frames(EXEC_REPORT + HEARTBEAT, max_body_length=56)
     assert [e[2] for e in index.errors()] == ["absurd BodyLength(9)"]
     assert index.frames() == [HEARTBEAT]
+
+
+def test_index_stays_intact_after_the_next_read(impl: Impl) -> None:
+    # Sessions and applications keep a FrameIndex (BatchReceived): the next read must not reuse its arrays.
+    framer = impl.framing.Framer()
+    first = framer.feed(HEARTBEAT)
+    kept = {name: getattr(first, name).copy() for name in ("offsets", "lengths", "seqnums", "msgtypes", "reasons",
+                                                           "valid")}
+    second = framer.feed(b"x" + EXEC_REPORT)
+    assert second.errors() == [(0, 1, "garbage")] and second.frames() == [EXEC_REPORT]
+    for name, before in kept.items():
+        np.testing.assert_array_equal(getattr(first, name), before, err_msg=name)
+        assert not np.shares_memory(getattr(first, name), getattr(second, name)), name
+    assert first.frames() == [HEARTBEAT]
+
+
+@pytest.mark.parametrize("spans", [0, 1, 2, 15, 16, 17, 40])
+def test_arrays_have_one_entry_per_span_and_valid_is_reasons_ok(impl: Impl, spans: int) -> None:
+    # alternating valid frames and garbage: few spans use the small path, many the growing arrays
+    stream = b"".join(HEARTBEAT if k % 2 == 0 else b"junk" for k in range(spans))
+    index = impl.framing.split_frames(stream, final=True)
+    assert index.count == len(index) == spans and index.consumed == len(stream)
+    for name, dtype in (("offsets", np.int64), ("lengths", np.int64), ("seqnums", np.int64), ("reasons", np.uint8),
+                        ("valid", np.bool_), ("msgtypes", np.dtype("S8"))):
+        array = getattr(index, name)
+        assert array.shape == (spans,) and array.dtype == dtype and array.flags.c_contiguous, name
+        assert array.flags.writeable, name
+    np.testing.assert_array_equal(index.valid, index.reasons == impl.framing.OK)
+    assert index.reasons.tolist() == [impl.framing.OK if k % 2 == 0 else impl.framing.GARBAGE for k in range(spans)]
+
+
+def test_frame_index_computes_valid_when_not_given(impl: Impl) -> None:
+    reasons = np.array([0, 9, 0], dtype=np.uint8)
+    column = np.zeros(3, dtype=np.int64)
+    index = impl.framing.FrameIndex(b"", 0, column, column, column, np.zeros(3, "S8"), reasons)
+    assert index.valid.tolist() == [True, False, True] and index.sep == 1
+
+
+@pytest.mark.parametrize(("option", "value"), [("sep", True), ("sep", ord("7")), ("sep", 1.0),
+                                               ("max_body_length", -1), ("max_body_length", 1.5)])
+def test_framer_settings_are_checked_and_named(impl: Impl, option: str, value: Any) -> None:
+    with pytest.raises(ValueError, match=option):
+        impl.framing.Framer(**{option: value})
+
+
+def test_framer_exposes_its_settings_and_names_bad_data(impl: Impl) -> None:
+    framer = impl.framing.Framer(sep=ord("|"), max_body_length=4096)
+    assert (framer.sep, framer.max_body_length, framer.pending) == (ord("|"), 4096, 0)
+    with pytest.raises(TypeError, match="data must be bytes"):
+        framer.feed("8=FIX.4.4")
+    assert framer.feed(memoryview(HEARTBEAT.replace(SOH, b"|"))).frames() == [HEARTBEAT.replace(SOH, b"|")]

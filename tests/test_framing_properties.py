@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from conftest import Impl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -200,3 +201,24 @@ def test_pure_fast_path_with_every_other_checksum_wrong() -> None:
     assert index.reasons.tolist() == [framing_py.OK, framing_py.CHECKSUM_MISMATCH] * 300
     assert index.seqnums.tolist() == [5, -1] * 300
     assert index.consumed == len(index.buffer)
+
+
+@pytest.mark.parametrize("run", [1, 4, 5, 16, 17])
+def test_pure_small_and_numpy_run_checks_agree_with_the_reference_walk(run: int) -> None:
+    # Runs of up to four frames are checked frame by frame in Python, longer ones with numpy: a bad CheckSum(10)
+    # or a bad trailer at any position of the run must be found the same way by both.
+    import numpy as np
+
+    from pyfixmsg_plus.message import framing_py
+
+    good = encoder_py.encode_message("FIX.4.4", [(35, "0"), (49, "A"), (34, 5)])
+    bad_sum = good[:-4] + (b"000" if good[-4:-1] != b"000" else b"001") + good[-1:]
+    bad_trailer = good[:-8] + b"|" + good[-7:]
+    for broken in (bad_sum, bad_trailer):
+        for at in range(run):
+            stream = b"".join(broken if k == at else good for k in range(run)) + good[:30]
+            fast = framing_py.split_frames(stream)
+            slow = _reference_split(stream)
+            assert (fast.consumed, fast.count) == (slow.consumed, slow.count), at
+            for name in ("offsets", "lengths", "seqnums", "msgtypes", "reasons", "valid"):
+                np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=f"{name} at {at}")

@@ -152,14 +152,43 @@ def _check_sep(sep: Any) -> int:
     return sep
 
 
+#: The separator byte of each allowed ``sep`` value, so a valid separator costs one dict lookup, no call.
+_SEPARATOR_BYTES: Final[dict[int, bytes]] = {value: bytes((value,)) for value in range(256)}
+
+
+def _separator_byte(sep: Any) -> bytes:
+    """``sep`` (an int 0..255) as one byte; anything else refused by _check_sep."""
+    found = _SEPARATOR_BYTES.get(sep) if type(sep) is int else None
+    return found if found is not None else bytes((_check_sep(sep),))
+
+
+def _field_bytes(tag: Any, value: Any) -> bytes:
+    """``tag=value`` of one field. Exact int tags and str/bytes/int values (nearly every field) are written
+    inline; everything else, and every error, goes through _check_tag and encode_field_value."""
+    if type(tag) is not int or tag <= 0 or tag in FRAMING_TAGS:
+        tag = _check_tag(tag)
+    kind = type(value)
+    if kind is bytes:
+        return b"%d=%s" % (tag, value)
+    if kind is int:
+        return b"%d=%d" % (tag, value)
+    if kind is str and value.isascii():  # ASCII: UTF-8 cannot fail (a lone surrogate is not ASCII)
+        return b"%d=%s" % (tag, value.encode("ascii"))
+    return b"%d=%s" % (tag, encode_field_value(tag, value))
+
+
 def encode_body(fields: Iterable[tuple[int, Any]], sep: int = 1) -> bytes:
     """``tag=value<sep>`` for each ``(tag, value)`` in order; tags 8, 9 and 10 are refused (ValueError)."""
-    sep_byte = bytes((_check_sep(sep),))
-    parts = []
-    for tag, value in fields:
-        parts.append(b"%d=%s" % (_check_tag(tag), encode_field_value(tag, value)))
+    return _encode_body(fields, _separator_byte(sep))
+
+
+def _encode_body(fields: Iterable[tuple[int, Any]], sep_byte: bytes) -> bytes:
+    """encode_body with the separator already checked."""
+    parts = [_field_bytes(tag, value) for tag, value in fields]
+    if not parts:
+        return b""
     parts.append(b"")
-    return sep_byte.join(parts) if len(parts) > 1 else b""
+    return sep_byte.join(parts)
 
 
 def _soh_sum(data: bytes, sep: int) -> int:
@@ -177,8 +206,7 @@ def encode_message(begin_string: str | bytes, fields: Iterable[tuple[int, Any]],
         begin = bytes(begin_string)
     else:
         raise TypeError(f"begin_string must be str or bytes, got {type(begin_string).__name__}")
-    sep = _check_sep(sep)
-    body = encode_body(fields, sep)
-    sep_byte = bytes((sep,))
+    sep_byte = _separator_byte(sep)  # checked once for the whole frame
+    body = _encode_body(fields, sep_byte)
     head = b"8=" + begin + sep_byte + b"9=%d" % len(body) + sep_byte + body
-    return head + b"10=%03d" % (_soh_sum(head, sep) & 0xFF) + sep_byte
+    return head + b"10=%03d" % (_soh_sum(head, sep_byte[0]) & 0xFF) + sep_byte
