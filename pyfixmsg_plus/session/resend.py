@@ -16,7 +16,11 @@ from pyfixmsg_plus.session.config import SessionConfig
 from pyfixmsg_plus.session.inbound import HEADER_TAGS, TRAILER_TAGS, parse_pairs
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, about twice the cost of a plain
+# slots dataclass, and a replay builds one step per stored message. Equality stays per class and field (a GapFill
+# never equals a Replay or a tuple), there is still no ordering, and unsafe_hash keeps the steps hashable as the
+# frozen classes were; treat them as values and do not assign to their fields.
+@dataclass(slots=True, unsafe_hash=True)
 class GapFill:
     """Send SequenceReset-GapFill numbered ``seqnum`` with NewSeqNo(36) = ``new_seqno``."""
 
@@ -24,7 +28,7 @@ class GapFill:
     new_seqno: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Replay:
     """Resend this stored frame."""
 
@@ -80,29 +84,40 @@ def plan_replay(
 ) -> list[ReplayStep]:
     """The answer to a ResendRequest for ``begin``..``end`` (already resolved) given the stored frames:
     ``(seqnum, frame)``, or ``(seqnum, frame, msg_type)`` when the store kept MsgType(35) beside the frame (it
-    is then not read from the frame again).
+    is then not read from the frame again, unless the store gave "": every FIX message has a MsgType, so an
+    empty one means the store did not know it, and the frame says which it is).
 
     Stored frames outside the range are ignored; a missing number joins the gap fill around it.
+    ``resendable`` is asked once per distinct MsgType.
     """
     if begin > end:
         return []
     steps: list[ReplayStep] = []
+    append = steps.append
+    # resendable() per MsgType, not per frame: a replay holds many frames of few types
+    verdicts: dict[str, bool] = {}
     gap_start: int | None = None
     current = begin
-    for item in sorted(s for s in stored if begin <= s[0] <= end):
-        seqnum, frame = item[0], item[1]
+    for item in sorted([s for s in stored if begin <= s[0] <= end]):
+        seqnum = item[0]
         if seqnum != current and gap_start is None:
             gap_start = current
-        if resendable(item[2] if len(item) > 2 else stored_msg_type(frame)):
+        msg_type = item[2] if len(item) > 2 else ""
+        if not msg_type:
+            msg_type = stored_msg_type(item[1])
+        verdict = verdicts.get(msg_type)
+        if verdict is None:
+            verdict = verdicts[msg_type] = resendable(msg_type)
+        if verdict:
             if gap_start is not None:
-                steps.append(GapFill(gap_start, seqnum))
+                append(GapFill(gap_start, seqnum))
                 gap_start = None
-            steps.append(Replay(seqnum, frame))
+            append(Replay(seqnum, item[1]))
         elif gap_start is None:
             gap_start = seqnum
         current = seqnum + 1
     if gap_start is None and current <= end:
         gap_start = current
     if gap_start is not None:
-        steps.append(GapFill(gap_start, end + 1))
+        append(GapFill(gap_start, end + 1))
     return steps

@@ -6,12 +6,15 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from pyfixmsg_plus.store.contract import (
+    MAX_SEQ_NUM,
     Direction,
     FrameRecord,
     MessageQuery,
     MessageStore,
+    ReplayFrame,
     SequenceState,
     SessionKey,
     StoredMessage,
@@ -20,6 +23,11 @@ from pyfixmsg_plus.store.contract import (
 from pyfixmsg_plus.store.errors import SequenceReuseError, StoreClosedError
 from pyfixmsg_plus.store.runs import FrameRun, RecordChunks
 
+#: a kept FrameRecord's (MsgSeqNum(34), frame, MsgType(35)): the ReplayFrame a replay takes
+_REPLAY_FRAME = itemgetter(
+    FrameRecord._fields.index("seq_num"), FrameRecord._fields.index("data"), FrameRecord._fields.index("msg_type")
+)
+
 
 @dataclass
 class _SessionData:
@@ -27,7 +35,8 @@ class _SessionData:
     next_sender_seqnum: int = 1
     next_target_seqnum: int = 1
     reserved_through: int = 0
-    outbound: dict[int, StoredMessage] = field(default_factory=dict)
+    #: sent frames as the sender gave them (a StoredMessage is built only when something reads one)
+    outbound: dict[int, FrameRecord] = field(default_factory=dict)
     _inbound: dict[int, StoredMessage] = field(default_factory=dict)
     #: received frames in arrival order (runs kept whole) until something reads the inbound messages
     runs: list[tuple[SessionKey, Sequence[FrameRecord]]] = field(default_factory=list)
@@ -67,16 +76,19 @@ class MemoryStore(MessageStore):
 
     async def save_outbound(self, session: SessionKey, records: Sequence[FrameRecord]) -> None:
         data = self._data(session)
+        outbound = data.outbound
         seen: set[int] = set()
         for record in records:
-            check_seq_num(record.seq_num)
-            if record.seq_num in data.outbound or record.seq_num in seen:
-                raise SequenceReuseError(
-                    f"session {session}: outbound MsgSeqNum(34) {record.seq_num} already stored"
-                )
-            seen.add(record.seq_num)
+            seq_num = record.seq_num
+            if not 1 <= seq_num <= MAX_SEQ_NUM:
+                check_seq_num(seq_num)  # raises, naming MsgSeqNum(34) and the value
+            # FIX never reuses an outbound MsgSeqNum(34): the whole batch is refused before any of it is kept
+            if seq_num in outbound or seq_num in seen:
+                raise SequenceReuseError(f"session {session}: outbound MsgSeqNum(34) {seq_num} already stored")
+            seen.add(seq_num)
+        # the records themselves are kept (one object less per send than a StoredMessage)
         for record in records:
-            data.outbound[record.seq_num] = _stored(session, Direction.OUTBOUND, record)
+            outbound[record.seq_num] = _kept(record)
         if seen:
             data.next_sender_seqnum = max(data.next_sender_seqnum, max(seen) + 1)
 
@@ -104,16 +116,21 @@ class MemoryStore(MessageStore):
             data.next_target_seqnum = check_seq_num(next_target_seqnum, "next target MsgSeqNum(34)")
 
     async def get_outbound(self, session: SessionKey, first_seq: int, last_seq: int) -> list[StoredMessage]:
-        outbound = self._data(session).outbound
-        last = last_seq if last_seq > 0 else max(outbound, default=0)
-        return [outbound[seq] for seq in sorted(outbound) if first_seq <= seq <= last]
+        return [
+            _stored(session, Direction.OUTBOUND, record)
+            for record in _outbound_range(self._data(session).outbound, first_seq, last_seq)
+        ]
+
+    async def get_outbound_frames(self, session: SessionKey, first_seq: int, last_seq: int) -> list[ReplayFrame]:
+        # the replay tuples straight from the kept records: no StoredMessage per message
+        return list(map(_REPLAY_FRAME, _outbound_range(self._data(session).outbound, first_seq, last_seq)))
 
     async def query(self, query: MessageQuery) -> list[StoredMessage]:
         found = [
             message
             for session in sorted(self._sessions)
             for direction in (Direction.OUTBOUND, Direction.INBOUND)
-            for message in _sorted_messages(self._sessions[session], direction)
+            for message in _sorted_messages(session, self._sessions[session], direction)
             if query.matches(message)
         ]
         return found if query.limit is None else found[: query.limit]
@@ -162,11 +179,30 @@ class MemoryStore(MessageStore):
 
 
 def _stored(session: SessionKey, direction: Direction, record: FrameRecord) -> StoredMessage:
-    return StoredMessage(
-        session, direction, record.seq_num, record.msg_type, record.sending_time, bytes(record.data)
-    )
+    return StoredMessage(session, direction, record.seq_num, record.msg_type, record.sending_time, bytes(record.data))
 
 
-def _sorted_messages(data: _SessionData, direction: Direction) -> list[StoredMessage]:
-    messages = data.outbound if direction is Direction.OUTBOUND else data.inbound
-    return [messages[seq] for seq in sorted(messages)]
+def _kept(record: FrameRecord) -> FrameRecord:
+    """``record`` as the store keeps it: a FrameRecord whose data is immutable bytes (a caller's bytearray or
+    memoryview is copied, as this store always did; the SQL stores accept bytes only)."""
+    if type(record) is FrameRecord and type(record.data) is bytes:
+        return record
+    return FrameRecord(record.seq_num, record.msg_type, record.sending_time, bytes(record.data))
+
+
+def _outbound_range(outbound: dict[int, FrameRecord], first_seq: int, last_seq: int) -> list[FrameRecord]:
+    """The kept records with first_seq <= MsgSeqNum(34) <= last_seq in order; ``last_seq`` 0 is "through the last
+    stored" as EndSeqNo(16)=0 is."""
+    last = last_seq if last_seq > 0 else max(outbound, default=0)
+    if last - first_seq < len(outbound):
+        # a range narrower than the store (the usual ResendRequest(2)): look its numbers up, sort nothing
+        return list(filter(None, map(outbound.get, range(max(first_seq, 1), last + 1))))
+    return [outbound[seq] for seq in sorted(outbound) if first_seq <= seq <= last]
+
+
+def _sorted_messages(session: SessionKey, data: _SessionData, direction: Direction) -> list[StoredMessage]:
+    if direction is Direction.OUTBOUND:
+        outbound = data.outbound
+        return [_stored(session, direction, outbound[seq]) for seq in sorted(outbound)]
+    inbound = data.inbound
+    return [inbound[seq] for seq in sorted(inbound)]

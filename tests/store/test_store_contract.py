@@ -225,3 +225,23 @@ def test_outbound_frames_for_a_replay_are_the_stored_messages_as_tuples(store_fa
         await store.close()
 
     run(body())
+
+
+def test_a_narrow_range_out_of_many_comes_back_in_order(store_factory) -> None:  # type: ignore[no-untyped-def]
+    """A ResendRequest(2) for a few numbers of a long session, stored out of order and with holes, gives those
+    numbers in order (the memory store looks them up instead of sorting the session)."""
+
+    async def body() -> None:
+        store = await _opened(store_factory)
+        await store.save_outbound(SESSION, [record(seq) for seq in range(40, 101) if seq % 7])
+        await store.save_outbound(SESSION, [record(seq) for seq in range(1, 40) if seq % 7])
+        for first, last in ((50, 56), (1, 3), (99, 0), (95, 200), (0, 2), (101, 0)):
+            top = last or 100
+            expected = [seq for seq in range(max(first, 1), min(top, 100) + 1) if seq % 7]
+            got = await store.get_outbound_frames(SESSION, first, last)
+            assert [seq for seq, _, _ in got] == expected, (first, last)
+            assert [(m.seq_num, m.data, m.msg_type) for m in await store.get_outbound(SESSION, first, last)] == got
+        await store.close()
+
+    run(body())
+
