@@ -5,9 +5,11 @@ Durability: a frame is handed to the :class:`~pyfixmsg_plus.store.OutboundWriter
 ``after_send`` once written (write_behind queues it for a batch). A frame written to a connection that was replaced
 or is closing is lost with it, never unstored: a ResendRequest(2) brings it back.
 
-Latency: a plain send to an idle runner (frames and bookkeeping only, no ``toAdmin`` hook, one small write) is
-executed in the sender's frame: with a store that commits without waiting (the memory store) it costs no
-event-loop iteration; a store that waits finishes it in a task that holds the pump meanwhile.
+Latency: a plain send to an idle runner (frames and bookkeeping only, one small write, no admin frame for an
+overridden ``toAdmin``) is executed in the sender's frame: with a store that commits without waiting (the memory
+store) it costs no event-loop iteration; a store that waits finishes it in a task that holds the pump meanwhile.
+The end of the iteration (see Bursts) is marked in the connection's own end-of-iteration callback
+(:meth:`~pyfixmsg_plus.transport.Connection.at_turn_end`): a lone send costs one loop callback, not two.
 
 Bursts: the first send of an event-loop iteration is executed at once, as above; sends that follow it in the
 same iteration (500 orders handed over by as many tasks or in a loop) are queued and executed together at the
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from pyfixmsg_plus.eager import start_eagerly
 from pyfixmsg_plus.engine.admin_hook import tell_admin
 from pyfixmsg_plus.session import ArmTimer, Output, SaveSequenceNumbers, SendFrame, StoreTiming
+from pyfixmsg_plus.session.config import ADMIN_MSG_TYPES
 from pyfixmsg_plus.store import FrameRecord, OutboundWriter
 from pyfixmsg_plus.transport import Connection, TransportError
 
@@ -93,16 +96,19 @@ class SendPath:
         if self._inside_pump():
             self._outputs.append((outputs, self.conn, None))
             return None
-        loop = asyncio.get_running_loop()
         if self._sent_this_turn:
-            waiter: asyncio.Future[None] = loop.create_future()
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._outputs.append((outputs, self.conn, waiter))
             return waiter  # a later send of this iteration: executed with the others at its end (_end_turn)
         self._sent_this_turn = True
-        loop.call_soon(self._end_turn)
+        conn = self.conn
+        if conn is not None:
+            conn.at_turn_end(self._end_turn)  # the loop callback that writes this iteration's held bytes too
+        else:
+            asyncio.get_running_loop().call_soon(self._end_turn)
         if not self._pumping and self._sendable_at_once(outputs):
-            return self._send_at_once(outputs, self.conn)
-        waiter = loop.create_future()
+            return self._send_at_once(outputs, conn)
+        waiter = asyncio.get_running_loop().create_future()
         self._outputs.append((outputs, self.conn, waiter))
         self._wake()  # an idle pump executes them at once, in this frame
         if waiter.done() and waiter.exception() is None:
@@ -110,13 +116,17 @@ class SendPath:
         return waiter
 
     def _sendable_at_once(self, outputs: list[Output]) -> bool:
-        """A plain send to an idle runner: frames and bookkeeping only, for one unpaced write, no toAdmin."""
-        if self._notify_admin or self._outputs or self._inputs:
+        """A plain send to an idle runner: frames and bookkeeping only, for one unpaced write, no frame for
+        ``toAdmin`` (an application that overrides it sees admin frames only: its application frames go at once)."""
+        if self._outputs or self._inputs:
             return False
+        notify_admin = self._notify_admin
         size = 0
         for output in outputs:
             kind = type(output)
             if kind is SendFrame:
+                if notify_admin and output.msg_type in ADMIN_MSG_TYPES:  # type: ignore[union-attr]
+                    return False  # toAdmin may change it before it is stored and written (tell_admin)
                 size += len(output.frame)  # type: ignore[union-attr]
             elif kind not in FRAME_RUN_KINDS:
                 return False

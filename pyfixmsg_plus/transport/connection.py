@@ -20,7 +20,9 @@ Bursts: the first write of an event-loop iteration goes to the transport at once
 later writes of the same iteration (500 orders sent by as many tasks, the replies to every frame of a read) are
 held and handed to the transport together at the start of the next iteration, so a burst costs one send(2)
 instead of one per message. Held bytes count in :attr:`Connection.write_buffer_size`; :meth:`Connection.close`
-writes them first, :meth:`Connection.abort` drops them.
+writes them first, :meth:`Connection.abort` drops them. Code above that also acts at the end of an iteration (the
+engine's send path groups the sends of one iteration) joins the same loop callback with
+:meth:`Connection.at_turn_end`: a lone round trip then costs one loop callback, not one per layer.
 """
 
 from __future__ import annotations
@@ -124,6 +126,9 @@ class Connection(asyncio.Protocol):
         # writes held until the next loop iteration (None: nothing written in this one yet)
         self._held: list[bytes] | None = None
         self._held_bytes = 0
+        # one loop callback at the start of the next iteration: the callers of at_turn_end, then the held writes
+        self._turn_pending = False
+        self._turn_callbacks: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ asyncio.Protocol callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -225,13 +230,22 @@ class Connection(asyncio.Protocol):
         if held is None:
             transport.write(data)  # the first write of this loop iteration: at once
             self._held = []
-            self._loop.call_soon(self._write_held)
+            self._schedule_turn_end()
         else:
             held.append(data)  # more in the same iteration: one transport write for all at its end
             self._held_bytes += len(data)
         queued = transport.get_write_buffer_size() + self._held_bytes
         if queued > self.flow.max_buffer:
             self._overflow(queued)
+
+    def at_turn_end(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` at the start of the next event-loop iteration, in the loop callback that hands the
+        writes held meanwhile to the transport (before them, so that what it writes joins them in one send).
+
+        Works whatever the connection's state (the callback runs after a close or abort too). An exception from
+        the callback is logged; the other callbacks and the held writes still run."""
+        self._turn_callbacks.append(callback)
+        self._schedule_turn_end()
 
     def has_room(self, nbytes: int) -> bool:
         """True when ``nbytes`` more can be queued without passing ``FlowControl.max_buffer``."""
@@ -302,6 +316,28 @@ class Connection(asyncio.Protocol):
         await asyncio.shield(self._closed)
 
     # ------------------------------------------------------------------ internals
+    def _schedule_turn_end(self) -> None:
+        if not self._turn_pending:
+            self._turn_pending = True
+            self._loop.call_soon(self._end_turn)
+
+    def _end_turn(self) -> None:
+        """The first callback of the iteration after a write or an :meth:`at_turn_end`: the callers' callbacks,
+        then the held writes in one transport call."""
+        callbacks = self._turn_callbacks
+        if callbacks:
+            self._turn_callbacks = []
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("turn-end callback %r of connection %s failed", callback, self.describe())
+        # cleared after the callbacks: a write they make is held and joins this send, not a new iteration's
+        self._turn_pending = False
+        self._write_held()
+        if self._turn_callbacks:  # asked for by a callback above: the next iteration
+            self._schedule_turn_end()
+
     def _write_held(self) -> None:
         """Hand the writes held since the first one of the last iteration to the transport, in one call."""
         held, self._held = self._held, None

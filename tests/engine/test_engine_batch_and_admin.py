@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,10 @@ class FakeConnection:
 
     def write(self, data: bytes) -> None:
         self.written.append(data)
+
+    def at_turn_end(self, callback: Callable[[], None]) -> None:
+        # as Connection.at_turn_end: at the start of the next event-loop iteration
+        asyncio.get_running_loop().call_soon(callback)
 
     def close(self) -> None:
         self.closed = True
