@@ -50,7 +50,8 @@ class SessionKey:
 
 class FrameRecord(NamedTuple):
     """One frame to store: MsgSeqNum(34), MsgType(35), SendingTime(52) in epoch seconds, and the exact
-    bytes."""
+    bytes. ``data`` must be ``bytes``: the SQL stores refuse anything else with a ValueError naming the record
+    (the memory store copies a bytearray or memoryview, so do not rely on that when switching stores)."""
 
     seq_num: int
     msg_type: str
