@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pyfixmsg_plus.store.batching import BatchSettings
 from pyfixmsg_plus.store.schema import CREATE_SCHEMA, INSERT_OUTBOUND
-from pyfixmsg_plus.store.sql_base import SYNCHRONOUS_LEVELS, Step, insert_steps
+from pyfixmsg_plus.store.sql_base import SYNCHRONOUS_LEVELS, Step, execute_steps, insert_steps
 
 #: rows per transaction of the ceiling: what our engine's writers put in one transaction at most
 CEILING_BATCH = BatchSettings().max_batch
@@ -109,11 +109,7 @@ def _transactions(rows: Sequence[MessageRow], batch: int, method: str) -> list[l
 def _run_transactions(connection: sqlite3.Connection, transactions: Sequence[Sequence[Step]]) -> None:
     for steps in transactions:
         connection.execute("BEGIN")
-        for sql, params, many in steps:
-            if many:
-                connection.executemany(sql, params)
-            else:
-                connection.execute(sql, params)
+        execute_steps(connection, steps)
         connection.execute("COMMIT")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 
-from pyfixmsg_plus.store.sql_base import SQLStoreBase, Step
+from pyfixmsg_plus.store.sql_base import SQLStoreBase, Step, execute_steps
 
 
 class AioSQLiteStore(SQLStoreBase):
@@ -62,11 +62,7 @@ def run_steps_in_thread(connection: sqlite3.Connection, steps: Sequence[Step]) -
     """BEGIN IMMEDIATE, ``steps``, COMMIT on ``connection`` (ROLLBACK on any failure), in the calling thread."""
     connection.execute("BEGIN IMMEDIATE")
     try:
-        for sql, params, many in steps:
-            if many:
-                connection.executemany(sql, params)
-            else:
-                connection.execute(sql, params)
+        execute_steps(connection, steps)
         connection.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):

@@ -67,6 +67,16 @@ def insert_steps(insert: str, rows: Sequence[Sequence[Any]]) -> list[Step]:
     return steps
 
 
+def execute_steps(connection: sqlite3.Connection, steps: Sequence[Step]) -> None:
+    """Run ``steps`` (statement, parameters, executemany?) on a plain sqlite3 connection, in this thread; the
+    caller opens and ends the transaction."""
+    for sql, params, many in steps:
+        if many:
+            connection.executemany(sql, params)
+        else:
+            connection.execute(sql, params)
+
+
 def stream_of(session_id: int, direction: Direction) -> int:
     """The stream number of one direction of a session (the high part of a message key)."""
     return session_id * 2 + int(direction)
