@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any
 
 from pyfixmsg_plus.eager import start_eagerly
@@ -191,19 +191,26 @@ class GroupCommitWriter(OutboundWriter):
         """A transaction started by :meth:`before_send_now` that had to wait: settle its caller once it ends,
         then commit whoever queued meanwhile."""
         try:
-            try:
-                await pending
-            except Exception as exc:
-                if self.on_error is not None:
-                    self.on_error(exc)
-                _settle(group, exc)
-            else:
-                _settle(group, None)
+            await self._settle_when_done(pending, group)
         except BaseException:  # cancelled: no commit runs any more
             self._committing = False
             self._task = None
             raise
         await self._commit_all()
+
+    async def _settle_when_done(
+        self, commit: Awaitable[None], group: list[tuple[Sequence[FrameRecord], asyncio.Future[None]]]
+    ) -> None:
+        """Await one transaction, then settle the callers of ``group`` with its outcome (an error is also reported
+        to ``on_error``)."""
+        try:
+            await commit
+        except Exception as exc:
+            if self.on_error is not None:
+                self.on_error(exc)
+            _settle(group, exc)
+        else:
+            _settle(group, None)
 
     async def _commit_all(self) -> None:
         try:
@@ -211,14 +218,7 @@ class GroupCommitWriter(OutboundWriter):
                 count, records = self._take_group()
                 group = self._waiting[:count]
                 del self._waiting[:count]
-                try:
-                    await self._save(records)
-                except Exception as exc:
-                    if self.on_error is not None:
-                        self.on_error(exc)
-                    _settle(group, exc)
-                else:
-                    _settle(group, None)
+                await self._settle_when_done(self._save(records), group)
         finally:
             self._committing = False
             self._task = None
