@@ -198,7 +198,6 @@ class SendPath:
         if self._outputs:
             self._wake()
 
-
     async def _write_paced(self, frames: Sequence[SendFrame], conn: Connection | None) -> None:
         """Frames in pieces the write buffer can take (``_PIECE_BYTES``, ``_PIECE_FRAMES``), each stored and
         written once the peer has read enough of the previous ones: a ResendRequest(2) answered with 100k
@@ -241,7 +240,6 @@ class SendPath:
             conn.write(frames[0].frame if len(frames) == 1 else b"".join(f.frame for f in frames))
 
 
-
 def _piece_end(frames: Sequence[SendFrame], start: int, limit: int) -> tuple[int, int]:
     """End (exclusive) and size in bytes of the piece of ``frames`` from ``start`` on: at most
     ``_PIECE_FRAMES`` frames and ``limit`` bytes, and at least one frame."""
@@ -253,5 +251,3 @@ def _piece_end(frames: Sequence[SendFrame], start: int, limit: int) -> tuple[int
         size += length
         end += 1
     return end, size
-
-

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pyfixmsg_plus import _impl
-from pyfixmsg_plus.message.framing_py import MSGTYPE_WIDTH
+from pyfixmsg_plus.message.framing_py import MSGTYPE_WIDTH  # msgtypes keeps up to this many bytes
 from pyfixmsg_plus.session.admin import Field, MessageBuilder
 from pyfixmsg_plus.session.batch import BatchCollector
 from pyfixmsg_plus.session.config import (
@@ -54,8 +54,6 @@ _STORE_TIMING = {
     Persistence.WRITE_BEHIND: StoreTiming.AFTER_WRITE,
 }
 _CHECKSUM_FIELD_LENGTH = 7  # "10=nnn<SOH>"
-#: FrameIndex.msgtypes keeps MsgType(35) values up to this many bytes (longer ones are read from the frame)
-_MSGTYPE_WIDTH = MSGTYPE_WIDTH
 #: MsgType(35) bytes (as FrameIndex.msgtypes gives them) -> str, for the fast path's per-message events
 _MSG_TYPE_NAMES: dict[bytes, str] = {}
 _MAX_MSG_TYPE_NAMES = 1024  # a counterparty sending endless new MsgTypes must not grow the table forever
@@ -509,10 +507,10 @@ class Session(AdminHandlers):
         names = _MSG_TYPE_NAMES
         for k in range(count):
             short = shorts[k]
-            msg_type = names.get(short) if len(short) < _MSGTYPE_WIDTH else None
+            msg_type = names.get(short) if len(short) < MSGTYPE_WIDTH else None
             if msg_type is None:  # a new MsgType, or one the index keeps truncated (8 bytes and more)
                 msg_type = ix.msgtype(start + k).decode("latin-1")
-                if len(short) < _MSGTYPE_WIDTH and len(names) < _MAX_MSG_TYPE_NAMES:
+                if len(short) < MSGTYPE_WIDTH and len(names) < _MAX_MSG_TYPE_NAMES:
                     names[short] = msg_type
             offset = offsets[k]
             frame = buffer[offset : offset + lengths[k]]
