@@ -72,39 +72,171 @@ cdef extern from *:
         return NULL;
     }
 
-    /* CPython 3.11 only (checked against its dict_new/dict_dealloc: a new dict holds a counted reference to the
-       shared empty table, which dict_dealloc releases; other versions simply grow the dict as usual).
-       CPython grows a filling dict 8 -> 16 -> 32 -> 64 slots, rebuilding the table each time, and a dict subclass
-       (FixMessage) cannot be created presized: the empty table of a new presized dict is swapped into the empty
-       dict d instead. Both tables are empty, so no entry moves and both dicts stay consistent. */
+    /* CPython 3.11 only: the helpers below read and write the dict and str layouts of 3.11 (checked against its
+       Objects/dictobject.c and Objects/unicodeobject.c); other versions take the public API. */
     #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000 && !defined(Py_GIL_DISABLED)
     #define PFP_DICT_FAST 1
     #else
     #define PFP_DICT_FAST 0
     #endif
+
+    #if PFP_DICT_FAST
+    /* CPython 3.11's combined dict table (Include/internal/pycore_dict.h, not includable outside the core): the
+       keys object, then dk_indices (1, 2, 4 or 8 bytes an index), then the entries. */
+    typedef struct {
+        Py_ssize_t dk_refcnt;
+        uint8_t dk_log2_size;
+        uint8_t dk_log2_index_bytes;
+        uint8_t dk_kind;  /* 0: general keys (what int keys need) */
+        uint32_t dk_version;
+        Py_ssize_t dk_usable;
+        Py_ssize_t dk_nentries;
+        char dk_indices[];
+    } pfp_keys;
+    typedef struct { Py_hash_t me_hash; PyObject* me_key; PyObject* me_value; } pfp_entry;
+
+    /* A new empty general-keys table of 2**log2_size slots, as new_keys_object(log2_size, unicode=0) makes it
+       (PyObject_Malloc, which free_keys_object pairs with PyObject_Free for general tables). */
+    static pfp_keys* pfp_new_keys(uint8_t log2_size) {
+        size_t usable = (((size_t)1 << log2_size) << 1) / 3;  /* USABLE_FRACTION */
+        uint8_t log2_bytes = log2_size < 8 ? log2_size : log2_size < 16 ? log2_size + 1 : log2_size + 2;
+        pfp_keys* k = (pfp_keys*)PyObject_Malloc(sizeof(pfp_keys) + ((size_t)1 << log2_bytes)
+                                                 + sizeof(pfp_entry) * usable);
+        if (k == NULL) { PyErr_NoMemory(); return NULL; }
+        k->dk_refcnt = 1;
+        k->dk_log2_size = log2_size;
+        k->dk_log2_index_bytes = log2_bytes;
+        k->dk_kind = 0;
+        k->dk_version = 0;
+        k->dk_usable = (Py_ssize_t)usable;
+        k->dk_nentries = 0;
+        memset(k->dk_indices, 0xff, (size_t)1 << log2_bytes);
+        memset(k->dk_indices + ((size_t)1 << log2_bytes), 0, sizeof(pfp_entry) * usable);
+        return k;
+    }
+    #endif
+
+    /* CPython grows a filling dict 8 -> 16 -> 32 -> 64 slots, rebuilding the table each time, and a dict subclass
+       (FixMessage) cannot be created presized: the empty dict d gets a table sized for n entries instead (the
+       slot count _PyDict_NewPresized picks). d held a counted reference to the shared empty table (dict_new
+       takes one, dict_dealloc drops it): dropped here, as dictkeys_decref does (that table is never freed). */
     static int pfp_presize_empty_dict(PyObject* d, Py_ssize_t n) {
     #if PFP_DICT_FAST
         PyDictObject* target = (PyDictObject*)d;
-        PyDictObject* sized;
-        PyDictKeysObject* keys;
+        pfp_keys* old;
+        pfp_keys* sized;
+        uint8_t log2_size = 3;
         if (n <= 5 || !PyDict_Check(d) || target->ma_used != 0 || target->ma_values != NULL) return 0;
-        sized = (PyDictObject*)_PyDict_NewPresized(n);
+        old = (pfp_keys*)target->ma_keys;
+        if (old->dk_nentries != 0 || old->dk_refcnt < 2) return 0;  /* not the shared empty table */
+        if (n > 87381) n = 87381;  /* USABLE_FRACTION(2**17): _PyDict_NewPresized's cap */
+        while ((((size_t)1 << log2_size) << 1) / 3 < (size_t)n) log2_size++;
+        sized = pfp_new_keys(log2_size);
         if (sized == NULL) return -1;
-        if (sized->ma_used == 0 && sized->ma_values == NULL) {
-            keys = target->ma_keys;
-            target->ma_keys = sized->ma_keys;
-            sized->ma_keys = keys;
-        }
-        Py_DECREF(sized);
+        old->dk_refcnt--;
+        target->ma_keys = (PyDictKeysObject*)sized;
     #endif
         return 0;
     }
 
-    /* d[tag] = value for an int tag >= 0 (below 2**61 - 1, where hash(tag) == tag): skips the hash call. */
-    static int pfp_set_tag(PyObject* d, PyObject* tag, long tag_value, PyObject* value) {
     #if PFP_DICT_FAST
-        if (PyDict_Check(d)) return _PyDict_SetItem_KnownHash(d, tag, value, (Py_hash_t)tag_value);
-        return PyDict_SetItem(d, tag, value);  /* not a dict: fails as PyDict_SetItem always did */
+    static inline Py_ssize_t pfp_index_at(const pfp_keys* k, size_t i) {
+        uint8_t log2 = k->dk_log2_size;
+        if (log2 < 8) return ((const int8_t*)k->dk_indices)[i];
+        if (log2 < 16) return ((const int16_t*)k->dk_indices)[i];
+        if (log2 < 32) return ((const int32_t*)k->dk_indices)[i];
+        return ((const int64_t*)k->dk_indices)[i];
+    }
+    static inline void pfp_index_set(pfp_keys* k, size_t i, Py_ssize_t ix) {
+        uint8_t log2 = k->dk_log2_size;
+        if (log2 < 8) ((int8_t*)k->dk_indices)[i] = (int8_t)ix;
+        else if (log2 < 16) ((int16_t*)k->dk_indices)[i] = (int16_t)ix;
+        else if (log2 < 32) ((int32_t*)k->dk_indices)[i] = (int32_t)ix;
+        else ((int64_t*)k->dk_indices)[i] = ix;
+    }
+
+    /* d[key] = value written straight into the table of a dict the parser is filling, as insertdict does for a
+       general-keys combined table, where that is plain: key is the parser's shared int object for hash (so identity
+       is equality), the table has a free entry, no deleted slot lies on the probe path, and the value needs no GC
+       tracking change. 1: done; 0: take CPython's own insert (resizes, shared-key tables, anything unusual). The
+       version tag is not bumped: nothing has seen this dict yet (it is being built). */
+    static inline int pfp_table_set(PyObject* d, PyObject* key, Py_hash_t hash, PyObject* value) {
+        PyDictObject* mp = (PyDictObject*)d;
+        pfp_keys* k = (pfp_keys*)mp->ma_keys;
+        pfp_entry* entries;
+        size_t mask, i, perturb = (size_t)hash;
+        Py_ssize_t ix;
+        if (mp->ma_values != NULL || k->dk_kind != 0) return 0;
+        if (!PyUnicode_CheckExact(value) && PyObject_IS_GC(value) && !PyObject_GC_IsTracked(d)) return 0;
+        entries = (pfp_entry*)(k->dk_indices + ((size_t)1 << k->dk_log2_index_bytes));
+        mask = ((size_t)1 << k->dk_log2_size) - 1;
+        i = (size_t)hash & mask;
+        for (;;) {
+            ix = pfp_index_at(k, i);
+            if (ix == -1) break;  /* empty slot: the key is not there */
+            if (ix < 0) return 0;  /* a deleted slot */
+            if (entries[ix].me_key == key) {  /* repeated tag: the last value wins, as in insertdict */
+                PyObject* old = entries[ix].me_value;
+                Py_INCREF(value);
+                entries[ix].me_value = value;
+                Py_DECREF(old);
+                return 1;
+            }
+            if (entries[ix].me_hash == hash) return 0;  /* an equal key in another object: compare as CPython does */
+            perturb >>= 5;
+            i = (i * 5 + perturb + 1) & mask;
+        }
+        if (k->dk_usable <= 0) return 0;
+        Py_INCREF(key);
+        Py_INCREF(value);
+        entries[k->dk_nentries].me_hash = hash;
+        entries[k->dk_nentries].me_key = key;
+        entries[k->dk_nentries].me_value = value;
+        pfp_index_set(k, i, k->dk_nentries);
+        k->dk_version = 0;
+        k->dk_usable--;
+        k->dk_nentries++;
+        mp->ma_used++;
+        return 1;
+    }
+    #endif
+
+    /* A new str of the n ASCII bytes at p (n >= 1), laid out as PyUnicode_New(n, 127) makes it on 3.11 (compact
+       ASCII: the PyASCIIObject header, then the bytes and a NUL), without its generic size and kind dispatch. */
+    static PyObject* pfp_ascii_str(const char* p, Py_ssize_t n) {
+    #if PFP_DICT_FAST
+        PyASCIIObject* o;
+        char* data;
+        if (n < 1 || n > PY_SSIZE_T_MAX / 2) return PyUnicode_FromStringAndSize(p, n);
+        o = (PyASCIIObject*)PyObject_Malloc(sizeof(PyASCIIObject) + (size_t)n + 1);
+        if (o == NULL) return PyErr_NoMemory();
+        PyObject_Init((PyObject*)o, &PyUnicode_Type);
+        o->length = n;
+        o->hash = -1;
+        memset(&o->state, 0, sizeof(o->state));
+        o->state.kind = PyUnicode_1BYTE_KIND;
+        o->state.compact = 1;
+        o->state.ascii = 1;
+        o->state.ready = 1;
+        o->wstr = NULL;
+        data = (char*)(o + 1);
+        memcpy(data, p, (size_t)n);
+        data[n] = 0;
+        return (PyObject*)o;
+    #else
+        PyObject* text = PyUnicode_New(n, 127);
+        if (text != NULL) memcpy(PyUnicode_1BYTE_DATA(text), p, (size_t)n);
+        return text;
+    #endif
+    }
+
+    /* d[tag] = value for an int tag >= 0 (below 2**61 - 1, where hash(tag) == tag): skips the hash call, and the
+       whole generic insert when tag is the parser's shared object for its value (shared=1). */
+    static int pfp_set_tag(PyObject* d, PyObject* tag, long tag_value, PyObject* value, int shared) {
+    #if PFP_DICT_FAST
+        if (!PyDict_Check(d)) return PyDict_SetItem(d, tag, value);  /* not a dict: fails as it always did */
+        if (shared && pfp_table_set(d, tag, (Py_hash_t)tag_value, value)) return 0;
+        return _PyDict_SetItem_KnownHash(d, tag, value, (Py_hash_t)tag_value);
     #else
         return PyDict_SetItem(d, tag, value);
     #endif
@@ -114,7 +246,8 @@ cdef extern from *:
     bint pfp_generic_setattr(PyTypeObject* t) noexcept
     const char* pfp_find_byte(const char* p, const char* end, unsigned char sep, uint64_t* seen) noexcept
     int pfp_presize_empty_dict(object d, Py_ssize_t n) except -1
-    int pfp_set_tag(object d, object tag, long tag_value, object value) except -1
+    int pfp_set_tag(object d, object tag, long tag_value, object value, int shared) except -1
+    object pfp_ascii_str(const char* p, Py_ssize_t n)
 
 cdef extern from "Python.h":
     Py_ssize_t PyDict_GET_SIZE(object d)  # a macro: the dict's own entry count
@@ -155,9 +288,7 @@ for _k in range(128):
 cdef tuple _NO_ARGS = ()
 
 cdef inline object _new_ascii(const char* p, Py_ssize_t n):
-    text = PyUnicode_New(n, 127)
-    memcpy(PyUnicode_1BYTE_DATA(text), p, n)
-    return text
+    return pfp_ascii_str(p, n)
 
 
 cdef inline bint _is_ascii(const char* p, Py_ssize_t n) noexcept:

@@ -49,8 +49,8 @@ cdef class _Level:
 cdef inline int _set_field(object target, long tag, object value) except -1:
     """target[tag] = value with the shared int object of tag (tags are >= 0: hash(tag) == tag)."""
     if 0 <= tag < TAG_CACHE:
-        return pfp_set_tag(target, <object>_tag_cache[tag], tag, value)
-    return pfp_set_tag(target, tag, tag, value)
+        return pfp_set_tag(target, <object>_tag_cache[tag], tag, value, 1)
+    return pfp_set_tag(target, tag, tag, value, 0)
 
 
 cdef _Level _compile_level(layout):
@@ -212,8 +212,13 @@ cdef class MessageParser:
     cdef Py_ssize_t number_tag_offset
     cdef Py_ssize_t first_tag_offset
     cdef Py_ssize_t standard_offset
+    cdef object default_class  # parse_message's class when given None
+    cdef object fallback  # parse_message's answer to a frame this path declines: fallback(frame, message_class)
+    cdef object layouts_source  # called once for the layouts when they are None
+    cdef bint lenient  # parse_message hands every frame to the fallback
 
-    def __init__(self, layouts, fragment_class, group_class, codec=None, int sep=1):
+    def __init__(self, layouts, fragment_class, group_class, codec=None, int sep=1, default_class=None,
+                 fallback=None, layouts_source=None):
         if not isinstance(group_class, type):
             raise TypeError(f"MessageParser: group_class={group_class!r} must be a class")
         self.layouts = layouts
@@ -232,6 +237,20 @@ cdef class MessageParser:
         self.number_tag_offset = _slot_offset(group_class, "number_tag")
         self.first_tag_offset = _slot_offset(group_class, "first_tag")
         self.standard_offset = _slot_offset(group_class, "standard")
+        self.default_class = default_class
+        self.fallback = fallback
+        self.layouts_source = layouts_source
+        self.lenient = False
+
+    def set_lenient(self, bint lenient):
+        """With True, ``parse_message`` gives every frame to the fallback (a codec with a text encoding)."""
+        self.lenient = lenient
+
+    def reset_layouts(self):
+        """Forget the layouts (compiled ones too): the next frame takes them from ``layouts_source`` again."""
+        if self.layouts_source is not None:
+            self.layouts = None
+        self.compiled_levels = {}
 
     def parse(self, frame, message_class):
         """One well-formed frame as a new ``message_class`` instance (int tags, str values, groups), or None.
@@ -240,14 +259,32 @@ cdef class MessageParser:
         and ``_time_ns`` (creation time, ns since the epoch) are set. None means the frame needs the lenient
         tokenizer (see the pure twin for the rules).
         """
+        if not isinstance(message_class, type):
+            raise TypeError(f"MessageParser.parse: message_class={message_class!r} must be a class")
+        return self.parse_frame(frame, <type>message_class)
+
+    def parse_message(self, frame, message_class=None):
+        """``parse(frame, message_class or default_class)``, or ``fallback(frame, message_class)`` when that is
+        None: a codec's whole ``parse_message`` in one call (see the pure twin)."""
+        cls = self.default_class if message_class is None else message_class
+        if not isinstance(cls, type):
+            raise TypeError(f"MessageParser.parse_message: message_class={cls!r} must be a class")
+        message = None if self.lenient else self.parse_frame(frame, <type>cls)
+        if message is None:
+            if self.fallback is None:
+                raise ValueError("MessageParser.parse_message: the frame needs the lenient path; no fallback set")
+            return self.fallback(frame, message_class)
+        return message
+
+    cdef object parse_frame(self, frame, type message_class):
+        if self.layouts is None and self.layouts_source is not None:
+            self.layouts = self.layouts_source()
         cdef bytes data = frame if type(frame) is bytes else bytes(frame)
         cdef const char* buf = PyBytes_AS_STRING(data)
         cdef Py_ssize_t size = PyBytes_GET_SIZE(data)
         cdef Field stack_fields[STACK_FIELDS]
         cdef FrameView view
         cdef Py_ssize_t capacity = size // MIN_FIELD_BYTES + 1, msg_type_index
-        if not isinstance(message_class, type):
-            raise TypeError(f"MessageParser.parse: message_class={message_class!r} must be a class")
         view.buf = buf
         view.fields = stack_fields
         if capacity > STACK_FIELDS:
@@ -261,7 +298,7 @@ cdef class MessageParser:
             if view.n < 0:
                 return None
             try:
-                return self.build(&view, <type>message_class, msg_type_index)
+                return self.build(&view, message_class, msg_type_index)
             except UnicodeDecodeError:
                 return None
         finally:

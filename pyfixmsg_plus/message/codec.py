@@ -151,29 +151,34 @@ class Codec:
         self.spec = spec
         self._no_groups = no_groups or spec is None
         self._frg_class = fragment_class
-        self.encoding = decode_as
+        self._encoding = decode_as
         self.decode_all_as_347 = decode_all_as_347
         self._parser_override = parser
         self._parser: ModuleType = parser or _impl.load("parser")
         self._layouts: dict[str, Layout] | None = None
         self._fast_layouts: Any = None
-        self._message_parser: Any = None
         self._order_cache: dict[Any, dict[Any, SortKey]] = {}
+        self._install_message_parser()
 
     def __getstate__(self) -> dict[str, Any]:
         # Modules are not picklable and the caches rebuild themselves: keep the constructor arguments only.
         state = dict(self.__dict__)
-        state.update(_parser=None, _layouts=None, _fast_layouts=None, _message_parser=None, _order_cache={})
+        state.update(_parser=None, _layouts=None, _fast_layouts=None, _order_cache={})
+        state.pop("_message_parser", None)
+        state.pop("parse_message", None)  # the parser's bound method (see _install_message_parser)
         if state["_parser_override"] is not None:
             state["_parser_override"] = state["_parser_override"].__name__
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        if "encoding" in state:  # pickled before encoding became a property
+            state["_encoding"] = state.pop("encoding")
         self.__dict__.update(state)
         override = self._parser_override
         if isinstance(override, str):
             self._parser_override = __import__("importlib").import_module(override)
         self._parser = self._parser_override or _impl.load("parser")
+        self._install_message_parser()
 
     # --- groups layout
     # ---------------------------------------------------------------------------------------
@@ -188,8 +193,18 @@ class Codec:
         """Rebuild the group layout and field order from the spec (after ``add_group`` on it)."""
         self._layouts = None
         self._fast_layouts = None
-        self._message_parser = None
+        self._message_parser.reset_layouts()
         self._order_cache = {}
+
+    @property
+    def encoding(self) -> str | None:
+        """The ``decode_as`` text encoding of values, or None (UTF-8 on the wire path)."""
+        return self._encoding
+
+    @encoding.setter
+    def encoding(self, value: str | None) -> None:
+        self._encoding = value
+        self._message_parser.set_lenient(value is not None)  # the wire path applies only without an encoding
 
     # --- parsing
     # ---------------------------------------------------------------------------------------------
@@ -234,23 +249,32 @@ class Codec:
     def parse_message(
         self, frame: bytes | bytearray | memoryview, message_class: type[FixMessage] | None = None
     ) -> FixMessage:
-        """One SOH frame as a new FixMessage (or ``message_class``) with this codec: the hot path."""
-        if self.encoding is None:
-            parser = self._message_parser or self._new_message_parser()
-            message = parser.parse(frame, message_class or FixMessage)
-            if message is not None:
-                return message
+        """One SOH frame as a new FixMessage (or ``message_class``) with this codec: the hot path.
+
+        On instances of Codec itself this method is shadowed by the parser's own ``parse_message`` (same
+        arguments and result, the lenient path as its fallback), so that the compiled parser is called directly.
+        """
+        return self._message_parser.parse_message(frame, message_class)
+
+    def _parse_leniently(
+        self, frame: bytes | bytearray | memoryview, message_class: type[FixMessage] | None
+    ) -> FixMessage:
+        """``parse_message`` of a frame the wire path declines (or of any frame with an encoding)."""
         message = (message_class or FixMessage)()
         message.codec = self
         message.update(self.parse(bytes(frame)))
         return message
 
-    def _new_message_parser(self) -> Any:
-        """The parser module's MessageParser for this codec's layouts and classes (SOH separator), kept."""
-        self._message_parser = self._parser.MessageParser(
-            self._compiled_layouts(), self._frg_class, RepeatingGroup, self, 1
+    def _install_message_parser(self) -> None:
+        """The parser module's MessageParser for this codec (SOH separator; layouts built at its first frame);
+        its ``parse_message`` stands in for this codec's unless a subclass overrides that method."""
+        parser = self._parser.MessageParser(
+            None, self._frg_class, RepeatingGroup, self, 1, FixMessage, self._parse_leniently, self._compiled_layouts
         )
-        return self._message_parser
+        parser.set_lenient(self._encoding is not None)
+        self._message_parser: Any = parser
+        if type(self).parse_message is Codec.parse_message:
+            self.__dict__["parse_message"] = parser.parse_message
 
     def _compiled_layouts(self) -> Any:
         if self._fast_layouts is None:

@@ -187,6 +187,9 @@ class MessageParser:
         group_class: type,
         codec: Any = None,
         sep: int = 1,
+        default_class: type | None = None,
+        fallback: Callable[[Any, type | None], Any] | None = None,
+        layouts_source: Callable[[], Mapping[str, Layout] | None] | None = None,
     ) -> None:
         if not isinstance(group_class, type):
             raise TypeError(f"MessageParser: group_class={group_class!r} must be a class")
@@ -195,6 +198,33 @@ class MessageParser:
         self._group_class = group_class
         self._codec = codec
         self._sep = sep
+        self._default_class = default_class
+        self._fallback = fallback
+        self._layouts_source = layouts_source
+        self._lenient = False
+
+    def set_lenient(self, lenient: bool) -> None:
+        """With True, :meth:`parse_message` gives every frame to the fallback (a codec with a text encoding)."""
+        self._lenient = bool(lenient)
+
+    def reset_layouts(self) -> None:
+        """Forget the layouts: the next frame takes them from ``layouts_source`` again (when there is one)."""
+        if self._layouts_source is not None:
+            self._layouts = None
+
+    def parse_message(self, frame: bytes | bytearray | memoryview, message_class: type | None = None) -> Any:
+        """``parse(frame, message_class or default_class)``; when that declines the frame (None),
+        ``fallback(frame, message_class)``: a codec's whole ``parse_message`` in one call, so that the codec can
+        hand this bound method out as its own (no Python frame of its own per message in the compiled twin)."""
+        cls = self._default_class if message_class is None else message_class
+        if not isinstance(cls, type):
+            raise TypeError(f"MessageParser.parse_message: message_class={cls!r} must be a class")
+        message = None if self._lenient else self.parse(frame, cls)
+        if message is None:
+            if self._fallback is None:
+                raise ValueError("MessageParser.parse_message: the frame needs the lenient path; no fallback set")
+            return self._fallback(frame, message_class)
+        return message
 
     def parse(self, frame: bytes | bytearray | memoryview, message_class: type) -> Any:
         """One well-formed frame as a new ``message_class`` instance (int tags, str values, groups), or None.
@@ -207,6 +237,8 @@ class MessageParser:
         """
         if not isinstance(message_class, type):
             raise TypeError(f"MessageParser.parse: message_class={message_class!r} must be a class")
+        if self._layouts is None and self._layouts_source is not None:
+            self._layouts = self._layouts_source()
         pairs = _fast_pairs(frame if type(frame) is bytes else bytes(frame), self._sep)
         if pairs is None:
             return None
