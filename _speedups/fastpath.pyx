@@ -10,7 +10,7 @@ import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memchr, memcmp, memcpy
+from libc.string cimport memchr, memcmp, memcpy, memset
 from cpython.bytes cimport PyBytes_FromStringAndSize
 
 from pyfixmsg_plus.session.fastpath_py import (
@@ -325,6 +325,21 @@ cdef class RunScanner:
                 break
             count += 1
         return count
+
+    def passes_frame(self, frame, msg_type, int64_t seqnum, double now):
+        """One verified frame passes as ``scan`` would pass it numbered ``seqnum`` (see the pure twin)."""
+        cdef bytes data = frame if type(frame) is bytes else bytes(frame)
+        cdef bytes code_bytes = msg_type if type(msg_type) is bytes else bytes(msg_type)
+        cdef Py_ssize_t type_length = len(code_bytes)
+        cdef Py_ssize_t length = len(data)
+        cdef uint8_t code[8]
+        if not 0 < type_length <= MAX_MSGTYPE or length <= 0:
+            return False
+        memset(code, 0, 8)
+        memcpy(code, <const char*>code_bytes, type_length)
+        if not self._type_passes(code):
+            return False
+        return self._frame_passes(<cbuf><const char*>data, length, seqnum, now)
 
     cdef inline bint _type_passes(self, const uint8_t* code) noexcept:
         cdef uint64_t value

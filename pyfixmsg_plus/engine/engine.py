@@ -461,7 +461,8 @@ class FixEngine:
         in the order they were numbered. Raises SessionNotActive at once when the session is not logged on.
         Must be called from the engine's event loop."""
         runner = self.runner(session_id)
-        return runner.send_outputs(runner.session.send(msg_type, fields, runner.clock()))
+        now = runner.clock()  # SendingTime(52) and the stored record's time: one instant
+        return runner.send_outputs(runner.session.send(msg_type, fields, now), now)
 
     def _runner_for_message(self, message: Mapping[Any, Any], session_id: SessionID | str | None) -> SessionRunner:
         if session_id is not None or len(self.runners) == 1:

@@ -84,13 +84,15 @@ class SendPath:
         def _wake(self) -> None: ...
         def _inside_pump(self) -> bool: ...
         async def _run_pump(self) -> None: ...
-        def _book(self, output: Output) -> None: ...
+        def _book(self, output: Output, now: float | None = None) -> None: ...
         def _abort(self, conn: Connection | None) -> None: ...
 
-    def send_outputs(self, outputs: list[Output]) -> asyncio.Future[None] | None:
+    def send_outputs(self, outputs: list[Output], now: float | None = None) -> asyncio.Future[None] | None:
         """Execute outputs the session just produced, after what is queued; returns a future to await until they
         were executed, or None when they already were (or when called from inside the pump, which must not
-        wait on its own work: they are executed right after the current input's outputs)."""
+        wait on its own work: they are executed right after the current input's outputs). ``now`` (seconds
+        since the epoch) is the time the session numbered them at, stored with the frames when they are stored
+        at once (then equal to their SendingTime(52)); the clock's when None."""
         if not outputs:
             return None
         if self._inside_pump():
@@ -107,7 +109,7 @@ class SendPath:
         else:
             asyncio.get_running_loop().call_soon(self._end_turn)
         if not self._pumping and self._sendable_at_once(outputs):
-            return self._send_at_once(outputs, conn)
+            return self._send_at_once(outputs, conn, now)
         waiter = asyncio.get_running_loop().create_future()
         self._outputs.append((outputs, self.conn, waiter))
         self._wake()  # an idle pump executes them at once, in this frame
@@ -132,14 +134,16 @@ class SendPath:
                 return False
         return size <= _SMALL_RUN_BYTES
 
-    def _send_at_once(self, outputs: list[Output], conn: Connection | None) -> asyncio.Future[None] | None:
+    def _send_at_once(
+        self, outputs: list[Output], conn: Connection | None, now: float | None = None
+    ) -> asyncio.Future[None] | None:
         """What the pump would do with a plain send, in the caller's frame and without its coroutines: store the
         frames (a store that commits without waiting, as the memory store, finishes here), write them, then the
         bookkeeping. When the store has to wait, a task finishes the send and holds the pump meanwhile, so that
         later sends and reads queue behind it as they would behind the pump. Returns None when done, else a
         future resolved once done (or failed with the error that dropped the connection)."""
         frames = [output for output in outputs if type(output) is SendFrame]
-        records = self._records(frames)
+        records = self._records(frames, now)
         try:
             started = self.writer.before_send_now(records) if records else None
             pending = None if started is None else start_eagerly(started)
@@ -228,9 +232,11 @@ class SendPath:
         if records:
             self.writer.after_send(records)
 
-    def _records(self, frames: Sequence[SendFrame]) -> list[FrameRecord]:
-        """The store records of the frames that are stored (resent frames and gap fills are not)."""
-        now = self.clock()
+    def _records(self, frames: Sequence[SendFrame], now: float | None = None) -> list[FrameRecord]:
+        """The store records of the frames that are stored (resent frames and gap fills are not), stamped
+        ``now`` (seconds since the epoch; the clock's when None)."""
+        if now is None:
+            now = self.clock()
         return [FrameRecord(f.seqnum, f.msg_type, now, f.frame) for f in frames if f.store is not _NOT_STORED]
 
     def _write(self, frames: Sequence[SendFrame], conn: Connection | None) -> None:

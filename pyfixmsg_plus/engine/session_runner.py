@@ -13,7 +13,9 @@ executed before the next transport input, in the order the session numbered them
 Latency: the pump starts eagerly (:func:`~pyfixmsg_plus.eager.start_eagerly`) in the frame of whoever
 woke it (the socket read callback, the timer, the sender's coroutine) and becomes a task only when it has to
 wait (a store transaction, an async application callback). With a memory store and plain callbacks a send
-and a received message each cost no event-loop iteration of their own.
+and a received message each cost no event-loop iteration of their own. A read holding one frame, given to an
+idle runner, does not even start the pump: its outputs are executed by plain calls while they are plain ones
+(``_receive_now``), and only what must wait goes to a task that holds the pump.
 
 How frames are stored and written (stored-before-written, sends at once, bursts of one iteration grouped, long
 runs paced) is the send path's job: :mod:`pyfixmsg_plus.engine.send_path`.
@@ -78,6 +80,8 @@ _REJECT = "3"  # Reject(35=3): also reported to Application.onReject
 OUTSIDE_SESSION_TIME = "Logon attempt not within session time"
 #: output lists merged into one execution (bounds one store transaction and one write)
 _MAX_MERGED_OUTPUTS = 4096
+#: outputs executed by plain calls (SessionRunner._book): nothing to wait for, nothing written
+_BOOKED_KINDS = frozenset({StoreInbound, StoreInboundRun, SaveSequenceNumbers, ArmTimer})
 
 
 def overrides(app: object, name: str) -> bool:
@@ -289,9 +293,13 @@ class SessionRunner(SendPath):
         if self._framer is None:
             self._framer = _impl.load("framing").Framer()
         index = self._framer.feed(data)
-        if not len(index):
+        count = index.count
+        if not count:
             return  # only part of a frame so far: the framer keeps it
         conn = self.conn
+        if count == 1 and not self._pumping and not self._inputs and not self._outputs:
+            self._receive_now(index, conn)  # one frame to an idle runner: the pump's work without its coroutines
+            return
         if not self.deliver_per_frame:
             self._inputs.append((functools.partial(self._receive, index), conn))
         else:
@@ -301,6 +309,77 @@ class SessionRunner(SendPath):
 
     def _receive(self, index: Any) -> list[Output]:
         return self.session.receive_index(index, self.clock())
+
+    def _receive_now(self, index: Any, conn: Connection | None) -> None:
+        """What the pump does with one read, done in the caller's frame without coroutines while every output
+        is a plain one (stored inbound, a message delivered to plain callbacks, bookkeeping). From the first
+        output that must wait (an async callback, a Reject(35=3) also told to onReject) or is anything else
+        (frames to send, state changes, ...), the rest goes the pump's way in a task that holds the pump, as
+        the eager pump would. Sends made by the callbacks meanwhile are queued behind (they see the pump
+        running) and executed after these outputs, as the pump does."""
+        self._pumping = self._eager_step = True
+        pending: Awaitable[Any] | None = None
+        outputs: list[Output] = []
+        i = 0
+        try:
+            now = self.clock()
+            try:
+                outputs = self.session.receive_index(index, now)
+            except Exception:
+                log.exception("session %s: the session failed on an input; disconnecting", self.session_id)
+                self._abort(conn)
+            i, pending = self._execute_plain_prefix(outputs, now)
+        except Exception:
+            log.exception("session %s: executing session effects failed; disconnecting", self.session_id)
+            self._abort(conn)
+            pending, i = None, len(outputs)
+        finally:
+            self._eager_step = False
+        if pending is None and i == len(outputs):
+            self._pumping = False
+            if self._outputs or self._inputs:
+                self._wake()  # sends the callbacks made: executed now, in this frame
+            return
+        self._eager_step = True
+        try:
+            task = start_eagerly(self._receive_rest(pending, outputs[i:], conn))
+        finally:
+            self._eager_step = False
+        if task is not None:
+            self._pump = task
+
+    def _execute_plain_prefix(self, outputs: list[Output], now: float) -> tuple[int, Awaitable[Any] | None]:
+        """Execute outputs from the first on while they are plain ones; returns how many were executed and,
+        when the last one's delivery must still be awaited, what to await. ``now`` is the input's time."""
+        i, count = 0, len(outputs)
+        while i < count:
+            output = outputs[i]
+            kind = type(output)
+            if kind is MessageReceived:
+                pending = self._deliver(output)  # type: ignore[arg-type]
+                if pending is not None:
+                    return i + 1, pending
+            elif kind in _BOOKED_KINDS:
+                self._book(output, now)
+            else:
+                break
+            i += 1
+        return i, None
+
+    async def _receive_rest(self, pending: Awaitable[Any] | None, rest: list[Output], conn: Connection | None) -> None:
+        """The rest of :meth:`_receive_now` once something must wait, then whatever queued meanwhile."""
+        try:
+            try:
+                if pending is not None:
+                    await pending
+                await self._execute(rest, conn)
+            except Exception:
+                log.exception("session %s: executing session effects failed; disconnecting", self.session_id)
+                self._abort(conn)
+            await self._run_pump()
+        finally:
+            self._pump = None
+            self._pumping = False
 
     def on_disconnected(self, exc: BaseException | None) -> None:
         """The session's connection closed (either side, or an error)."""
@@ -457,24 +536,30 @@ class SessionRunner(SendPath):
                     await pending
             elif kind is BatchReceived:
                 await call_maybe_async(self.app.onBatch, output.index, self.session_id)  # type: ignore[union-attr]
-            elif kind is StoreInbound:
-                frame = output.frame  # type: ignore[union-attr]
-                # SendingTime(52) is not parsed on the hot path: the receive time stands for it
-                record = FrameRecord(output.seqnum, msg_type_of(frame), self.clock(), frame)  # type: ignore[union-attr]
-                self.inbound.received((record,))
-            elif kind is StoreInboundRun:
-                run: StoreInboundRun = output  # type: ignore[assignment]
-                self.inbound.received_run(run.index, run.start, run.count, run.first_seqnum, self.clock())
-            elif kind is SaveSequenceNumbers or kind is ArmTimer:
+            elif kind in _BOOKED_KINDS:
                 self._book(output)
             else:
                 await self._execute_rare(output, conn)
             i += 1
 
-    def _book(self, output: Output) -> None:
-        """The bookkeeping outputs: SaveSequenceNumbers and ArmTimer."""
-        if type(output) is ArmTimer:
-            self._arm(output.deadline)
+    def _book(self, output: Output, now: float | None = None) -> None:
+        """The bookkeeping outputs (``_BOOKED_KINDS``): inbound frames to store, SaveSequenceNumbers and
+        ArmTimer. ``now`` (seconds since the epoch) is the receive time stored with inbound frames (the clock's
+        when None)."""
+        kind = type(output)
+        if kind is ArmTimer:
+            self._arm(output.deadline)  # type: ignore[union-attr]
+            return
+        if kind is StoreInboundRun:
+            run: StoreInboundRun = output  # type: ignore[assignment]
+            received = self.clock() if now is None else now
+            self.inbound.received_run(run.index, run.start, run.count, run.first_seqnum, received)
+            return
+        if kind is StoreInbound:
+            frame = output.frame  # type: ignore[union-attr]
+            # SendingTime(52) is not parsed on the hot path: the receive time stands for it
+            received = self.clock() if now is None else now
+            self.inbound.received((FrameRecord(output.seqnum, msg_type_of(frame), received, frame),))  # type: ignore[union-attr]
             return
         # only the inbound number is persisted here (outbound numbers are covered by the stored frames and
         # write-behind reservations): a send-only session must not cost a store write per flush

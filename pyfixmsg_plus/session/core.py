@@ -232,10 +232,50 @@ class Session(AdminHandlers):
         skipped; accepted messages of ``config.batch_msg_types`` come out as one :class:`BatchReceived`.
         Ignored while no connection is open.
         """
+        if index.count == 1:  # a session trading one order at a time reads one frame per read
+            single = self._receive_single(index, now)
+            if single is not None:
+                return single
         self._begin(now)
         if self._connected() and len(index):
             self._process_index(index)
         return self._finish()
+
+    def _receive_single(self, ix: Any, now: float) -> list[Output] | None:
+        """A one-span index whose frame the fast path accepts (``RunScanner.passes_frame``: the checks of
+        ``scan`` for one frame, without the index's arrays): its outputs, as ``_fast_run`` followed by
+        ``_finish`` gives them for it; None when it needs the general path (batch MsgTypes in use, the fast
+        path closed, a garbled span, a frame inside a garbled frame's BodyLength(9), or any check failing)."""
+        fast = self._fast
+        app = fast.app
+        if app is None or fast.batch is not None or not self._fast_path_open():
+            return None
+        buffer = ix.buffer
+        offset = int(ix.offsets[0])
+        # the end of a garbled frame's claimed span carries over only within the buffer it was read from
+        swallow_end = self._swallow_end if self._swallow_buffer is buffer else -1
+        if offset < swallow_end or not ix.valid[0]:
+            return None
+        seqnum = self.seq.next_target
+        frame = buffer[offset : offset + int(ix.lengths[0])]
+        code = ix.msgtype(0)
+        if not app.passes_frame(frame, code, seqnum, now):
+            return None
+        msg_type = _MSG_TYPE_NAMES.get(code)
+        if msg_type is None:
+            msg_type = code.decode("latin-1")
+            if len(_MSG_TYPE_NAMES) < _MAX_MSG_TYPE_NAMES:
+                _MSG_TYPE_NAMES[code] = msg_type
+        self.now = now
+        self.seq.next_target = seqnum + 1
+        self.timers.received(now)
+        self._swallow_buffer, self._swallow_end = buffer, swallow_end
+        out: list[Output] = [
+            StoreInboundRun(seqnum, ix, 0, 1),
+            MessageReceived(msg_type, seqnum, None, frame, False, False),  # pairs tokenized only if read
+        ]
+        self._note_numbers_and_timer(out, True)
+        return out
 
     def receive_frame(self, frame: bytes, now: float) -> list[Output]:
         """One complete, already verified frame (for engines that split frames themselves)."""
@@ -260,18 +300,22 @@ class Session(AdminHandlers):
 
         Header tags among them (e.g. PossResend 97, OnBehalfOfCompID 115) are placed in the header.
         """
-        self._begin(now)
         if self._machine.state is not SessionState.ACTIVE:
             raise SessionNotActive(
                 f"cannot send MsgType {msg_type!r} on {self.session_id}: "
                 f"session is {self.state.value}, not Active"
             )
-        # send_new without its closure (the per-message path of every application send)
-        seqnum = self.seq.next_sender
+        # send_new, emit_frame and _begin/_finish inlined (the per-message path of every application send):
+        # a send collects no batch and leaves the session Active, so only the numbers and the timer are noted
+        self.now = now
+        seq = self.seq
+        seqnum = seq.next_sender
         frame = self.builder.application(msg_type, seqnum, now, fields)
-        self.seq.take_sender()
-        self.emit_frame(frame, seqnum, msg_type, self._store_timing)
-        return self._finish()
+        seq.next_sender = seqnum + 1  # taken once the frame is built: a message that fails to encode leaves no gap
+        out: list[Output] = [SendFrame(frame, seqnum, msg_type, self._store_timing)]
+        self.timers.sent(now)
+        self._note_numbers_and_timer(out, True)
+        return out
 
     def logout(self, now: float, text: str = "") -> list[Output]:
         """Start the Logout handshake; the transport closes on the answer or after LogoutTimeout."""
@@ -393,22 +437,31 @@ class Session(AdminHandlers):
         batch = self._batch
         if len(batch):
             out.insert(batch.insert_at, BatchReceived(batch.take()))
+        state = self._machine.state
+        if state is SessionState.ACTIVE:  # Active first: an Enum member's hash is a Python call
+            self._note_numbers_and_timer(out, True)
+        elif state in CONNECTED_STATES:
+            self._note_numbers_and_timer(out, False)
+        else:
+            self._note_numbers_and_timer(out, None)
+        self._out = []
+        return out
+
+    def _note_numbers_and_timer(self, out: list[Output], active: bool | None) -> None:
+        """Append SaveSequenceNumbers when the numbers changed, then ArmTimer when the next deadline moved
+        (``active``: the session is Active; None: not connected, no timer)."""
         seq = self.seq
         numbers = (seq.next_sender, seq.next_target)
         if numbers != self._saved:
             self._saved = numbers
             out.append(SaveSequenceNumbers(*numbers))
-        state = self._machine.state
-        active = state is SessionState.ACTIVE
-        if active or state in CONNECTED_STATES:  # Active first: an Enum member's hash is a Python call
-            deadline = self.timers.next_deadline(active)
-            if deadline is not None and deadline != self._armed:
-                self._armed = deadline
-                out.append(ArmTimer(deadline))
-        else:
+        if active is None:
             self._armed = None
-        self._out = []
-        return out
+            return
+        deadline = self.timers.next_deadline(active)
+        if deadline is not None and deadline != self._armed:
+            self._armed = deadline
+            out.append(ArmTimer(deadline))
 
     def _connected(self) -> bool:
         """``state in CONNECTED_STATES``, Active first: hashing an Enum member for the set is a Python call."""

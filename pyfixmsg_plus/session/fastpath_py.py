@@ -192,6 +192,12 @@ class RunScanner:
             count += 1
         return count
 
+    def passes_frame(self, frame: bytes, msg_type: bytes, seqnum: int, now: float) -> bool:
+        """True when ``frame``, the whole of one span the framer verified, with MsgType(35) ``msg_type`` in
+        full, passes the checks :meth:`scan` applies to a span numbered ``seqnum``: the one-frame read of a
+        session trading one order at a time, checked without the FrameIndex's arrays."""
+        return msg_type in self.msg_types and self._passes(bytes(frame), seqnum, now)
+
     def _passes(self, frame: bytes, seqnum: int, now: float) -> bool:
         fields = _tokenize(frame)
         if fields is None:
