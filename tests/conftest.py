@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pyfixmsg_plus import _impl
+from pyfixmsg_plus.bench.live import qfpy_harness
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
@@ -62,3 +63,24 @@ def no_peer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     peers.find_peer.cache_clear()
     yield missing
     peers.find_peer.cache_clear()
+
+
+# --- the QuickFIX Python binding (benchmark and interop peer), present or made absent ---
+
+@pytest.fixture
+def no_binding(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """The interpreter said to have the QuickFIX Python binding does not exist, as on a machine without it."""
+    missing = tmp_path / "nowhere" / "python"
+    monkeypatch.setenv(qfpy_harness.PYTHON_ENV, str(missing))
+    qfpy_harness.find_binding.cache_clear()
+    yield missing
+    qfpy_harness.find_binding.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def binding() -> qfpy_harness.BindingAvailability:
+    """The QuickFIX Python binding's interpreter; skips, with the reason, without one (pip install quickfix-ssl)."""
+    found = qfpy_harness.find_binding()
+    if not found.available:
+        pytest.skip(f"QuickFIX Python binding unavailable: {found.reason}")
+    return found

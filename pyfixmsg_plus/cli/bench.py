@@ -20,7 +20,8 @@ from pyfixmsg_plus.cli._console import make_console
 if TYPE_CHECKING:
     from pyfixmsg_plus.bench.live.results import LiveResult
 
-#: `wire` times the codec in-process; the live scenarios run sessions over loopback beside QuickFIX C++ peers
+#: `wire` times the codec in-process; the live scenarios run sessions over loopback beside QuickFIX C++ peers and
+#: QuickFIX's Python binding (pip quickfix-ssl; its rows say why when it is missing)
 LIVE = ("inbound", "roundtrip", "outbound")
 #: live scenarios that `all` leaves out: with their default sizes they take minutes of their own
 LONG = ("scale", "recovery")
@@ -28,7 +29,7 @@ SCENARIOS = ("wire", *LIVE, *LONG, "all")
 #: scenarios whose results --plot cannot draw (wire's are not live rows; scale's are not rates)
 NOTHING_TO_PLOT = ("wire", "scale")
 #: progress steps of each live scenario (one per row it measures); scale's depend on --sessions
-LIVE_STEPS = {"inbound": 4, "roundtrip": 3, "outbound": 2, "recovery": 3}
+LIVE_STEPS = {"inbound": 5, "roundtrip": 4, "outbound": 3, "recovery": 3}
 
 
 def _ratio(value: float, reference: float | None) -> str:
@@ -176,11 +177,11 @@ def _live_title(names: list[str], args: argparse.Namespace) -> str:
 
 
 def _print_live(results: list[LiveResult], names: list[str], args: argparse.Namespace, console: Console) -> None:
-    from pyfixmsg_plus.bench.live.table import is_scale_row, render_live_table, render_scale_table
+    from pyfixmsg_plus.bench.live.table import is_scale_row, ratios, render_live_table, render_scale_table
 
     if args.json:
         for row in results:
-            sys.stdout.write(json.dumps({"kind": "live", **row.as_json()}) + "\n")
+            sys.stdout.write(json.dumps({"kind": "live", **row.as_json(), "ratios": ratios(row, results)}) + "\n")
         return
     if any(not is_scale_row(row) for row in results):
         console.print(render_live_table(results, _live_title(names, args)))

@@ -2,6 +2,8 @@
 
 No timing assertions: each run must deliver exactly the messages it promised (counted on both sides) and report
 consistent figures. Skipped, with the reason, where the peer cannot be built (run scripts/install_quickfix.sh).
+Every scenario also has a QuickFIX Python binding row: measured where the binding is installed, else unavailable
+with the reason (its own checks are in test_bench_qfpy.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from pyfixmsg_plus.bench import peers
 from pyfixmsg_plus.bench.live import ECHO_FLOOR, QUICKFIX, LatencySummary, LiveResult, run_inbound, run_round_trip
 from pyfixmsg_plus.bench.live.engines import INBOUND_STORES
 from pyfixmsg_plus.bench.live.outbound import run_outbound
-from pyfixmsg_plus.bench.live.results import ceiling_label
+from pyfixmsg_plus.bench.live.qfpy_harness import PYTHON_ENV, find_binding
+from pyfixmsg_plus.bench.live.results import QUICKFIX_PYTHON, ceiling_label
 from pyfixmsg_plus.bench.live.table import render_live_table
 from pyfixmsg_plus.bench.sqlite_ceiling import CEILING_BATCH, CEILING_METHODS
 from pyfixmsg_plus.cli.main import main
@@ -36,13 +39,25 @@ def quickfix_peer() -> peers.PeerAvailability:
 
 
 def measured(rows: list[LiveResult]) -> list[LiveResult]:
-    assert not [row.unavailable for row in rows if row.unavailable]
-    return rows
+    """``rows``, checked to be measured; the QuickFIX Python row only where the binding is installed (else it
+    must carry the reason), and then left out."""
+    binding = find_binding()
+    for row in rows:
+        if row.implementation == QUICKFIX_PYTHON and not binding.available:
+            assert row.unavailable == binding.reason
+        else:
+            assert not row.unavailable, row
+    return [row for row in rows if not row.unavailable]
+
+
+def expected(*implementations: str) -> list[str]:
+    """``implementations`` as ``measured`` keeps them: without the binding its row is not among them."""
+    return [name for name in implementations if name != QUICKFIX_PYTHON or find_binding().available]
 
 
 def test_inbound_blast_delivers_every_refresh_with_each_store(quickfix_peer: peers.PeerAvailability) -> None:
     rows = measured(run_inbound(BLAST))
-    assert [row.implementation for row in rows[:-1]] == [QUICKFIX] + [
+    assert [row.implementation for row in rows[:-1]] == expected(QUICKFIX, QUICKFIX_PYTHON) + [
         f"pyfixmsg-plus acceptor, {store.label}" for store in INBOUND_STORES
     ]
     # the ceiling keeps the faster way of writing of this run, and its label says which
@@ -58,12 +73,14 @@ def test_inbound_blast_delivers_every_refresh_with_each_store(quickfix_peer: pee
 
 def test_round_trip_times_every_order_and_the_echo_floor(quickfix_peer: peers.PeerAvailability) -> None:
     rows = measured(run_round_trip(SAMPLES))
-    assert [row.implementation for row in rows] == [QUICKFIX, "pyfixmsg-plus initiator, memory store", ECHO_FLOOR]
+    assert [row.implementation for row in rows] == expected(
+        QUICKFIX, QUICKFIX_PYTHON, "pyfixmsg-plus initiator, memory store", ECHO_FLOOR
+    )
     for row in rows:
         latency = row.latency
         assert latency is not None and latency.samples == SAMPLES
         assert 0 < latency.p50_us <= latency.p99_us <= latency.p999_us <= latency.max_us
-    assert [row.details["reports_received"] for row in rows[:2]] == [SAMPLES, SAMPLES]
+    assert {row.details["reports_received"] for row in rows[:-1]} == {SAMPLES}
 
 
 def test_bench_outbound_command_prints_one_json_row_per_implementation(
@@ -75,8 +92,14 @@ def test_bench_outbound_command_prints_one_json_row_per_implementation(
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(row["kind"], row["implementation"]) for row in rows] == [
         ("live", QUICKFIX),
+        ("live", QUICKFIX_PYTHON),
         ("live", "pyfixmsg-plus initiator, memory store"),
     ]
+    ours = rows[-1]
+    assert ours["ratios"]["vs_quickfix_cpp"] == pytest.approx(
+        ours["messages_per_second"] / rows[0]["messages_per_second"]
+    )
+    rows = [row for row in rows if not (row["implementation"] == QUICKFIX_PYTHON and row["unavailable"])]
     for row in rows:
         # BLAST orders out, BLAST ExecutionReports back
         assert row["messages"] == 2 * BLAST
@@ -85,15 +108,21 @@ def test_bench_outbound_command_prints_one_json_row_per_implementation(
         assert row["messages_per_second"] > 0
 
 
-def test_without_the_harness_the_peer_rows_say_why(no_peer: Path) -> None:
+def test_without_the_harness_the_peer_rows_say_why(no_peer: Path, no_binding: Path) -> None:
     rows = run_outbound(10)
-    assert {row.implementation for row in rows} == {QUICKFIX, "pyfixmsg-plus initiator, memory store"}
+    assert [row.implementation for row in rows] == [QUICKFIX, QUICKFIX_PYTHON, "pyfixmsg-plus initiator, memory store"]
     for row in rows:
-        assert str(no_peer) in row.unavailable and peers.HARNESS_ENV in row.unavailable
+        if row.implementation == QUICKFIX_PYTHON:
+            assert str(no_binding) in row.unavailable and PYTHON_ENV in row.unavailable
+        else:
+            assert str(no_peer) in row.unavailable and peers.HARNESS_ENV in row.unavailable
         assert row.messages == 0
     console = Console(width=400, record=True)
     console.print(render_live_table(rows, "no peer"))
-    assert "unavailable: peer harness not found" in console.export_text()
+    text = console.export_text()
+    assert "unavailable: peer harness not found" in text
+    assert "unavailable: cannot run" in text
+    assert "vs QuickFIX Python" not in text  # no measured binding row: no column of its ratios
 
 
 def test_latency_summary_percentiles_are_in_microseconds() -> None:

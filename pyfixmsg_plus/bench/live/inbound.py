@@ -3,7 +3,8 @@ NoMDEntries(268) each) to an acceptor; the acceptor frames, checks sequence, del
 
 The sender is :mod:`pyfixmsg_plus.bench.live.blaster` for every row: a raw FIX 4.4 initiator process writing
 pre-encoded refreshes in 256 KiB chunks (QuickFIX's own initiator tops out near 100 k msg/s here, which would hide
-any faster receiver). Rows: a QuickFIX C++ acceptor (the ratios' reference, CompIDs QFA/QFI), then our acceptor
+any faster receiver). Rows: a QuickFIX C++ acceptor (the ratios' reference, CompIDs QFA/QFI), a QuickFIX Python
+binding acceptor (:mod:`~pyfixmsg_plus.bench.live.qfpy_rows`, the second reference), then our acceptor
 (CompIDs PYFIX/QFIX) per :data:`~pyfixmsg_plus.bench.live.engines.INBOUND_STORES` variant: memory, aiosqlite
 write_behind and aiosqlite group with one ``fromApp`` per message, and memory and aiosqlite write_behind with one
 ``onBatch`` per socket read.
@@ -52,6 +53,7 @@ from pyfixmsg_plus.bench.live.engines import (
     acceptor_config,
     in_thread,
 )
+from pyfixmsg_plus.bench.live.qfpy_rows import qfpy_inbound, qfpy_row
 from pyfixmsg_plus.bench.live.results import QUICKFIX, LiveResult, ceiling_label, is_persisted_row, unavailable
 from pyfixmsg_plus.bench.peers import PeerAvailability, find_peer
 from pyfixmsg_plus.bench.sqlite_ceiling import (
@@ -224,11 +226,12 @@ def run_inbound(
     on_step: Callable[[str], None] | None = None,
     use_uvloop: bool | None = None,
 ) -> list[LiveResult]:
-    """The QuickFIX reference row, one row per variant of our acceptor (``count`` refreshes each), then, when a
-    row persisted, the raw batched SQLite ceiling of the same frames (and each persisted row's ratio to it).
+    """The QuickFIX C++ reference row, the QuickFIX Python binding's row, one row per variant of our acceptor
+    (``count`` refreshes each), then, when a row persisted, the raw batched SQLite ceiling of the same frames (and
+    each persisted row's ratio to it).
 
-    ``stores``: InboundVariants, or StoreVariants (taken as fromApp rows). Without the QuickFIX peer only its row
-    is unavailable (with the reason): the blaster needs no peer.
+    ``stores``: InboundVariants, or StoreVariants (taken as fromApp rows). Without the QuickFIX peer or the
+    binding only its row is unavailable (with the reason): the blaster needs neither.
     """
     peers = find_peer()
     step = on_step or (lambda _: None)
@@ -237,6 +240,7 @@ def run_inbound(
         results = [quickfix_inbound(count, peers)]
     else:
         results = [unavailable(SCENARIO, QUICKFIX, peers.reason)]
+    results.append(qfpy_row(SCENARIO, lambda binding: qfpy_inbound(count, binding, SCENARIO), step))
     with tempfile.TemporaryDirectory(prefix="pyfixmsg-plus-bench-") as scratch:
         measured: list[tuple[InboundVariant, Path, LiveResult]] = []
         for number, variant in enumerate(map(_variant, stores)):

@@ -2,7 +2,9 @@
 answers each with an ExecutionReport (35=8).
 
 Figure: application messages both ways (N orders + N reports) per second, from the first order sent to the last
-report received — the QuickFIX initiator's own summary (``messages_per_s``) counts the same way.
+report received — the QuickFIX initiator's own summary (``messages_per_s``) counts the same way. Rows: QuickFIX C++
+initiator -> QuickFIX C++ acceptor (the reference), the same between two QuickFIX Python binding processes
+(:mod:`~pyfixmsg_plus.bench.live.qfpy_rows`), and our initiator -> the QuickFIX C++ acceptor.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pyfixmsg_plus.bench.live.engines import (
     in_thread,
     initiator_config,
 )
+from pyfixmsg_plus.bench.live.qfpy_rows import qfpy_outbound, qfpy_row
 from pyfixmsg_plus.bench.live.results import QUICKFIX, LiveResult, unavailable
 from pyfixmsg_plus.bench.live.roundtrip import EXECUTION_REPORT, order_fields
 from pyfixmsg_plus.bench.peers import PeerAvailability, find_peer
@@ -95,16 +98,23 @@ def quickfix_outbound(count: int, peers: PeerAvailability) -> LiveResult:
                                "reports_received": summary.get("reports_received")})  # fmt: skip
 
 
+def _binding_row(count: int, step: Callable[[str], None]) -> LiveResult:
+    """The QuickFIX Python binding's row (unavailable, with the reason, without the binding)."""
+    return qfpy_row(SCENARIO, lambda binding: qfpy_outbound(count, binding, SCENARIO), step)
+
+
 def run_outbound(
     count: int = 20_000, on_step: Callable[[str], None] | None = None, use_uvloop: bool | None = None
 ) -> list[LiveResult]:
-    """The QuickFIX reference row, then our initiator (``count`` orders each)."""
+    """The QuickFIX C++ reference row, the QuickFIX Python binding's row, then our initiator (``count`` orders
+    each). Our initiator needs the C++ acceptor: without it both those rows are unavailable, with the reason."""
     peers = find_peer()
-    if not peers.available:
-        return [unavailable(SCENARIO, name, peers.reason) for name in (QUICKFIX, OUR_ROW)]
     step = on_step or (lambda _: None)
+    if not peers.available:
+        return [unavailable(SCENARIO, QUICKFIX, peers.reason), _binding_row(count, step),
+                unavailable(SCENARIO, OUR_ROW, peers.reason)]  # fmt: skip
     step(f"{SCENARIO}: {QUICKFIX}")
-    results = [quickfix_outbound(count, peers)]
+    results = [quickfix_outbound(count, peers), _binding_row(count, step)]
     step(f"{SCENARIO}: {OUR_ROW}")
     with tempfile.TemporaryDirectory(prefix="pyfixmsg-plus-bench-") as scratch:
         results.append(run_loop(_ours(count, Path(scratch), peers), use_uvloop))

@@ -12,6 +12,8 @@ import numpy as np
 QUICKFIX = "QuickFIX C++ <-> QuickFIX C++"
 #: how every QuickFIX C++ row's implementation starts
 QUICKFIX_PREFIX = "QuickFIX C++"
+#: the implementation name of the QuickFIX Python binding's rows (binding <-> binding): every row's second ratio
+QUICKFIX_PYTHON = "QuickFIX Python <-> QuickFIX Python"
 #: the bare echo of canned bytes: the floor of a round trip on this machine
 ECHO_FLOOR = "bare echo of canned bytes (floor)"
 #: how the implementation of a raw batched SQLite ceiling row starts (the persisted rows' second reference)

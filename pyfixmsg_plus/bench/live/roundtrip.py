@@ -1,8 +1,9 @@
 """Round trip: NewOrderSingle (35=D) -> ExecutionReport (35=8), one order at a time, to a QuickFIX acceptor.
 
 Each sample is the time from just before the order is handed to the initiator to the report's arrival, in
-nanoseconds (``time.perf_counter_ns``; the peer uses the monotonic clock the same way). Rows: our initiator, a
-QuickFIX initiator (``--round-trip``), and a bare echo of canned bytes as the floor; numpy computes the percentiles.
+nanoseconds (``time.perf_counter_ns``; the peer uses the monotonic clock the same way). Rows: a QuickFIX C++
+initiator (``--round-trip``), two QuickFIX Python binding processes (:mod:`~pyfixmsg_plus.bench.live.qfpy_rows`),
+our initiator, and a bare echo of canned bytes as the floor; numpy computes the percentiles.
 Each row keeps its samples in ``samples_ns`` for the latency histogram of ``bench --plot``.
 """
 
@@ -29,6 +30,7 @@ from pyfixmsg_plus.bench.live.engines import (
     in_thread,
     initiator_config,
 )
+from pyfixmsg_plus.bench.live.qfpy_rows import qfpy_round_trip, qfpy_row
 from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, QUICKFIX, LatencySummary, LiveResult, unavailable
 from pyfixmsg_plus.bench.peers import PeerAvailability, find_peer
 from pyfixmsg_plus.transport.loop import run as run_loop
@@ -114,19 +116,27 @@ def echo_floor(samples: int, port: int, use_uvloop: bool | None) -> LiveResult:
                       latency=LatencySummary.from_nanoseconds(latencies), samples_ns=latencies)  # fmt: skip
 
 
+def _binding_row(samples: int, step: Callable[[str], None]) -> LiveResult:
+    """The QuickFIX Python binding's row (unavailable, with the reason, without the binding)."""
+    with tempfile.TemporaryDirectory(prefix="pyfixmsg-plus-bench-") as scratch:
+        return qfpy_row(SCENARIO, lambda binding: qfpy_round_trip(samples, binding, SCENARIO, Path(scratch)), step)
+
+
 def run_round_trip(
     samples: int = 10_000, on_step: Callable[[str], None] | None = None, use_uvloop: bool | None = None
 ) -> list[LiveResult]:
-    """QuickFIX reference, our initiator, then the echo floor; ``samples`` round trips each."""
+    """QuickFIX C++ reference, the QuickFIX Python binding, our initiator, then the echo floor; ``samples``
+    round trips each."""
     peers = find_peer()
     step = on_step or (lambda _: None)
     if not peers.available:
-        results = [unavailable(SCENARIO, name, peers.reason) for name in (QUICKFIX, OUR_ROW)]
+        results = [unavailable(SCENARIO, QUICKFIX, peers.reason), _binding_row(samples, step),
+                   unavailable(SCENARIO, OUR_ROW, peers.reason)]  # fmt: skip
         step(f"{SCENARIO}: {ECHO_FLOOR}")
         return [*results, echo_floor(samples, _free_port(), use_uvloop)]
     with tempfile.TemporaryDirectory(prefix="pyfixmsg-plus-bench-") as scratch:
         step(f"{SCENARIO}: {QUICKFIX}")
-        results = [quickfix_round_trip(samples, peers, Path(scratch))]
+        results = [quickfix_round_trip(samples, peers, Path(scratch)), _binding_row(samples, step)]
         step(f"{SCENARIO}: {OUR_ROW}")
         results.append(run_loop(_ours(samples, Path(scratch), peers), use_uvloop))
     step(f"{SCENARIO}: {ECHO_FLOOR}")

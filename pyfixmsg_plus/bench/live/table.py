@@ -1,13 +1,16 @@
-"""The live scenarios' tables: our figures beside QuickFIX's, with the ratios; the scale scenario's own table."""
+"""The live scenarios' tables: our figures beside QuickFIX C++'s and the QuickFIX Python binding's, with the
+ratios against each; the scale scenario's own table."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.table import Table
 
 from pyfixmsg_plus.bench.live.results import (
     ECHO_FLOOR,
+    QUICKFIX_PYTHON,
     LiveResult,
     ceiling_row,
     is_ceiling_row,
@@ -22,6 +25,10 @@ COLUMNS = (
     ("vs QuickFIX", "right"), ("vs echo floor", "right"),
 )  # fmt: skip
 NOTE_COLUMN = ("note", "left")
+#: shown when a scenario has a measured QuickFIX Python binding row, right after "vs QuickFIX"
+BINDING_COLUMN = ("vs QuickFIX Python", "right")
+#: where the binding's column (and cell) goes among COLUMNS
+BINDING_AT = 9
 #: shown when a scenario has a raw batched SQLite ceiling row: the persisted rows' rate over the ceiling's
 CEILING_COLUMN = ("vs SQLite ceiling", "right")
 SCALE_COLUMNS = (
@@ -70,6 +77,37 @@ def _cells(row: LiveResult, results: Sequence[LiveResult]) -> list[str]:
             _latency_ratio(row, quickfix), _latency_ratio(row, floor), ""]  # fmt: skip
 
 
+def _binding_ratio(row: LiveResult, results: Sequence[LiveResult]) -> str:
+    """``row`` against the QuickFIX Python binding's row of its scenario: rates (higher is better) or latencies
+    (lower is better); ``-`` for the SQLite ceiling, which is no FIX engine."""
+    if row.unavailable or is_ceiling_row(row):
+        return "-"
+    reference = reference_row(results, row.scenario, QUICKFIX_PYTHON)
+    return _latency_ratio(row, reference) if row.latency is not None else _rate_ratio(row, reference)
+
+
+def _ratio_values(row: LiveResult, reference: LiveResult | None) -> float | dict[str, float] | None:
+    """``row`` over ``reference`` as numbers: a rate ratio, or p50/p99 latency ratios; None without both."""
+    if row.unavailable or reference is None or reference is row or is_ceiling_row(row):
+        return None
+    if row.latency is not None and reference.latency is not None:
+        ours, theirs = row.latency, reference.latency
+        return {"p50": ours.p50_us / theirs.p50_us, "p99": ours.p99_us / theirs.p99_us}
+    if row.latency is None and reference.latency is None and reference.messages_per_second:
+        return row.messages_per_second / reference.messages_per_second
+    return None
+
+
+def ratios(row: LiveResult, results: Sequence[LiveResult]) -> dict[str, Any]:
+    """The table's ratios of ``row`` as numbers, for ``--json``: against QuickFIX C++, the QuickFIX Python binding
+    and the echo floor of its scenario (rates: higher is better; ``{"p50", "p99"}`` latencies: lower is better)."""
+    return {
+        "vs_quickfix_cpp": _ratio_values(row, quickfix_row(results, row.scenario)),
+        "vs_quickfix_python": _ratio_values(row, reference_row(results, row.scenario, QUICKFIX_PYTHON)),
+        "vs_echo_floor": _ratio_values(row, reference_row(results, row.scenario, ECHO_FLOOR)),
+    }
+
+
 def _ceiling_ratio(row: LiveResult, results: Sequence[LiveResult]) -> str:
     """A persisted row's rate over the SQLite ceiling of its scenario (higher is better), else ``-``."""
     if row.unavailable or not is_persisted_row(row):
@@ -78,19 +116,23 @@ def _ceiling_ratio(row: LiveResult, results: Sequence[LiveResult]) -> str:
 
 
 def render_live_table(results: Sequence[LiveResult], title: str) -> Table:
-    """One row per implementation and scenario; ratios against the QuickFIX row of the same scenario (rates: ours /
-    theirs, higher is better; latencies: ours / theirs, lower is better), the echo floor, and, when the results
-    hold a raw batched SQLite ceiling, the persisted rows against it (rows of the scale scenario are left to
-    :func:`render_scale_table`)."""
+    """One row per implementation and scenario; ratios against the QuickFIX C++ row of the same scenario (rates:
+    ours / theirs, higher is better; latencies: ours / theirs, lower is better), against the QuickFIX Python
+    binding's row when one was measured, the echo floor, and, when the results hold a raw batched SQLite ceiling,
+    the persisted rows against it (rows of the scale scenario are left to :func:`render_scale_table`)."""
     table = Table(title=title)
     rows = [row for row in results if not is_scale_row(row)]
     with_notes = any(row.unavailable for row in rows)
     with_ceiling = any(is_ceiling_row(row) for row in rows)
-    columns = (*COLUMNS, *((CEILING_COLUMN,) if with_ceiling else ()), *((NOTE_COLUMN,) if with_notes else ()))
+    with_binding = any(row.implementation == QUICKFIX_PYTHON and not row.unavailable for row in rows)
+    columns = (*COLUMNS[:BINDING_AT], *((BINDING_COLUMN,) if with_binding else ()), *COLUMNS[BINDING_AT:],
+               *((CEILING_COLUMN,) if with_ceiling else ()), *((NOTE_COLUMN,) if with_notes else ()))  # fmt: skip
     for name, justify in columns:
         table.add_column(name, justify=justify)
     for row in rows:
         *cells, note = _cells(row, results)
+        if with_binding:
+            cells.insert(BINDING_AT, _binding_ratio(row, results))
         if with_ceiling:
             cells.append(_ceiling_ratio(row, results))
         table.add_row(*([*cells, note] if with_notes else cells))
