@@ -18,7 +18,14 @@ from collections.abc import Callable
 
 from pyfixmsg_plus.bench.live.inbound import run_inbound
 from pyfixmsg_plus.bench.live.outbound import run_outbound
-from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, QUICKFIX, LatencySummary, LiveResult, reference_row
+from pyfixmsg_plus.bench.live.results import (
+    ECHO_FLOOR,
+    QUICKFIX,
+    QUICKFIX_PYTHON,
+    LatencySummary,
+    LiveResult,
+    reference_row,
+)
 from pyfixmsg_plus.bench.live.roundtrip import run_round_trip
 
 #: scenario name on the command line -> runner(count, on_step) (in the order `all` runs them)
@@ -32,6 +39,7 @@ __all__ = [
     "ECHO_FLOOR",
     "LIVE_SCENARIOS",
     "QUICKFIX",
+    "QUICKFIX_PYTHON",
     "LatencySummary",
     "LiveResult",
     "reference_row",

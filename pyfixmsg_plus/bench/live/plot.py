@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from pyfixmsg_plus.bench.live.results import QUICKFIX_PREFIX, LiveResult
+from pyfixmsg_plus.bench.live.results import QUICKFIX_PREFIX, QUICKFIX_PYTHON, LiveResult
 from pyfixmsg_plus.bench.live.table import is_scale_row
 
 INSTALL_HINT = "pip install 'pyfixmsg-plus[bench]'"
@@ -22,7 +22,7 @@ INSTALL_HINT = "pip install 'pyfixmsg-plus[bench]'"
 HISTOGRAM_BINS = 60
 #: the histogram's right edge: this percentile of every sample shown
 HISTOGRAM_UPPER_PERCENTILE = 99.9
-QUICKFIX_COLOUR, OUR_COLOUR = "#7f7f7f", "#1f77b4"
+QUICKFIX_COLOUR, QUICKFIX_PYTHON_COLOUR, OUR_COLOUR = "#7f7f7f", "#d89a3c", "#1f77b4"
 DPI = 120
 
 
@@ -75,11 +75,14 @@ def write_plot(results: Sequence[LiveResult], path: Path, title: str = "pyfixmsg
 
 
 def _colour(row: LiveResult) -> str:
-    return QUICKFIX_COLOUR if row.implementation.startswith(QUICKFIX_PREFIX) else OUR_COLOUR
+    if row.implementation.startswith(QUICKFIX_PREFIX):
+        return QUICKFIX_COLOUR
+    return QUICKFIX_PYTHON_COLOUR if row.implementation == QUICKFIX_PYTHON else OUR_COLOUR
 
 
 def _draw_throughput(axes: Any, rows: list[LiveResult]) -> None:
-    """Horizontal bars grouped by scenario (the order the scenarios ran), QuickFIX grey, ours blue."""
+    """Horizontal bars grouped by scenario (the order the scenarios ran): QuickFIX C++ grey, its Python binding
+    orange, ours blue."""
     labels = [f"{row.scenario}\n{row.implementation}" for row in rows]
     positions = np.arange(len(rows))[::-1]
     rates = [row.messages_per_second for row in rows]
@@ -89,7 +92,7 @@ def _draw_throughput(axes: Any, rows: list[LiveResult]) -> None:
         axes.annotate(f"{rate:,.0f}", (rate, y), xytext=(3, 0), textcoords="offset points", va="center",
                       fontsize=7)  # fmt: skip
     axes.set_xlabel("messages per second (higher is better)")
-    axes.set_title("throughput (grey: QuickFIX C++, blue: pyfixmsg-plus)", fontsize=10)
+    axes.set_title("throughput (grey: QuickFIX C++, orange: QuickFIX Python, blue: pyfixmsg-plus)", fontsize=9)
     axes.margins(x=0.15)
 
 
