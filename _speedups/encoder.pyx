@@ -8,7 +8,8 @@ can only differ in speed. BodyLength(9) and CheckSum(10) are computed over the C
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.stdlib cimport free, malloc, realloc
-from libc.math cimport isfinite
+from libc.math cimport floor, isfinite, nearbyint
+from libc.stdint cimport int64_t
 from libc.string cimport memchr, memcpy
 
 from pyfixmsg_plus.message import encoder_py as _py
@@ -241,5 +242,78 @@ def encode_message(begin_string, fields, sep=1):
             free(out.data)
 
 
-__all__ = ["FRAMING_TAGS", "PRECISION_DIGITS", "encode_body", "encode_message", "encode_value",
-           "format_utc_timestamp"]
+cdef int64_t US_PER_SECOND = 1000000
+# |now| in seconds below which now * 1e6 and its rounding fit an int64 exactly as Python's round() gives them
+cdef double MAX_SECONDS = 9.0e12
+cdef enum:
+    PREFIX_ROOM = 48  # bytes of YYYYMMDD-HH:MM:SS (17) written in place; longer goes the pure way
+
+
+cdef class SendingTimeFormat:
+    """SendingTime(52) values for a clock that moves forward (see encoder_py.SendingTimeFormat): the date and
+    time of day formatted once per second, the fraction written here per call. Any ``now`` that is not a float
+    of a plausible size goes to the pure twin's arithmetic, so the two give the same bytes."""
+
+    cdef int64_t _second
+    cdef bytes _prefix
+
+    def __init__(self):
+        self._second = -1
+        self._prefix = b""
+
+    def __call__(self, now, precision):
+        """``now`` (seconds since the epoch) as a UTCTimestamp with ``precision`` ("s", "ms", "us", "ns")."""
+        cdef double seconds, scaled
+        cdef int64_t total, second, micros, fraction
+        cdef int digits, k
+        cdef char text[PREFIX_ROOM + 16]
+        if type(now) is not float:
+            return self._slow(now, precision)
+        seconds = now
+        if not (-MAX_SECONDS < seconds < MAX_SECONDS):
+            return self._slow(now, precision)
+        # Python's round(): to nearest, ties to even (nearbyint in the default rounding mode); divmod floors
+        scaled = nearbyint(seconds * 1e6)
+        total = <int64_t>scaled
+        second = <int64_t>floor(<double>total / US_PER_SECOND)
+        micros = total - second * US_PER_SECOND
+        if micros < 0:
+            second -= 1
+            micros += US_PER_SECOND
+        elif micros >= US_PER_SECOND:
+            second += 1
+            micros -= US_PER_SECOND
+        if precision == "ms":
+            digits, fraction = 3, micros // 1000
+        elif precision == "us":
+            digits, fraction = 6, micros
+        elif precision == "ns":
+            digits, fraction = 9, micros * 1000
+        elif precision == "s":
+            digits, fraction = 0, 0
+        else:
+            return self._slow(now, precision)  # the pure twin's error names the precision
+        if second != self._second:
+            # Python ints: nanoseconds of years past 2262 do not fit an int64
+            self._prefix = format_utc_timestamp(<object>second * 1000000000, "s")
+            self._second = second
+        if digits == 0:
+            return self._prefix
+        cdef bytes prefix = self._prefix
+        cdef Py_ssize_t size = PyBytes_GET_SIZE(prefix)
+        if size > PREFIX_ROOM:
+            return self._slow(now, precision)
+        memcpy(text, PyBytes_AS_STRING(prefix), <size_t>size)
+        text[size] = b"."
+        for k in range(size + digits, size, -1):
+            text[k] = <char>(48 + fraction % 10)
+            fraction //= 10
+        return PyBytes_FromStringAndSize(text, size + digits + 1)
+
+    cdef object _slow(self, now, precision):
+        """The pure twin's answer (a fresh one: this formatter's cached second stays as it was)."""
+        return _py.SendingTimeFormat()(now, precision)
+
+
+__all__ = ["FRAMING_TAGS", "PRECISION_DIGITS", "SendingTimeFormat", "encode_body", "encode_message",
+           "encode_value", "format_utc_timestamp"]

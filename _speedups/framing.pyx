@@ -12,7 +12,7 @@ report any read past its end.
 """
 
 from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.stdint cimport int64_t, uint8_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcmp, memcpy, memset
@@ -515,6 +515,36 @@ cdef class Framer:
         cdef Py_ssize_t consumed = index.consumed
         self._pending = b"" if consumed == PyBytes_GET_SIZE(buffer) else buffer[consumed:]
         return index
+
+    def msgtype_if_one_frame(self, data):
+        """MsgType(35) of ``data`` when nothing is pending and ``data`` (bytes) is exactly one valid frame, else
+        None; nothing is consumed either way (see framing_py.Framer.msgtype_if_one_frame)."""
+        if PyBytes_GET_SIZE(self._pending) or type(data) is not bytes:
+            return None
+        cdef bytes chunk = <bytes>data
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(chunk)
+        if n < C_START_LENGTH:
+            return None
+        cdef cbuf buf = <cbuf>PyBytes_AS_STRING(chunk)
+        cdef unsigned char* copy = NULL
+        cdef Parsed parsed
+        cdef int verdict
+        if PFM_ASAN_BUILD:
+            # An exactly-sized heap copy: AddressSanitizer flags any read past the input's last byte.
+            copy = <unsigned char*>malloc(<size_t>n)
+            if copy == NULL:
+                raise MemoryError(f"cannot copy {n} bytes for the bounds-checked build")
+            memcpy(copy, buf, <size_t>n)
+            buf = copy
+        try:
+            if memcmp(buf, b"8=FIX", C_START_LENGTH) != 0:
+                return None
+            verdict = parse_frame(buf, 0, n, <unsigned char>self.sep, self._max_body, False, &parsed)
+            if verdict != C_OK or parsed.end != n:
+                return None
+            return PyBytes_FromStringAndSize(<const char*>buf + parsed.type_start, parsed.type_length)
+        finally:
+            free(copy)
 
     def flush(self):
         """Split the remainder as final input (end of stream): whatever is left is reported, nothing is kept."""

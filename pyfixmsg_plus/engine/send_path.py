@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyfixmsg_plus.eager import start_eagerly
 from pyfixmsg_plus.engine.admin_hook import tell_admin
+from pyfixmsg_plus.engine.session_timer import SessionTimer
 from pyfixmsg_plus.session import ArmTimer, Output, SaveSequenceNumbers, SendFrame, StoreTiming
 from pyfixmsg_plus.session.config import ADMIN_MSG_TYPES
 from pyfixmsg_plus.store import FrameRecord, OutboundWriter
@@ -77,6 +78,8 @@ class SendPath:
     _pump: asyncio.Task[None] | None
     _pumping: bool
     _sent_this_turn: bool  # a send was executed in this event-loop iteration: later ones wait for its end
+    _timer: SessionTimer  # the session's heartbeat/TestRequest timer (ArmTimer)
+    _saved_next_target: int  # the last next-target number handed to the inbound store
 
     if TYPE_CHECKING:
 
@@ -108,8 +111,10 @@ class SendPath:
             conn.at_turn_end(self._end_turn)  # the loop callback that writes this iteration's held bytes too
         else:
             asyncio.get_running_loop().call_soon(self._end_turn)
-        if not self._pumping and self._sendable_at_once(outputs):
-            return self._send_at_once(outputs, conn, now)
+        if not self._pumping and not self._outputs and not self._inputs:
+            plain = self._plain_send(outputs, now)
+            if plain is not None:
+                return self._send_at_once(plain[0], plain[1], outputs, conn)
         waiter = asyncio.get_running_loop().create_future()
         self._outputs.append((outputs, self.conn, waiter))
         self._wake()  # an idle pump executes them at once, in this frame
@@ -117,33 +122,61 @@ class SendPath:
             return None
         return waiter
 
-    def _sendable_at_once(self, outputs: list[Output]) -> bool:
-        """A plain send to an idle runner: frames and bookkeeping only, for one unpaced write, no frame for
-        ``toAdmin`` (an application that overrides it sees admin frames only: its application frames go at once)."""
-        if self._outputs or self._inputs:
-            return False
+    def _plain_send(
+        self, outputs: list[Output], now: float | None
+    ) -> tuple[list[SendFrame], list[FrameRecord]] | None:
+        """The frames of a plain send and the store records of those stored (stamped ``now``, seconds since the
+        epoch; the clock's when None), in one pass; None when the send is not plain: anything but frames and
+        bookkeeping, more than one unpaced write, or a frame for ``toAdmin`` (an application that overrides it
+        sees admin frames only: its application frames go at once)."""
+        if now is None:
+            now = self.clock()
         notify_admin = self._notify_admin
+        frames: list[SendFrame] = []
+        records: list[FrameRecord] = []
         size = 0
         for output in outputs:
             kind = type(output)
             if kind is SendFrame:
-                if notify_admin and output.msg_type in ADMIN_MSG_TYPES:  # type: ignore[union-attr]
-                    return False  # toAdmin may change it before it is stored and written (tell_admin)
-                size += len(output.frame)  # type: ignore[union-attr]
+                sent: SendFrame = output  # type: ignore[assignment]
+                if notify_admin and sent.msg_type in ADMIN_MSG_TYPES:
+                    return None  # toAdmin may change it before it is stored and written (tell_admin)
+                size += len(sent.frame)
+                frames.append(sent)
+                if sent.store is not _NOT_STORED:  # resent frames and gap fills are not stored again
+                    records.append(FrameRecord(sent.seqnum, sent.msg_type, now, sent.frame))
             elif kind not in FRAME_RUN_KINDS:
-                return False
-        return size <= _SMALL_RUN_BYTES
+                return None
+        return (frames, records) if size <= _SMALL_RUN_BYTES else None
+
+    def send_queued_at_once(self) -> bool:
+        """The sends that callbacks queued while a read was executed in the caller's frame (one output list, no
+        input behind it), executed as a plain send instead of by the pump's coroutines, once that read is done
+        (where the pump would take them up). True when they were executed (or handed to a task holding the pump,
+        when the store must wait); False when the pump must run (they are not plain, or more is queued)."""
+        queued = self._outputs
+        if self._pumping or self._inputs or len(queued) != 1:
+            return False
+        outputs, conn, waiter = queued[0]
+        plain = None if waiter is not None else self._plain_send(outputs, None)
+        if plain is None:
+            return False
+        queued.popleft()
+        # failures are logged and drop the connection there, as the pump does; nobody waits for this send
+        self._send_at_once(plain[0], plain[1], outputs, conn, report=False)
+        return True
 
     def _send_at_once(
-        self, outputs: list[Output], conn: Connection | None, now: float | None = None
+        self, frames: list[SendFrame], records: list[FrameRecord], outputs: list[Output], conn: Connection | None,
+        report: bool = True,
     ) -> asyncio.Future[None] | None:
-        """What the pump would do with a plain send, in the caller's frame and without its coroutines: store the
-        frames (a store that commits without waiting, as the memory store, finishes here), write them, then the
-        bookkeeping. When the store has to wait, a task finishes the send and holds the pump meanwhile, so that
-        later sends and reads queue behind it as they would behind the pump. Returns None when done, else a
-        future resolved once done (or failed with the error that dropped the connection)."""
-        frames = [output for output in outputs if type(output) is SendFrame]
-        records = self._records(frames, now)
+        """What the pump would do with a plain send (``frames`` and their store ``records``, from ``outputs``),
+        in the caller's frame and without its coroutines: store the frames (a store that commits without waiting,
+        as the memory store, finishes here), write them, then the bookkeeping. When the store has to wait, a task
+        finishes the send and holds the pump meanwhile, so that later sends and reads queue behind it as they
+        would behind the pump. Returns None when done, else a future resolved once done (or failed with the
+        error that dropped the connection). With ``report`` False no future is made (nobody would retrieve it):
+        None is returned."""
         try:
             started = self.writer.before_send_now(records) if records else None
             pending = None if started is None else start_eagerly(started)
@@ -153,19 +186,20 @@ class SendPath:
         except Exception as exc:
             log.exception("session %s: executing session effects failed; disconnecting", self._session_id)
             self._abort(conn)
+            if not report:
+                return None
             failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             failed.set_exception(exc)
             return failed
         loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
+        waiter: asyncio.Future[None] | None = loop.create_future() if report else None
         self._pumping = True
-        self._pump = loop.create_task(
-            self._send_after_store(pending, frames, records, outputs, conn, waiter))
+        self._pump = loop.create_task(self._send_after_store(pending, frames, records, outputs, conn, waiter))
         return waiter
 
     async def _send_after_store(
         self, pending: Awaitable[Any], frames: list[SendFrame], records: list[FrameRecord],
-        outputs: list[Output], conn: Connection | None, waiter: asyncio.Future[None],
+        outputs: list[Output], conn: Connection | None, waiter: asyncio.Future[None] | None,
     ) -> None:  # fmt: skip
         """The rest of :meth:`_send_at_once` once the store committed, then whatever queued meanwhile."""
         try:
@@ -175,10 +209,10 @@ class SendPath:
             except Exception as exc:
                 log.exception("session %s: executing session effects failed; disconnecting", self._session_id)
                 self._abort(conn)
-                if not waiter.done():
+                if waiter is not None and not waiter.done():
                     waiter.set_exception(exc)
             else:
-                if not waiter.done():
+                if waiter is not None and not waiter.done():
                     waiter.set_result(None)
             await self._run_pump()
         finally:
@@ -193,7 +227,14 @@ class SendPath:
         if records:
             self.writer.after_send(records)
         for output in outputs:
-            if type(output) is not SendFrame:
+            kind = type(output)
+            if kind is ArmTimer:
+                self._timer.arm(output.deadline)  # type: ignore[union-attr]
+            elif kind is SaveSequenceNumbers:
+                # a send moves only the sender's number, which the stored frames cover: nothing to book
+                if output.next_target != self._saved_next_target:  # type: ignore[union-attr]
+                    self._book(output)
+            elif kind is not SendFrame:
                 self._book(output)
 
     def _end_turn(self) -> None:
@@ -242,8 +283,8 @@ class SendPath:
     def _write(self, frames: Sequence[SendFrame], conn: Connection | None) -> None:
         """The frames to the connection in one write, unless it was replaced or is closing (then they are lost
         with it: they are stored, and a ResendRequest brings them back)."""
-        if frames and conn is not None and conn is self.conn and not conn.is_closing:
-            conn.write(frames[0].frame if len(frames) == 1 else b"".join(f.frame for f in frames))
+        if frames and conn is not None and conn is self.conn:
+            conn.write_unless_closing(frames[0].frame if len(frames) == 1 else b"".join(f.frame for f in frames))
 
 
 def _piece_end(frames: Sequence[SendFrame], start: int, limit: int) -> tuple[int, int]:

@@ -289,16 +289,24 @@ class SessionRunner(SendPath):
         self._enqueue_input(self._open_session, conn)
 
     def on_data(self, data: bytes) -> None:
-        """Bytes read from the session's connection: framed once, then fed to the session as a FrameIndex."""
-        if self._framer is None:
-            self._framer = _impl.load("framing").Framer()
-        index = self._framer.feed(data)
+        """Bytes read from the session's connection: framed once, then fed to the session as a FrameIndex (a
+        read that is one whole frame, given to an idle runner, as that frame: no index unless it must)."""
+        framer = self._framer
+        if framer is None:
+            framer = self._framer = _impl.load("framing").Framer()
+        conn = self.conn
+        idle = not self._pumping and not self._inputs and not self._outputs
+        if idle:
+            code = framer.msgtype_if_one_frame(data)
+            if code is not None:
+                self._receive_now(data, code, conn)  # the pump's work without its coroutines, nor an index
+                return
+        index = framer.feed(data)
         count = index.count
         if not count:
             return  # only part of a frame so far: the framer keeps it
-        conn = self.conn
-        if count == 1 and not self._pumping and not self._inputs and not self._outputs:
-            self._receive_now(index, conn)  # one frame to an idle runner: the pump's work without its coroutines
+        if count == 1 and idle:
+            self._receive_now(index, None, conn)  # one frame to an idle runner: the pump's work without coroutines
             return
         if not self.deliver_per_frame:
             self._inputs.append((functools.partial(self._receive, index), conn))
@@ -310,8 +318,9 @@ class SessionRunner(SendPath):
     def _receive(self, index: Any) -> list[Output]:
         return self.session.receive_index(index, self.clock())
 
-    def _receive_now(self, index: Any, conn: Connection | None) -> None:
-        """What the pump does with one read, done in the caller's frame without coroutines while every output
+    def _receive_now(self, read: Any, code: bytes | None, conn: Connection | None) -> None:
+        """What the pump does with one read (``read``: a one-span FrameIndex, or, with ``code`` its MsgType(35),
+        the bytes of a read that is one whole frame), done in the caller's frame without coroutines while every output
         is a plain one (stored inbound, a message delivered to plain callbacks, bookkeeping). From the first
         output that must wait (an async callback, a Reject(35=3) also told to onReject) or is anything else
         (frames to send, state changes, ...), the rest goes the pump's way in a task that holds the pump, as
@@ -324,7 +333,7 @@ class SessionRunner(SendPath):
         try:
             now = self.clock()
             try:
-                outputs = self.session.receive_index(index, now)
+                outputs = self._receive_read(read, code, now)
             except Exception:
                 log.exception("session %s: the session failed on an input; disconnecting", self.session_id)
                 self._abort(conn)
@@ -337,6 +346,8 @@ class SessionRunner(SendPath):
             self._eager_step = False
         if pending is None and i == len(outputs):
             self._pumping = False
+            if self._outputs:
+                self.send_queued_at_once()  # the callbacks' answer, as a plain send when it is one
             if self._outputs or self._inputs:
                 self._wake()  # sends the callbacks made: executed now, in this frame
             return
@@ -347,6 +358,17 @@ class SessionRunner(SendPath):
             self._eager_step = False
         if task is not None:
             self._pump = task
+
+    def _receive_read(self, read: Any, code: bytes | None, now: float) -> list[Output]:
+        """The session's outputs for one read: a FrameIndex (``code`` None), or a read that is one whole frame
+        of MsgType(35) ``code``, split into an index only when the session's one-frame path refuses it."""
+        session = self.session
+        if code is None:
+            return session.receive_index(read, now)
+        outputs = session.receive_single_frame(read, code, now)
+        if outputs is None:
+            outputs = session.receive_index(self._framer.feed(read), now, single_tried=True)
+        return outputs
 
     def _execute_plain_prefix(self, outputs: list[Output], now: float) -> tuple[int, Awaitable[Any] | None]:
         """Execute outputs from the first on while they are plain ones; returns how many were executed and,
@@ -359,6 +381,8 @@ class SessionRunner(SendPath):
                 pending = self._deliver(output)  # type: ignore[arg-type]
                 if pending is not None:
                     return i + 1, pending
+            elif kind is ArmTimer:  # _book's first case, without its call
+                self._timer.arm(output.deadline)  # type: ignore[union-attr]
             elif kind in _BOOKED_KINDS:
                 self._book(output, now)
             else:
@@ -556,10 +580,16 @@ class SessionRunner(SendPath):
             self.inbound.received_run(run.index, run.start, run.count, run.first_seqnum, received)
             return
         if kind is StoreInbound:
-            frame = output.frame  # type: ignore[union-attr]
+            record: StoreInbound = output  # type: ignore[assignment]
+            frame = record.frame
             # SendingTime(52) is not parsed on the hot path: the receive time stands for it
             received = self.clock() if now is None else now
-            self.inbound.received((FrameRecord(output.seqnum, msg_type_of(frame), received, frame),))  # type: ignore[union-attr]
+            msg_type = record.msg_type or msg_type_of(frame)
+            # accepted in sequence: the next expected number is the one after it, saved in the same call (the
+            # SaveSequenceNumbers that follows then books nothing unless the number moved again)
+            next_target = record.seqnum + 1
+            self._saved_next_target = next_target
+            self.inbound.received((FrameRecord(record.seqnum, msg_type, received, frame),), next_target)
             return
         # only the inbound number is persisted here (outbound numbers are covered by the stored frames and
         # write-behind reservations): a send-only session must not cost a store write per flush

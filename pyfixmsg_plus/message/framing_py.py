@@ -610,6 +610,18 @@ class Framer:
         self._pending = buffer[index.consumed:]
         return index
 
+    def msgtype_if_one_frame(self, data: bytes | bytearray | memoryview) -> bytes | None:
+        """MsgType(35) of ``data`` when nothing is pending and ``data`` (bytes) is exactly one valid frame, else
+        None. Nothing is consumed either way: on None, :meth:`feed` splits ``data`` as usual.
+
+        A session trading one order at a time reads one frame per read: this answers with the frame's checks
+        (BeginString(8), BodyLength(9), MsgType(35), CheckSum(10), as :func:`split_frames`) and no FrameIndex.
+        """
+        if self._pending or type(data) is not bytes or not data.startswith(FRAME_START):
+            return None
+        verdict, end, msgtype, _ = _parse_frame(data, 0, len(data), self.sep, self.max_body_length, False)
+        return msgtype if verdict == OK and end == len(data) else None
+
     def flush(self) -> FrameIndex:
         """Split the remainder as final input (end of stream): whatever is left is reported, nothing is
         kept."""

@@ -11,7 +11,6 @@ import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pyfixmsg_plus.message.encoder_py import PRECISION_DIGITS
 from pyfixmsg_plus.session.config import SessionConfig, version_key
 from pyfixmsg_plus.session.inbound import HEADER_TAGS, TRAILER_TAGS, Inbound, parse_pairs
 from pyfixmsg_plus.session.resend import possdup_rewriter
@@ -49,34 +48,6 @@ def format_sending_time(now: float, precision: str) -> bytes:
     return _encoder().format_utc_timestamp(round(now * _US_PER_SECOND) * _NS_PER_US, precision)
 
 
-class SendingTimeFormat:
-    """SendingTime(52) values, as :func:`format_sending_time` gives them, for a clock that moves forward.
-
-    The date and time of day (``YYYYMMDD-HH:MM:SS``) are formatted once per second and kept; each call formats
-    only the fraction (a message costs about 0.5 us instead of 3.5 us).
-    """
-
-    __slots__ = ("_prefix", "_second")
-
-    def __init__(self) -> None:
-        self._second = -1  # the whole second (since the epoch) whose text is in _prefix
-        self._prefix = b""
-
-    def __call__(self, now: float, precision: str) -> bytes:
-        """``now`` (seconds since the epoch) as a UTCTimestamp with ``precision`` ("s", "ms", "us", "ns")."""
-        second, micros = divmod(round(now * _US_PER_SECOND), _US_PER_SECOND)
-        if second != self._second:
-            self._prefix = _encoder().format_utc_timestamp(second * _US_PER_SECOND * _NS_PER_US, "s")
-            self._second = second
-        digits = PRECISION_DIGITS.get(precision)
-        if digits is None:
-            return format_sending_time(now, precision)  # the encoder's error names the precision
-        if not digits:
-            return self._prefix
-        # micros * 1000 ns, truncated to ``digits`` fraction digits
-        return b"%s.%0*d" % (self._prefix, digits, micros * _NS_PER_US // 10 ** (9 - digits))
-
-
 def reverse_route(inbound: Inbound, begin_string: str) -> list[Field]:
     """The routing header fields of a reply to ``inbound``; empty routing values are not reversed."""
     pairs = list(_REVERSED_ROUTE)
@@ -101,7 +72,7 @@ class MessageBuilder:
         self._config = config
         self._begin = config.begin_string
         self._version = config.version_key
-        self._sending_time = SendingTimeFormat()
+        self._sending_time = _encoder().SendingTimeFormat()  # compiled when the encoder is
         #: resend stored frames through the PossDupRewriter (about 0.8 us a frame) before re-encoding them
         #: (about 9 us); False re-encodes every one (the reference the rewriter is tested against)
         self.fast_resend = True
@@ -236,7 +207,12 @@ class MessageBuilder:
         given.
         """
         if _NOT_BODY_TAGS.isdisjoint(map(_tag_of, fields)):
-            return self.encode(msg_type, seqnum, now, fields)  # the usual case: every field is body
+            # the usual case, every field is body: encode_at's header without its calls (a send per order)
+            config = self._config
+            sending_time = self._sending_time(now, config.timestamp_precision)
+            return _encoder().encode_message(self._begin, [
+                (35, msg_type), (34, seqnum), (49, config.sender_comp_id), (52, sending_time),
+                (56, config.target_comp_id), *fields])  # fmt: skip
         header = [f for f in fields if f[0] in HEADER_TAGS and f[0] not in _SESSION_HEADER_TAGS]
         body = [f for f in fields if f[0] not in HEADER_TAGS and f[0] not in TRAILER_TAGS]
         return self.encode(msg_type, seqnum, now, body, header)

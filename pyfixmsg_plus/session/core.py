@@ -37,6 +37,7 @@ from pyfixmsg_plus.session.events import (
     SaveSequenceNumbers,
     SendFrame,
     StateChanged,
+    StoreInbound,
     StoreInboundRun,
     StoreTiming,
 )
@@ -217,22 +218,29 @@ class Session(AdminHandlers):
     # ------------------------------------------------------------------ inputs: data and time
     def receive_data(self, data: bytes | bytearray | memoryview, now: float) -> list[Output]:
         """Bytes read from the transport (any split: frames may span calls)."""
+        framer = self._framer
+        code = None if framer is None else framer.msgtype_if_one_frame(data)
+        if code is not None:  # one whole frame: no FrameIndex unless the fast path refuses it
+            single = self.receive_single_frame(data, code, now)  # type: ignore[arg-type]  # bytes (code says so)
+            if single is not None:
+                return single
         self._begin(now)
-        if self._framer is None or not self._connected():
+        if framer is None or not self._connected():
             return self._finish()
-        index = self._framer.feed(data)
+        index = framer.feed(data)
         self._process_index(index)
         return self._finish()
 
-    def receive_index(self, index: Any, now: float) -> list[Output]:
+    def receive_index(self, index: Any, now: float, single_tried: bool = False) -> list[Output]:
         """Every span of a FrameIndex that the engine split from a read itself (``framing.Framer.feed``).
 
         The engine frames each read once and hands the whole index over (or parts of it, restricted with
         :func:`pyfixmsg_plus.session.batch.restrict`, keeping span order). Garbled spans are reported and
         skipped; accepted messages of ``config.batch_msg_types`` come out as one :class:`BatchReceived`.
-        Ignored while no connection is open.
+        Ignored while no connection is open. ``single_tried``: :meth:`receive_single_frame` already refused
+        this one-frame read (its checks are not run twice).
         """
-        if index.count == 1:  # a session trading one order at a time reads one frame per read
+        if index.count == 1 and not single_tried:  # a session trading one order at a time reads one frame per read
             single = self._receive_single(index, now)
             if single is not None:
                 return single
@@ -241,24 +249,36 @@ class Session(AdminHandlers):
             self._process_index(index)
         return self._finish()
 
+    def receive_single_frame(self, frame: bytes, code: bytes, now: float) -> list[Output] | None:
+        """A read that is exactly one valid frame, ``code`` its MsgType(35) (``Framer.msgtype_if_one_frame``
+        said so): its outputs when the fast path accepts it, exactly as :meth:`receive_index` gives them for
+        the read; None when it needs the general path (the caller then splits the read with ``Framer.feed``
+        and calls :meth:`receive_index`, with ``single_tried=True``). No FrameIndex is built."""
+        return self._accept_single(frame, 0, frame, code, now)
+
     def _receive_single(self, ix: Any, now: float) -> list[Output] | None:
-        """A one-span index whose frame the fast path accepts (``RunScanner.passes_frame``: the checks of
-        ``scan`` for one frame, without the index's arrays): its outputs, as ``_fast_run`` followed by
-        ``_finish`` gives them for it; None when it needs the general path (batch MsgTypes in use, the fast
-        path closed, a garbled span, a frame inside a garbled frame's BodyLength(9), or any check failing)."""
+        """A one-span index whose frame the fast path accepts: see :meth:`_accept_single`."""
+        if not ix.valid[0]:
+            return None
+        buffer = ix.buffer
+        offset = int(ix.offsets[0])
+        return self._accept_single(buffer, offset, buffer[offset : offset + int(ix.lengths[0])], ix.msgtype(0), now)
+
+    def _accept_single(self, buffer: bytes, offset: int, frame: bytes, code: bytes, now: float) -> list[Output] | None:
+        """One valid frame at ``offset`` in the read ``buffer`` that the fast path accepts
+        (``RunScanner.passes_frame``: the checks of ``scan`` for one frame, without the index's arrays): its
+        outputs, as ``_fast_run`` followed by ``_finish`` gives them for it; None when it needs the general path
+        (batch MsgTypes in use, the fast path closed, a frame inside a garbled frame's BodyLength(9), or any
+        check failing)."""
         fast = self._fast
         app = fast.app
         if app is None or fast.batch is not None or not self._fast_path_open():
             return None
-        buffer = ix.buffer
-        offset = int(ix.offsets[0])
         # the end of a garbled frame's claimed span carries over only within the buffer it was read from
         swallow_end = self._swallow_end if self._swallow_buffer is buffer else -1
-        if offset < swallow_end or not ix.valid[0]:
+        if offset < swallow_end:
             return None
         seqnum = self.seq.next_target
-        frame = buffer[offset : offset + int(ix.lengths[0])]
-        code = ix.msgtype(0)
         if not app.passes_frame(frame, code, seqnum, now):
             return None
         msg_type = _MSG_TYPE_NAMES.get(code)
@@ -271,7 +291,7 @@ class Session(AdminHandlers):
         self.timers.received(now)
         self._swallow_buffer, self._swallow_end = buffer, swallow_end
         out: list[Output] = [
-            StoreInboundRun(seqnum, ix, 0, 1),
+            StoreInbound(seqnum, frame, msg_type),  # one frame: a record, not a run over an index
             MessageReceived(msg_type, seqnum, None, frame, False, False),  # pairs tokenized only if read
         ]
         self._note_numbers_and_timer(out, True)
@@ -517,7 +537,7 @@ class Session(AdminHandlers):
     def _fast_path_open(self) -> bool:
         """Active, logged on, no gap being recovered and no early message waiting: plain in-sequence flow."""
         return (
-            self.state is SessionState.ACTIVE
+            self._machine.state is SessionState.ACTIVE
             and self.received_logon
             and self.seq.resend is None
             and not self.seq.queue

@@ -38,10 +38,12 @@ class SendFrame:
 
 @dataclass(frozen=True, slots=True)
 class StoreInbound:
-    """Keep a received frame that the session accepted in sequence (for audit and recovery)."""
+    """Keep a received frame that the session accepted in sequence (for audit and recovery); ``msg_type`` is
+    its MsgType(35) when the session read it ("" when not: the store reads it from the frame)."""
 
     seqnum: int
     frame: bytes
+    msg_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,7 +236,7 @@ class AdminHandlers:
         """The expected message was processed: advance, keep it, and tell the application when ``deliver``."""
         seqnum = self.seq.next_target
         self.seq.accept_target()
-        self.emit(StoreInbound(seqnum, inbound.frame))
+        self.emit(StoreInbound(seqnum, inbound.frame, inbound.msg_type))
         if deliver and inbound.msg_type in self.config.batch_msg_types:
             self.collect_batch(inbound)
         elif deliver:

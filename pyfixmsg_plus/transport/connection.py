@@ -221,22 +221,30 @@ class Connection(asyncio.Protocol):
 
         Raises :class:`ConnectionClosed` when the connection is closing or closed.
         """
-        transport = self._transport
-        if transport is None or self.is_closing:
+        if not self.write_unless_closing(data):
             raise ConnectionClosed(
                 f"cannot write {len(data)} bytes: connection to {self.describe()} is closed")
+
+    def write_unless_closing(self, data: bytes) -> bool:
+        """:meth:`write`, except that a connection closing or closed drops ``data`` and returns False instead of
+        raising (for frames that are stored, which a ResendRequest brings back)."""
+        transport = self._transport
+        if transport is None or transport.is_closing() or self._closed.done():  # is_closing, inlined
+            return False
         self.bytes_sent += len(data)
         held = self._held
         if held is None:
             transport.write(data)  # the first write of this loop iteration: at once
             self._held = []
-            self._schedule_turn_end()
+            if not self._turn_pending:
+                self._schedule_turn_end()
         else:
             held.append(data)  # more in the same iteration: one transport write for all at its end
             self._held_bytes += len(data)
         queued = transport.get_write_buffer_size() + self._held_bytes
         if queued > self.flow.max_buffer:
             self._overflow(queued)
+        return True
 
     def at_turn_end(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` at the start of the next event-loop iteration, in the loop callback that hands the

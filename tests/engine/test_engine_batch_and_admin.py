@@ -41,6 +41,12 @@ class FakeConnection:
     def write(self, data: bytes) -> None:
         self.written.append(data)
 
+    def write_unless_closing(self, data: bytes) -> bool:
+        if self.closed:
+            return False
+        self.written.append(data)
+        return True
+
     def at_turn_end(self, callback: Callable[[], None]) -> None:
         # as Connection.at_turn_end: at the start of the next event-loop iteration
         asyncio.get_running_loop().call_soon(callback)

@@ -109,3 +109,44 @@ def test_a_reject_read_alone_reaches_on_reject() -> None:
         await engine.disconnect(graceful=False)
 
     run_bounded(scenario())
+
+
+def test_a_one_frame_read_and_its_plain_answer_need_no_index_and_no_pump() -> None:
+    """The read is checked as one whole frame (``Framer.msgtype_if_one_frame``: no FrameIndex) and the answer
+    fromApp queued is sent as a plain send once the read is done (``send_queued_at_once``: no pump coroutine),
+    stored before it is written."""
+
+    class NoIndex:
+        def __init__(self, framer: Any) -> None:
+            self.msgtype_if_one_frame = framer.msgtype_if_one_frame
+
+        def feed(self, data: bytes) -> Any:
+            raise AssertionError("a FrameIndex was built")
+
+    async def no_pump() -> None:
+        raise AssertionError("the pump ran")
+
+    async def scenario() -> None:
+        app = Answering()
+        engine, runner, _, transport = await active(app)
+        app.engine = engine
+        first = runner.session.next_target_seqnum
+        runner.on_data(order(first, "learn"))  # the first order teaches the fast path its shape
+        await asyncio.sleep(0)
+        runner._framer = NoIndex(runner._framer)
+        runner._run_pump = no_pump  # type: ignore[method-assign]
+        sent_before = runner.session.next_sender_seqnum
+        for k in range(3):
+            runner.on_data(order(first + 1 + k, f"O{k}"))
+            assert app.orders[-1] == f"O{k}" and not runner._pumping
+            await asyncio.sleep(0)
+        await runner.flush()  # the inbound store writes in batches
+        written = b"".join(transport.writes)
+        assert numbers(written)[-3:] == [sent_before, sent_before + 1, sent_before + 2]
+        stored = await runner.store.query(MessageQuery(session=runner.key, direction=Direction.OUTBOUND))
+        assert [m.seq_num for m in stored][-3:] == [sent_before, sent_before + 1, sent_before + 2]
+        inbound = await runner.store.query(MessageQuery(session=runner.key, direction=Direction.INBOUND))
+        assert [(m.seq_num, m.msg_type) for m in inbound][-3:] == [(first + 1 + k, "D") for k in range(3)]
+        await engine.disconnect(graceful=False)
+
+    run_bounded(scenario())

@@ -11,9 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_session_rules import T0, logged_on, msg
 
+from pyfixmsg_plus import _impl
 from pyfixmsg_plus.message.parser_py import parse_pairs
 from pyfixmsg_plus.session import MessageReceived, SendFrame, StoreInbound, StoreInboundRun
-from pyfixmsg_plus.session.admin import SendingTimeFormat, format_sending_time
+from pyfixmsg_plus.session.admin import format_sending_time
+
+#: SendingTimeFormat of the pure encoder and, when built, of the compiled one (they must give the same bytes)
+FORMATS = [m.SendingTimeFormat for m in (_impl.pure("encoder"), _impl.compiled("encoder")) if m is not None]
 
 PRECISIONS = ("s", "ms", "us", "ns")
 #: seconds since the epoch from 1970 to 2100, with sub-microsecond parts
@@ -23,21 +27,45 @@ MOMENTS = st.floats(min_value=0.0, max_value=4_102_444_800.0, allow_nan=False, a
 @settings(max_examples=300, deadline=None)
 @given(moments=st.lists(MOMENTS, min_size=1, max_size=8), precision=st.sampled_from(PRECISIONS))
 def test_sending_time_from_a_cached_second_is_the_encoders_text(moments: list[float], precision: str) -> None:
-    formatter = SendingTimeFormat()
-    for now in moments:  # any order: the cache must follow the clock back and forth
-        assert formatter(now, precision) == format_sending_time(now, precision)
+    for formatter in [make() for make in FORMATS]:
+        for now in moments:  # any order: the cache must follow the clock back and forth
+            assert formatter(now, precision) == format_sending_time(now, precision)
 
 
 @pytest.mark.parametrize("precision", PRECISIONS)
 def test_sending_time_inside_one_second_and_across_its_end(precision: str) -> None:
-    formatter = SendingTimeFormat()
-    for now in (T0 + 0.0004, T0 + 0.9995, T0 + 0.9999996, T0 + 1.0, T0 + 1.0000004, T0 + 59.9999999):
-        assert formatter(now, precision) == format_sending_time(now, precision)
+    moments = (T0 + 0.0004, T0 + 0.9995, T0 + 0.9999996, T0 + 1.0, T0 + 1.0000004, T0 + 59.9999999,
+               1e9 + 0.0000005, 1e9 + 0.0000015, 0.0, -1.5, -0.0000004, 253402300799.9999, T0, int(T0))  # fmt: skip
+    for formatter in [make() for make in FORMATS]:
+        for now in moments:  # ties round to even (Python's round), negative times floor, int times too
+            assert formatter(now, precision) == format_sending_time(now, precision), (now, formatter)
 
 
-def test_a_bad_precision_is_named() -> None:
+@pytest.mark.parametrize("make", FORMATS)
+def test_a_bad_precision_or_a_time_outside_years_1_to_9999_is_named(make: type) -> None:
     with pytest.raises(ValueError, match="'cs'"):
-        SendingTimeFormat()(T0, "cs")
+        make()(T0, "cs")
+    for now in (1e12, -1e12, 10**12, 1e300, math.inf):
+        with pytest.raises((ValueError, OverflowError), match=r"outside years|infinity|too large"):
+            make()(now, "ms")
+
+
+@settings(max_examples=200, deadline=None)
+@given(now=st.floats(allow_nan=False, allow_infinity=False, min_value=-6.2e10, max_value=2.5e11),
+       precision=st.sampled_from(PRECISIONS))  # fmt: skip
+def test_compiled_sending_time_is_the_pure_ones(now: float, precision: str) -> None:
+    if len(FORMATS) < 2:
+        pytest.skip("compiled encoder not built (or extensions disabled)")
+    pure, compiled = (make() for make in FORMATS)
+    try:
+        expected: bytes | str = pure(now, precision)
+    except ValueError as exc:
+        expected = str(exc)
+    try:
+        got: bytes | str = compiled(now, precision)
+    except ValueError as exc:
+        got = str(exc)
+    assert got == expected
 
 
 HEADER_EXTRAS = (97, 115, 128, 116, 129, 50, 57, 142, 143)  # PossResend, OnBehalfOf*, DeliverTo*, Sender*, ...

@@ -11,7 +11,7 @@ from test_fastpath import frame_for, normalised, scanner, validator
 from test_session_rules import T0, THEM, US, msg, ts
 
 from pyfixmsg_plus import _impl
-from pyfixmsg_plus.session import MessageReceived, Session, SessionConfig, SessionState, StoreInboundRun
+from pyfixmsg_plus.session import MessageReceived, Session, SessionConfig, SessionState, StoreInbound
 from pyfixmsg_plus.session.batch import restrict
 from pyfixmsg_plus.session.fastlane import scanner_checks
 
@@ -40,12 +40,34 @@ def test_a_one_frame_read_of_a_known_type_is_accepted_without_the_general_path()
     s.receive_index(one_frame_index(order(2)), T0)  # the slow path accepts the first order: D is learnt
     s._process_index = None  # type: ignore[assignment, method-assign]  # the general path would now fail
     out = s.receive_index(one_frame_index(order(3)), T0 + 1)
-    run, received = out[0], out[1]
-    assert isinstance(run, StoreInboundRun) and (run.first_seqnum, run.count, run.start) == (3, 1, 0)
+    stored, received = out[0], out[1]
+    assert isinstance(stored, StoreInbound) and (stored.seqnum, stored.frame, stored.msg_type) == (3, order(3), "D")
     assert isinstance(received, MessageReceived)
     assert (received.msg_type, received.seqnum, received.frame, received.poss_dup) == ("D", 3, order(3), False)
     assert received.get(11) == b"c"  # pairs tokenized when read
     assert s.next_target_seqnum == 4 and s.now == T0 + 1
+
+
+def test_a_read_that_is_one_known_frame_is_accepted_without_an_index() -> None:
+    s = app_session()
+    s.receive_data(order(2), T0)  # the slow path accepts the first order: D is learnt
+    framer = s._framer
+
+    class NoIndex:
+        """The session's framer, except that splitting a read into a FrameIndex fails."""
+
+        msgtype_if_one_frame = framer.msgtype_if_one_frame
+
+        def feed(self, data: bytes) -> Any:
+            raise AssertionError("a FrameIndex was built")
+
+    s._framer = NoIndex()
+    out = s.receive_data(order(3), T0 + 1)
+    assert (out[0].seqnum, out[0].msg_type) == (3, "D")  # type: ignore[union-attr]
+    assert isinstance(out[1], MessageReceived) and out[1].frame == order(3)
+    assert s.next_target_seqnum == 4 and s.now == T0 + 1
+    assert s.receive_single_frame(order(5), b"D", T0 + 1) is None  # a gap: the general path's (ResendRequest)
+    assert s.next_target_seqnum == 4
 
 
 # kinds for application sessions: orders (the fast path's), their failures, and what always goes the slow way
@@ -96,6 +118,29 @@ def test_one_frame_reads_give_the_general_paths_outcome(plan: list[tuple[str, in
         got = fast.receive_index(framer_fast.feed(piece), now)
         assert normalised(got) == normalised(slow.receive_index(framer_slow.feed(piece), now))
     assert (fast.state, fast.next_target_seqnum) == (slow.state, slow.next_target_seqnum)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PLANS, st.booleans())
+def test_one_frame_reads_as_bytes_give_the_general_paths_outcome(plan: list[tuple[str, int]], validate: bool) -> None:
+    """Each frame its own read handed over as bytes (``receive_data``: ``Framer.msgtype_if_one_frame`` then
+    ``receive_single_frame``, the index only when refused), against the session without the fast path; then the
+    runner's way (``receive_single_frame``, else ``receive_index`` with ``single_tried``)."""
+    fast, slow, runner_like = app_session(validate), app_session(validate, fast=False), app_session(validate)
+    framer = _impl.load("framing").Framer()
+    whole = _impl.load("framing").Framer().feed(stream_of(plan))
+    for k in range(len(whole)):
+        piece = whole.frame(k)
+        now = T0 + k * 0.25
+        expected = normalised(slow.receive_data(piece, now))
+        assert normalised(fast.receive_data(piece, now)) == expected
+        code = framer.msgtype_if_one_frame(piece)
+        got = None if code is None else runner_like.receive_single_frame(piece, code, now)
+        if got is None:
+            got = runner_like.receive_index(framer.feed(piece), now, single_tried=code is not None)
+        assert normalised(got) == expected
+    for s in (fast, runner_like):
+        assert (s.state, s.next_target_seqnum) == (slow.state, slow.next_target_seqnum)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,7 @@ import pytest
 from test_transport_coalescing import connected
 from transport_kit import run_bounded
 
-from pyfixmsg_plus.transport import Connection
+from pyfixmsg_plus.transport import Connection, ConnectionClosed
 
 
 class CountingLoop:
@@ -112,5 +112,20 @@ def test_callbacks_run_after_an_abort_and_the_held_bytes_are_dropped() -> None:
         conn.abort()
         await asyncio.sleep(0)
         assert ran == ["ran"] and transport.writes == [b"a"] and transport.aborted
+
+    run_bounded(scenario())
+
+
+def test_write_unless_closing_writes_as_write_does_and_drops_once_closing() -> None:
+    async def scenario() -> None:
+        conn, transport = connected()
+        assert conn.write_unless_closing(b"1") and conn.write_unless_closing(b"2")  # at once, then held
+        await asyncio.sleep(0)
+        assert transport.writes == [b"1", b"2"] and conn.bytes_sent == 2
+        transport.closing = True  # the peer went away: write raises, write_unless_closing drops
+        assert not conn.write_unless_closing(b"3")
+        with pytest.raises(ConnectionClosed, match="3 bytes"):
+            conn.write(b"333")
+        assert transport.writes == [b"1", b"2"] and conn.bytes_sent == 2
 
     run_bounded(scenario())
