@@ -1,22 +1,27 @@
 """Long fuzz run of the wire layer: ``python3 scripts/fuzz_wire.py [-runs=N] [atheris/libFuzzer options]``.
 
 Feeds fuzzer-chosen bytes (raw, and after a valid frame prefix) to the framer in every mode and checks the
-span invariants; checks the compiled twin against the pure one on every input; encodes fuzzer-chosen field
-values.
+span invariants; checks the compiled twin against the pure one on every input (splitting, the one-frame check
+``Framer.msgtype_if_one_frame``, and parsing to a FixMessage with the FIX 4.4 group layouts); encodes
+fuzzer-chosen field values.
 Uses atheris (coverage-guided) when it is installed, else hypothesis with a large budget (``--hypothesis N``).
 
 For out-of-bounds detection build the compiled modules with AddressSanitizer first, and preload its runtime::
 
-    PYFIXMSG_PLUS_BOUNDS_CHECK=1 python3 scripts/build_one.py framing encoder
-    LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \\
+    PYFIXMSG_PLUS_BOUNDS_CHECK=1 python3 scripts/build_one.py framing encoder parser
+    PYTHONMALLOC=malloc LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \\
         python3 scripts/fuzz_wire.py -runs=2000000
-    python3 scripts/build_one.py framing encoder   # the normal build again
+    python3 scripts/build_one.py framing encoder parser   # the normal build again
+
+(``PYTHONMALLOC=malloc`` lets the sanitizer see every Python object allocation: the compiled parser writes dict
+tables and str objects directly.)
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +44,8 @@ FAST = _impl.compiled("framing")
 SLOW = _impl.pure("framing")
 FAST_ENCODER = _impl.compiled("encoder")
 SLOW_ENCODER = _impl.pure("encoder")
+FAST_PARSER = _impl.compiled("parser")
+SLOW_PARSER = _impl.pure("parser")
 PREFIXES = (b"", b"8=FIX.4.4\x019=", b"8=FIX.4.4\x019=20\x0135=D\x0134=")
 ARRAYS = ("offsets", "lengths", "seqnums", "msgtypes", "reasons")
 
@@ -65,6 +72,54 @@ def check_encode(data: bytes) -> None:
         raise AssertionError(f"encoded frame does not frame back: {wire!r}")
 
 
+def _parsers() -> list[Any]:
+    """(compiled, pure) MessageParsers with the built-in FIX 4.4 group layouts; empty without the compiled twin."""
+    if FAST_PARSER is None:
+        return []
+    from pyfixmsg_plus.message.codec import build_layouts
+    from pyfixmsg_plus.message.dictionary import load_builtin
+    from pyfixmsg_plus.message.fixmessage import RepeatingGroup
+
+    layouts = build_layouts(load_builtin("FIX.4.4"))
+    return [
+        module.MessageParser(module.compile_layouts(layouts), dict, RepeatingGroup, None)
+        for module in (FAST_PARSER, SLOW_PARSER)
+    ]
+
+
+PARSERS = _parsers()
+
+
+def _plain(value: Any) -> Any:
+    """Nested dicts and groups as plain structures with their types, for exact comparison."""
+    if isinstance(value, dict):
+        return (type(value).__name__, [(k, _plain(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return (type(value).__name__, getattr(value, "number_tag", None), [_plain(v) for v in value])
+    return value
+
+
+def check_parse(data: bytes) -> None:
+    """The compiled parser gives what the pure one gives (a message or None), on any bytes."""
+    if not PARSERS:
+        return
+    from pyfixmsg_plus.message.fixmessage import FixMessage
+
+    fast, slow = (parser.parse(data, FixMessage) for parser in PARSERS)
+    if _plain(fast) != _plain(slow):
+        raise AssertionError(f"parse differs on {data!r}: compiled {fast!r}, pure {slow!r}")
+
+
+def check_one_frame(data: bytes, sep: int) -> None:
+    """``Framer.msgtype_if_one_frame``: compiled and pure agree on any bytes."""
+    if FAST is None:
+        return
+    fast = FAST.Framer(sep=sep).msgtype_if_one_frame(data)
+    slow = SLOW.Framer(sep=sep).msgtype_if_one_frame(data)
+    if fast != slow:
+        raise AssertionError(f"msgtype_if_one_frame differs on {data!r}: compiled {fast!r}, pure {slow!r}")
+
+
 def one_input(data: bytes) -> None:
     """The fuzz target: every check for one input."""
     selector = data[0] if data else 0
@@ -72,6 +127,8 @@ def one_input(data: bytes) -> None:
     sep = (1, ord("|"), 0, 255)[selector & 3]
     for prefix in PREFIXES:
         check_split(prefix + body, sep, bool(selector & 4), 64 if selector & 8 else 1 << 20)
+        check_one_frame(prefix + body, sep)
+        check_parse(prefix + body)
     if FAST is not None:  # a Framer fed in pieces must not read outside its pieces either
         framer = FAST.Framer(sep=sep)
         for start in range(0, len(body), 7):
