@@ -7,7 +7,8 @@ index is checked against its container before use, so no input makes this read o
 
 import numpy as np
 
-from cpython.bytes cimport PyBytes_Check, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_FromStringAndSize
+from libc.string cimport memcpy, memset
 from cpython.number cimport PyNumber_Index
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
@@ -196,3 +197,75 @@ def statement_params(rows, per_statement):
                 slot += 1
         groups.append(params)
     return groups, list(rows[full:])
+
+
+cdef inline void _digits(unsigned char* out, long long value, int width) noexcept:
+    """``value`` (0 <= value < 10**width) as ``width`` ASCII digits, zero-padded, at ``out``."""
+    cdef int place
+    for place in range(width - 1, -1, -1):
+        out[place] = 48 + <unsigned char>(value % 10)
+        value //= 10
+
+
+def pack_run_blob(stream, buffer, offsets, lengths, first_seq, msg_types, sending_time):
+    """The run of ``pack_run`` packed for SQLite to split: ((first_key, count, frames, index, stride), summary)
+    (see the pure twin for the index layout)."""
+    cdef long long base = _check_stream(stream) << 32
+    cdef Py_ssize_t count = len(offsets)
+    if len(lengths) != count or len(msg_types) != count:
+        raise ValueError(
+            f"pack_run: {count} offsets, {len(lengths)} lengths and {len(msg_types)} msg_types must match"
+        )
+    if count == 0:
+        raise ValueError("pack_run: empty run (offsets has no entries)")
+    cdef long long first = _check_seq(first_seq, 0)
+    _check_seq(first + count - 1, count - 1)
+    cdef double when = float(sending_time)
+    cdef const long long[::1] offs = np.ascontiguousarray(offsets, dtype=np.int64)
+    cdef const long long[::1] lens = np.ascontiguousarray(lengths, dtype=np.int64)
+    cdef const unsigned char[::1] buf = buffer
+    cdef Py_ssize_t size = buf.shape[0], index, width = 0, total = 0
+    cdef long long offset, length
+    cdef list encoded = [None] * count
+    cdef bytes name
+    for index in range(count):
+        offset, length = offs[index], lens[index]
+        if offset < 0 or length < 0 or offset + length > size:
+            raise ValueError(
+                f"frame {index}: offset {offset} + length {length} lies outside the buffer of {size} bytes"
+            )
+        _check_msg_type(msg_types[index], index)
+        total += length
+    for index in range(count):  # after every check, as the pure twin does
+        name = (<str>msg_types[index]).encode()
+        encoded[index] = name
+        if len(name) > width:
+            width = len(name)
+    if width >= 10000:
+        at = next(i for i, item in enumerate(encoded) if len(item) == width)
+        raise ValueError(f"record {at}: MsgType(35) of {width} bytes is longer than 9999")
+    if total >= 10_000_000_000:
+        raise ValueError(f"pack_run_blob: the run's frames total {total} bytes, more than the index can address")
+    cdef Py_ssize_t stride = 24 + width
+    cdef bytes frames = PyBytes_FromStringAndSize(NULL, total)
+    cdef bytes index_bytes = PyBytes_FromStringAndSize(NULL, stride * count)
+    cdef unsigned char* out_frames = <unsigned char*>PyBytes_AS_STRING(frames)
+    cdef unsigned char* entry = <unsigned char*>PyBytes_AS_STRING(index_bytes)
+    cdef const unsigned char* type_bytes
+    cdef Py_ssize_t position = 0, type_length
+    for index in range(count):
+        length = lens[index]
+        if length:
+            memcpy(out_frames + position, &buf[offs[index]], <size_t>length)
+        name = <bytes>encoded[index]
+        type_length = len(name)
+        type_bytes = <const unsigned char*>PyBytes_AS_STRING(name)
+        _digits(entry, position + 1, 10)
+        _digits(entry + 10, length, 10)
+        _digits(entry + 20, type_length, 4)
+        memcpy(entry + 24, type_bytes, <size_t>type_length)
+        memset(entry + 24 + type_length, 32, <size_t>(width - type_length))
+        entry += stride
+        position += length
+    types = "," + ",".join(sorted(set(msg_types))) + ","
+    return (base | first, count, frames, index_bytes, stride), (first, first + count - 1, when, when, types)

@@ -2,11 +2,12 @@
 
 Rows go into a fresh file with the schema of our SQLite stores (:mod:`pyfixmsg_plus.store.schema`: the
 ``messages`` table keyed by ``(stream << 32) | MsgSeqNum``), in WAL mode with the store's ``synchronous``
-level, ``batch`` rows per transaction, written either by ``executemany`` or by INSERT statements of
-:data:`~pyfixmsg_plus.store.schema.ROWS_PER_INSERT` rows each (what our SQL stores do; it is the faster of the two
-on most machines). The rows, and the statements' parameters, are built before the clock starts, so the figure is
-SQLite's own insert rate, with no FIX work at all. :func:`measure_best_ceiling` times both ways and keeps the
-faster: the most any store of ours could reach.
+level, ``batch`` rows per transaction, written by ``executemany``, by INSERT statements of
+:data:`~pyfixmsg_plus.store.schema.ROWS_PER_INSERT` rows each, or by one INSERT per transaction that binds each run
+of consecutive rows as one blob of frames and one index for SQLite to split (``temp.inbound_runs``, what our SQL
+stores do with received runs). The rows, and the statements' parameters, are built before the clock starts, so
+the figure is SQLite's own insert rate, with no FIX work at all. :func:`measure_best_ceiling` times every way and
+keeps the fastest: the most any store of ours could reach.
 
 Used by ``benchmarks/bench_store.py`` and by the inbound blast of ``pyfixmsg-plus bench``, which also reads the
 frames our store kept back from its file (:func:`stored_rows`, :func:`count_stored`).
@@ -14,15 +15,24 @@ frames our store kept back from its file (:func:`stored_rows`, :func:`count_stor
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyfixmsg_plus import _impl
 from pyfixmsg_plus.store.batching import BatchSettings
-from pyfixmsg_plus.store.schema import CREATE_SCHEMA, INSERT_OUTBOUND
-from pyfixmsg_plus.store.sql_base import SYNCHRONOUS_LEVELS, Step, execute_steps, insert_steps
+from pyfixmsg_plus.store.schema import CREATE_RUN_HELPERS, CREATE_SCHEMA, INSERT_OUTBOUND, RUN_ROWS_MAX
+from pyfixmsg_plus.store.sql_base import (
+    SYNCHRONOUS_LEVELS,
+    Step,
+    execute_steps,
+    insert_run_steps,
+    insert_steps,
+    is_lone_statement,
+)
 
 #: rows per transaction of the ceiling: what our engine's writers put in one transaction at most
 CEILING_BATCH = BatchSettings().max_batch
@@ -34,9 +44,10 @@ FIRST_INBOUND_STREAM = 3
 #: one row of the messages table: key, MsgType(35), sending time (epoch seconds), the frame
 MessageRow = tuple[int, str, float, bytes]
 
-#: how the ceiling writes a transaction's rows: one executemany, or multi-row INSERT statements as our stores do
-EXECUTEMANY, MULTI_ROW = "executemany", "multi-row INSERT"
-CEILING_METHODS = (EXECUTEMANY, MULTI_ROW)
+#: how the ceiling writes a transaction's rows: one executemany, multi-row INSERT statements, or run blobs split by
+#: SQLite (one statement per transaction; what our stores do with received runs)
+EXECUTEMANY, MULTI_ROW, RUN_BLOBS = "executemany", "multi-row INSERT", "run blobs"
+CEILING_METHODS = (EXECUTEMANY, MULTI_ROW, RUN_BLOBS)
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,7 @@ def create_store_file(path: Path, synchronous: str = DEFAULT_SYNCHRONOUS) -> sql
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute(f"PRAGMA synchronous = {level}")
-    for statement in CREATE_SCHEMA:
+    for statement in (*CREATE_SCHEMA, *CREATE_RUN_HELPERS):
         connection.execute(statement)
     return connection
 
@@ -103,11 +114,48 @@ def _transactions(rows: Sequence[MessageRow], batch: int, method: str) -> list[l
     chunks = [rows[first : first + batch] for first in range(0, len(rows), batch)]
     if method == EXECUTEMANY:
         return [[(INSERT_OUTBOUND, chunk, True)] for chunk in chunks]
+    if method == RUN_BLOBS:
+        return [insert_run_steps(run_blobs(chunk)) for chunk in chunks]
     return [insert_steps(INSERT_OUTBOUND, chunk) for chunk in chunks]
+
+
+def run_blobs(rows: Sequence[MessageRow]) -> list[tuple[int, int, bytes, bytes, int, float]]:
+    """``rows`` as runs for ``temp.inbound_runs`` (first key, count, frames, index, stride, sending time): each
+    run is rows of consecutive keys and one sending time, at most RUN_ROWS_MAX of them."""
+    pack = _impl.load("storepack")
+    runs: list[tuple[int, int, bytes, bytes, int, float]] = []
+    start = 0
+    while start < len(rows):
+        end = _run_end(rows, start)
+        run = rows[start:end]
+        lengths = [len(row[3]) for row in run]
+        offsets = list(itertools.accumulate(lengths, initial=0))[:-1]
+        stream, seqnum = run[0][0] >> 32, run[0][0] & 0xFFFFFFFF
+        (first_key, count, frames, index, stride), _ = pack.pack_run_blob(
+            stream, b"".join(row[3] for row in run), offsets, lengths, seqnum, [row[1] for row in run], run[0][2]
+        )
+        runs.append((first_key, count, frames, index, stride, run[0][2]))
+        start = end
+    return runs
+
+
+def _run_end(rows: Sequence[MessageRow], start: int) -> int:
+    """The end of the run of ``rows`` from ``start``: consecutive keys, one sending time, RUN_ROWS_MAX at most."""
+    end = start + 1
+    while (
+        end < len(rows) and end - start < RUN_ROWS_MAX
+        and rows[end][0] == rows[end - 1][0] + 1 and rows[end][2] == rows[start][2]
+    ):  # fmt: skip
+        end += 1
+    return end
 
 
 def _run_transactions(connection: sqlite3.Connection, transactions: Sequence[Sequence[Step]]) -> None:
     for steps in transactions:
+        if is_lone_statement(steps):
+            # one statement is a transaction of its own (as in our stores): no BEGIN / COMMIT
+            connection.execute(steps[0][0], steps[0][1])
+            continue
         connection.execute("BEGIN")
         execute_steps(connection, steps)
         connection.execute("COMMIT")
@@ -141,7 +189,7 @@ def measure_ceiling(
 def measure_best_ceiling(
     directory: Path, rows: Sequence[MessageRow], batch: int = CEILING_BATCH, synchronous: str = DEFAULT_SYNCHRONOUS
 ) -> CeilingResult:
-    """The faster of every method in :data:`CEILING_METHODS`, each timed into its own new file in ``directory``
+    """The fastest of every method in :data:`CEILING_METHODS`, each timed into its own new file in ``directory``
     (``ceiling-<n>.db``; the directory must not hold them already)."""
     results = [
         measure_ceiling(directory / f"ceiling-{number}.db", rows, batch, synchronous, method)
@@ -186,6 +234,7 @@ __all__ = [
     "DEFAULT_SYNCHRONOUS",
     "EXECUTEMANY",
     "MULTI_ROW",
+    "RUN_BLOBS",
     "CeilingResult",
     "MessageRow",
     "count_stored",

@@ -1,23 +1,42 @@
 """The aiosqlite backend (``message_store_type = aiosqlite``): SQLite on aiosqlite's worker thread, so the
-event
-loop never waits on the disk and the next batch is packed while the previous one commits."""
+event loop never waits on the disk. Each write is one function on that thread (one hop); the store's lock is held
+only while it is put there, and inbound batches can be queued straight from a receive callback, several in flight
+(:meth:`~pyfixmsg_plus.store.sql_base.SQLStoreBase.queue_inbound`), so the thread commits while the loop
+receives."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiosqlite
 
-from pyfixmsg_plus.store.sql_base import SQLStoreBase, Step, execute_steps
+from pyfixmsg_plus.store.errors import StoreClosedError, StoreError
+from pyfixmsg_plus.store.sql_base import SQLStoreBase, Step, execute_steps, is_lone_statement
+
+
+class WriteChain:
+    """Writes queued on the store's thread one behind another: the first failure is kept, and every later write
+    of the chain is refused instead of applied."""
+
+    __slots__ = ("failure",)
+
+    def __init__(self) -> None:
+        self.failure: BaseException | None = None
 
 
 class AioSQLiteStore(SQLStoreBase):
     """A message store in one SQLite file, driven through aiosqlite."""
 
     _connection: aiosqlite.Connection | None = None
+    queues_writes = True
+    _chain: WriteChain | None = None
+    #: futures of the chain's writes (the ended ones are dropped at the next queueing)
+    _chain_futures: tuple[asyncio.Future[None], ...] = ()
 
     async def _connect(self) -> None:
         # isolation_level=None: transactions are the explicit BEGIN IMMEDIATE / COMMIT of SQLStoreBase
@@ -57,9 +76,77 @@ class AioSQLiteStore(SQLStoreBase):
             return
         await execute(run_steps_in_thread, connection._conn, steps)
 
+    def _put(self, job: Callable[[], None]) -> asyncio.Future[None] | None:
+        """Put ``job`` on aiosqlite's thread now (what aiosqlite's ``_execute`` does, minus the await) and return
+        its future; None when the connection is closed or aiosqlite no longer has the queue this relies on."""
+        connection = self._connection
+        tx = getattr(connection, "_tx", None)
+        if connection is None or tx is None or not getattr(connection, "_running", False):
+            return None
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        tx.put_nowait((future, job))
+        return future
+
+    async def _write(self, operation: str, steps: Sequence[Step]) -> None:
+        """As :meth:`SQLStoreBase._write`, holding the lock only while the transaction is put on aiosqlite's
+        thread, not until it commits: writes run there in the order put, and the lock still keeps them out of a
+        transaction another caller runs statement by statement. So a write whose end the busy event loop has
+        not yet seen does not stop the inbound writer from queueing its next batch."""
+        if not self._open:
+            raise StoreClosedError(f"message store {self.path}: {operation} after close()")
+        async with self._lock:
+            connection = self._connection
+            job = None if connection is None else functools.partial(run_steps_in_thread, connection._conn, steps)
+            future = None if job is None else self._put(job)
+        if future is None:
+            await super()._write(operation, steps)
+            return
+        with self._translate(operation):
+            await future
+
+    def _can_queue(self) -> bool:
+        return self._open and not self._lock.locked() and hasattr(self._connection, "_tx")
+
+    def _queue_steps(self, operation: str, steps: Sequence[Step]) -> asyncio.Future[None] | None:
+        """Put the transaction on aiosqlite's thread now, without waiting, chained behind the writes queued
+        before it that are still in flight (see :meth:`SQLStoreBase.queue_inbound`); None when that cannot be
+        done at once."""
+        if not self._can_queue() or self._connection is None:
+            return None
+        self._chain_futures = tuple(future for future in self._chain_futures if not future.done())
+        if self._chain is None or not self._chain_futures:
+            self._chain = WriteChain()  # nothing in flight: a new chain, whatever became of the last one
+        job = functools.partial(run_chained_in_thread, self._connection._conn, steps, self._chain, self, operation)
+        future = self._put(job)
+        if future is not None:
+            self._chain_futures += (future,)
+        return future
+
+
+def run_chained_in_thread(
+    connection: sqlite3.Connection, steps: Sequence[Step], chain: WriteChain, store: SQLStoreBase, operation: str
+) -> None:
+    """:func:`run_steps_in_thread`, unless an earlier write of ``chain`` failed: then nothing is applied and the
+    error says so. A failure here refuses the chain's later writes. Errors are the store's (naming the file)."""
+    if chain.failure is not None:
+        raise StoreError(
+            f"message store {store.path}: {operation}: not applied, a write queued before it failed: {chain.failure}"
+        )
+    try:
+        run_steps_in_thread(connection, steps)
+    except BaseException as exc:
+        chain.failure = exc
+        if isinstance(exc, sqlite3.Error):
+            raise store._store_error(operation, exc) from exc
+        raise
+
 
 def run_steps_in_thread(connection: sqlite3.Connection, steps: Sequence[Step]) -> None:
-    """BEGIN IMMEDIATE, ``steps``, COMMIT on ``connection`` (ROLLBACK on any failure), in the calling thread."""
+    """BEGIN IMMEDIATE, ``steps``, COMMIT on ``connection`` (ROLLBACK on any failure), in the calling thread; a
+    lone statement runs as its own transaction."""
+    if is_lone_statement(steps):
+        connection.execute(steps[0][0], steps[0][1])
+        return
     connection.execute("BEGIN IMMEDIATE")
     try:
         execute_steps(connection, steps)

@@ -133,12 +133,13 @@ class BatchFlusher:
             del self._groups[:count]
             self._queued -= len(records)
 
-    def _take_batch(self) -> tuple[int, Sequence[FrameRecord], Any]:
+    def _take_batch(self, skip: int = 0) -> tuple[int, Sequence[FrameRecord], Any]:
+        """The next batch from queued group ``skip`` on: (groups taken, their records, the batch's tag)."""
         parts: list[Sequence[FrameRecord]] = []
         size = 0
         tag: Any = None
         count = 0
-        for group, group_tag in self._groups:
+        for group, group_tag in self._groups[skip:] if skip else self._groups:
             if size and size + len(group) > self._settings.max_batch:
                 break
             parts.append(group)  # kept whole: a FrameRun becomes records only if the store asks

@@ -22,6 +22,16 @@ MAX_STREAM = (1 << 30) - 1
 Row = tuple[int, str, float, bytes]
 #: (first_seq, last_seq, min_time, max_time, msg_types) where msg_types is ",A,D," (sorted, comma-fenced)
 Summary = tuple[int, int, float, float, str]
+#: a run as SQLite splits it itself (see :func:`pack_run_blob`): first key, frame count, frames laid end to end,
+#: the run index and its stride (bytes per frame)
+RunBlob = tuple[int, int, bytes, bytes, int]
+
+#: decimal digits of each fixed-width field of a run index entry: offset, length, MsgType(35) length
+INDEX_OFFSET_DIGITS = 10
+INDEX_LENGTH_DIGITS = 10
+INDEX_TYPE_LENGTH_DIGITS = 4
+#: bytes of a run index entry before its MsgType(35)
+INDEX_FIXED_WIDTH = INDEX_OFFSET_DIGITS + INDEX_LENGTH_DIGITS + INDEX_TYPE_LENGTH_DIGITS
 
 
 def message_key(stream: int, seq_num: int) -> int:
@@ -183,3 +193,75 @@ def pack_run(
         _check_msg_type(msg_types[index], index)
         rows.append((base | (first + index), msg_types[index], when, bytes(buffer[offset : offset + length])))
     return rows, (first, first + count - 1, when, when, msg_types_field(msg_types))
+
+
+def pack_run_blob(
+    stream: int,
+    buffer: bytes,
+    offsets: Sequence[int],
+    lengths: Sequence[int],
+    first_seq: int,
+    msg_types: Sequence[str],
+    sending_time: float,
+) -> tuple[RunBlob, Summary]:
+    """The same run as :func:`pack_run` (same checks, same errors, same summary), packed for SQLite to split:
+    ``(first_key, count, frames, index, stride)``.
+
+    ``frames`` is the run's frames laid end to end; ``index`` holds ``stride`` bytes per frame, in order: the
+    frame's 1-based offset in ``frames`` (10 ASCII digits), its length in bytes (10 digits), the length in bytes
+    of its UTF-8 MsgType(35) (4 digits), then that MsgType padded with spaces to the run's longest. Binding two
+    blobs instead of four values per frame lets the writer thread hold the GIL once per run, not once per value
+    (see ``schema.INSERT_RUNS``).
+    """
+    first, _ = _check_run(stream, buffer, offsets, lengths, first_seq, msg_types, sending_time)
+    count = len(offsets)
+    total = sum(int(length) for length in lengths)
+    encoded = [msg_type.encode() for msg_type in msg_types]
+    width = max(len(name) for name in encoded)
+    limit = 10**INDEX_TYPE_LENGTH_DIGITS
+    if width >= limit:
+        at = next(i for i, name in enumerate(encoded) if len(name) == width)
+        raise ValueError(f"record {at}: MsgType(35) of {width} bytes is longer than {limit - 1}")
+    if total >= 10**INDEX_OFFSET_DIGITS:
+        raise ValueError(f"pack_run_blob: the run's frames total {total} bytes, more than the index can address")
+    frames: list[bytes] = []
+    entries: list[bytes] = []
+    position = 1
+    for index in range(count):
+        offset, length = int(offsets[index]), int(lengths[index])
+        frames.append(buffer[offset : offset + length])
+        name = encoded[index]
+        entries.append(b"%010d%010d%04d" % (position, length, len(name)) + name.ljust(width))
+        position += length
+    run = ((stream << SEQ_BITS) | first, count, b"".join(frames), b"".join(entries), INDEX_FIXED_WIDTH + width)
+    return run, (first, first + count - 1, float(sending_time), float(sending_time), msg_types_field(msg_types))
+
+
+def _check_run(
+    stream: int,
+    buffer: bytes,
+    offsets: Sequence[int],
+    lengths: Sequence[int],
+    first_seq: int,
+    msg_types: Sequence[str],
+    sending_time: float,
+) -> tuple[int, int]:
+    """The checks of :func:`pack_run` (same order, same errors); returns (first seq, last seq)."""
+    _check_stream(stream)
+    count = len(offsets)
+    if len(lengths) != count or len(msg_types) != count:
+        raise ValueError(f"pack_run: {count} offsets, {len(lengths)} lengths and {len(msg_types)} msg_types must match")
+    if count == 0:
+        raise ValueError("pack_run: empty run (offsets has no entries)")
+    first = _check_seq(first_seq, 0)
+    _check_seq(first + count - 1, count - 1)
+    float(sending_time)
+    size = len(buffer)
+    for index in range(count):
+        offset, length = int(offsets[index]), int(lengths[index])
+        if offset < 0 or length < 0 or offset + length > size:
+            raise ValueError(
+                f"frame {index}: offset {offset} + length {length} lies outside the buffer of {size} bytes"
+            )
+        _check_msg_type(msg_types[index], index)
+    return first, first + count - 1

@@ -31,6 +31,7 @@ from pyfixmsg_plus.eager import start_eagerly
 from pyfixmsg_plus.store.batching import BatchFlusher, BatchSettings, ErrorCallback
 from pyfixmsg_plus.store.contract import FrameRecord, MessageStore, SequenceState, SessionKey
 from pyfixmsg_plus.store.errors import StoreClosedError, StoreFlushError
+from pyfixmsg_plus.store.pipelined import PipelinedFlusher
 from pyfixmsg_plus.store.runs import FrameRun
 
 
@@ -390,9 +391,13 @@ class InboundWriter:
     ) -> None:
         self.store = store
         self.session = session
-        self._batches = BatchFlusher(
-            self._save, settings or BatchSettings(), f"inbound store of session {session}", on_error
-        )
+        what = f"inbound store of session {session}"
+        self._batches: BatchFlusher
+        if getattr(store, "queues_writes", False):
+            # full batches start on the store's writer thread as they fill, a few in flight (see pipelined.py)
+            self._batches = PipelinedFlusher(self._save, self._queue, settings or BatchSettings(), what, on_error)
+        else:
+            self._batches = BatchFlusher(self._save, settings or BatchSettings(), what, on_error)
 
     def received(self, records: Sequence[FrameRecord], next_target_seqnum: int | None = None) -> None:
         """Queue received frames and, when given, the next expected inbound number after them."""
@@ -413,6 +418,10 @@ class InboundWriter:
 
     async def _save(self, records: Sequence[FrameRecord], next_target_seqnum: int | None) -> None:
         await self.store.save_inbound(self.session, records, next_target_seqnum)
+
+    def _queue(self, records: Sequence[FrameRecord], next_target_seqnum: int | None) -> asyncio.Future[None] | None:
+        queue: Any = getattr(self.store, "queue_inbound", None)
+        return None if queue is None else queue(self.session, records, next_target_seqnum)
 
 
 _WRITERS: dict[PersistenceMode, type[OutboundWriter]] = {

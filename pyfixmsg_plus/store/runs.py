@@ -94,6 +94,20 @@ class FrameRun(_Records):
         )  # fmt: skip
         return packed
 
+    def pack_blobs(self, pack_module: Any, stream: int, max_frames: int) -> list[tuple[Any, tuple[Any, ...]]]:
+        """The run as (run blob, summary) pairs of at most ``max_frames`` frames each, for SQLite to split
+        (``storepack.pack_run_blob``), straight from the read buffer."""
+        source, buffer, types = self.source, self._buffer(), self.msg_types()
+        packed: list[tuple[Any, tuple[Any, ...]]] = []
+        for first in range(0, self.size, max_frames):
+            lo, hi = self.start + first, self.start + min(first + max_frames, self.size)
+            blob = pack_module.pack_run_blob(
+                stream, buffer, source.offsets[lo:hi], source.lengths[lo:hi], self.first_seqnum + first,
+                types[first : first + hi - lo], self.received_time,
+            )  # fmt: skip
+            packed.append(blob)
+        return packed
+
     def _buffer(self) -> bytes:
         buffer = self.source.buffer
         return buffer if isinstance(buffer, bytes) else bytes(buffer)
@@ -141,6 +155,19 @@ def as_list(records: Sequence[FrameRecord]) -> list[FrameRecord]:
     return records if isinstance(records, list) else list(records)
 
 
+def merge_summaries(summaries: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """One batch summary (first seq, last seq, min time, max time, MsgTypes) covering ``summaries``."""
+    if len(summaries) == 1:
+        return summaries[0]
+    return (
+        min(s[0] for s in summaries),
+        max(s[1] for s in summaries),
+        min(s[2] for s in summaries),
+        max(s[3] for s in summaries),
+        msg_types_field(t for s in summaries for t in s[4].strip(",").split(",")),
+    )
+
+
 def pack_chunks(pack_module: Any, stream: int, records: Sequence[FrameRecord]) -> tuple[list[Any], tuple[Any, ...]]:
     """SQLite rows and one batch summary of ``records``: runs packed straight from their buffers, other records
     through ``pack_records``. ``records`` must not be empty."""
@@ -154,13 +181,4 @@ def pack_chunks(pack_module: Any, stream: int, records: Sequence[FrameRecord]) -
             part_rows, summary = pack_module.pack_records(stream, as_list(part))
         rows.extend(part_rows)
         summaries.append(summary)
-    if len(summaries) == 1:
-        return rows, summaries[0]
-    merged = (
-        min(s[0] for s in summaries),
-        max(s[1] for s in summaries),
-        min(s[2] for s in summaries),
-        max(s[3] for s in summaries),
-        msg_types_field(t for s in summaries for t in s[4].strip(",").split(",")),
-    )
-    return rows, merged
+    return rows, merge_summaries(summaries)

@@ -69,6 +69,56 @@ def insert_rows_sql(insert: str, rows: int) -> str:
     return insert + f", {_ROW_VALUES}" * (rows - 1)
 
 
+#: frames one row of ``temp.inbound_runs`` may hold (the size of ``temp.frame_numbers``)
+RUN_ROWS_MAX = 4096
+
+# Per-connection helpers (TEMP: nothing is added to the file, whose schema stays version 1) that let SQLite split
+# whole runs of received frames itself. One INSERT into the view ``inbound_runs`` stores a whole inbound batch:
+# each view row is a run (consecutive MsgSeqNum(34), one SendingTime) given as a blob of its frames and a
+# fixed-width index (``storepack.pack_run_blob``); the trigger cuts the frames out with substr() and, on a row
+# that carries them, adds the batch's block-range row and the next expected inbound MsgSeqNum. The sqlite3
+# module binds a few values per run and holds the GIL only around binding: SQLite's work, in one step, runs
+# without it, so a writer thread keeps pace while the event loop receives. CTEs are not allowed in triggers,
+# hence the numbers table; substr() of an empty blob is NULL, hence coalesce.
+CREATE_RUN_HELPERS: tuple[str, ...] = (
+    "CREATE TEMP TABLE IF NOT EXISTS frame_numbers(n INTEGER PRIMARY KEY)",
+    "INSERT OR IGNORE INTO temp.frame_numbers(n) WITH RECURSIVE r(n) AS "
+    f"(SELECT 0 UNION ALL SELECT n + 1 FROM r WHERE n + 1 < {RUN_ROWS_MAX}) SELECT n FROM r",
+    """CREATE TEMP VIEW IF NOT EXISTS inbound_runs(
+        first_key, frame_count, frames, frame_index, stride, sending_time,
+        stream, first_seq, last_seq, min_time, max_time, msg_types, session_id, next_target_seqnum)
+        AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL""",
+    # a PossDupFlag(43)=Y resend of an inbound message replaces the copy stored the first time (INSERT_INBOUND)
+    f"""CREATE TEMP TRIGGER IF NOT EXISTS inbound_runs_insert INSTEAD OF INSERT ON inbound_runs BEGIN
+        SELECT RAISE(ABORT, 'inbound run longer than {RUN_ROWS_MAX} frames') WHERE NEW.frame_count > {RUN_ROWS_MAX};
+        INSERT OR REPLACE INTO messages(key, msg_type, sending_time, data)
+            SELECT NEW.first_key + n,
+                CAST(substr(NEW.frame_index, n * NEW.stride + 25,
+                    CAST(substr(NEW.frame_index, n * NEW.stride + 21, 4) AS INTEGER)) AS TEXT),
+                NEW.sending_time,
+                coalesce(substr(NEW.frames, CAST(substr(NEW.frame_index, n * NEW.stride + 1, 10) AS INTEGER),
+                    CAST(substr(NEW.frame_index, n * NEW.stride + 11, 10) AS INTEGER)), x'')
+            FROM temp.frame_numbers WHERE n < NEW.frame_count ORDER BY n;
+        INSERT INTO batches(stream, first_seq, last_seq, min_time, max_time, msg_types)
+            SELECT NEW.stream, NEW.first_seq, NEW.last_seq, NEW.min_time, NEW.max_time, NEW.msg_types
+            WHERE NEW.msg_types IS NOT NULL;
+        UPDATE sessions SET next_target_seqnum = NEW.next_target_seqnum
+            WHERE id = NEW.session_id AND NEW.next_target_seqnum IS NOT NULL;
+    END""",
+)
+#: the parameter list of one row of ``temp.inbound_runs``
+_RUN_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: runs per INSERT into ``temp.inbound_runs``: 14 parameters each, within the limit of ROWS_PER_INSERT's comment
+RUNS_PER_INSERT = 500 if sqlite3.sqlite_version_info >= (3, 32, 0) else 71
+
+
+def insert_runs_sql(runs: int) -> str:
+    """One INSERT of ``runs`` rows into ``temp.inbound_runs`` (see :data:`CREATE_RUN_HELPERS`)."""
+    if runs < 1:
+        raise ValueError(f"insert_runs_sql: cannot make {runs} runs")
+    return "INSERT INTO temp.inbound_runs VALUES " + ", ".join([_RUN_VALUES] * runs)
+
+
 INSERT_BATCH = (
     "INSERT INTO batches(stream, first_seq, last_seq, min_time, max_time, msg_types) "
     "VALUES (?, ?, ?, ?, ?, ?)"

@@ -40,7 +40,7 @@ from pyfixmsg_plus.store.errors import (
     StoreLockedError,
     StoreOpenError,
 )
-from pyfixmsg_plus.store.runs import as_list, pack_chunks
+from pyfixmsg_plus.store.runs import FrameRun, RecordChunks, as_list, merge_summaries
 
 _pack = _impl.load("storepack")
 #: one statement of a transaction: SQL, its parameters (rows when the third item is True: executemany)
@@ -65,6 +65,71 @@ def insert_steps(insert: str, rows: Sequence[Sequence[Any]]) -> list[Step]:
     if rest:
         steps.append((insert, rest, True))
     return steps
+
+
+def insert_run_steps(run_blobs: Sequence[Any], tail: Sequence[Any] | None = None) -> list[Step]:
+    """Steps inserting runs packed by ``storepack.pack_run_blob`` into ``temp.inbound_runs``
+    (:data:`schema.RUNS_PER_INSERT` runs per statement). ``tail``: the batch summary, session id and next
+    expected inbound MsgSeqNum(34) (or None) the last run carries, so that its trigger stores them in the same
+    statement; without it those columns are NULL."""
+    steps: list[Step] = []
+    count = len(run_blobs)
+    for start in range(0, count, schema.RUNS_PER_INSERT):
+        group = run_blobs[start : start + schema.RUNS_PER_INSERT]
+        params: list[Any] = []
+        for number, (first_key, frame_count, frames, index, stride, sending_time) in enumerate(group):
+            params += (first_key, frame_count, frames, index, stride, sending_time)
+            last = start + number == count - 1
+            params += tail if last and tail is not None else _NO_TAIL
+        steps.append((schema.insert_runs_sql(len(group)), params, False))
+    return steps
+
+
+#: the columns of ``temp.inbound_runs`` after a run's own, on every run but the one that ends a batch
+_NO_TAIL = (None,) * 8
+
+
+def inbound_steps(
+    stream: int, records: Sequence[FrameRecord], session_id: int, next_target_seqnum: int | None
+) -> list[Step]:
+    """The statements storing a non-empty inbound batch with its block-range row and next expected MsgSeqNum(34).
+
+    Runs of a read buffer (:class:`FrameRun`) go through ``temp.inbound_runs`` (SQLite cuts the frames out of
+    one blob per run), other records as rows; parts keep their order, so a later copy of a MsgSeqNum replaces an
+    earlier one as INSERT OR REPLACE does. A batch of runs alone is one statement: one step, one GIL hand-back.
+    """
+    parts = records.parts if isinstance(records, RecordChunks) else [records]
+    steps: list[Step] = []
+    summaries: list[tuple[Any, ...]] = []
+    pending: list[Any] = []  # runs not yet in a step: consecutive runs share statements
+    for part in parts:
+        if isinstance(part, FrameRun):
+            for (first_key, count, frames, index, stride), summary in part.pack_blobs(
+                _pack, stream, schema.RUN_ROWS_MAX
+            ):
+                pending.append((first_key, count, frames, index, stride, summary[2]))
+                summaries.append(summary)
+            continue
+        steps += insert_run_steps(pending)
+        pending = []
+        rows, summary = _pack.pack_records(stream, as_list(part))
+        steps += insert_steps(schema.INSERT_INBOUND, rows)
+        summaries.append(summary)
+    summary = merge_summaries(summaries)
+    if pending and not steps:
+        return insert_run_steps(pending, (stream, *summary, session_id, next_target_seqnum))
+    steps += insert_run_steps(pending)
+    steps.append((schema.INSERT_BATCH, (stream, *summary), False))
+    if next_target_seqnum is not None:
+        steps.append((schema.SET_TARGET, (next_target_seqnum, session_id), False))
+    return steps
+
+
+def is_lone_statement(steps: Sequence[Step]) -> bool:
+    """Whether ``steps`` is one statement (not an executemany), which needs no BEGIN / COMMIT: in autocommit
+    mode SQLite runs it as a transaction of its own, all or nothing, taking the write lock when it starts (as
+    BEGIN IMMEDIATE does) and committing with the same durability. It saves the writer two GIL hand-backs."""
+    return len(steps) == 1 and not steps[0][2]
 
 
 def execute_steps(connection: sqlite3.Connection, steps: Sequence[Step]) -> None:
@@ -114,6 +179,9 @@ class SQLStoreBase(MessageStore):
         self._lock = asyncio.Lock()
         self._open = False
 
+    #: whether :meth:`queue_inbound` can start batches on a writer thread (backends with one say so)
+    queues_writes = False
+
     # -- primitives the backends provide ---------------------------------------------------------------------
     @abc.abstractmethod
     async def _connect(self) -> None: ...
@@ -151,6 +219,9 @@ class SQLStoreBase(MessageStore):
             self._open = True
             async with self._transaction("open"):
                 await self._create_or_migrate()
+            with self._translate("open"):
+                for statement in schema.CREATE_RUN_HELPERS:
+                    await self._run(statement)
         except BaseException:
             # a half-opened connection would keep aiosqlite's worker thread (and the process) alive
             await self.close()
@@ -236,8 +307,21 @@ class SQLStoreBase(MessageStore):
             with self._translate(operation):
                 await self._run_steps(steps)
 
+    def _can_queue(self) -> bool:
+        """Whether :meth:`_queue_steps` could start a transaction now (checked before packing a batch)."""
+        return False
+
+    def _queue_steps(self, operation: str, steps: Sequence[Step]) -> asyncio.Future[None] | None:
+        """Start the transaction ``steps`` now on a writer thread and return its future, or None when this
+        backend cannot (this one runs statements in the caller's thread: it never can)."""
+        return None
+
     async def _run_steps(self, steps: Sequence[Step]) -> None:
-        """BEGIN IMMEDIATE, the steps, COMMIT (ROLLBACK on any failure); a backend may do it in one call."""
+        """BEGIN IMMEDIATE, the steps, COMMIT (ROLLBACK on any failure); a backend may do it in one call. A lone
+        statement runs as its own transaction (see :func:`is_lone_statement`)."""
+        if is_lone_statement(steps):
+            await self._run(steps[0][0], steps[0][1])
+            return
         async with self._atomic():
             for sql, params, many in steps:
                 if many:
@@ -304,11 +388,30 @@ class SQLStoreBase(MessageStore):
         stream = stream_of(session_id, Direction.INBOUND)
         steps: list[Step] = []
         if records:
-            rows, summary = pack_chunks(_pack, stream, records)
-            steps += [*insert_steps(schema.INSERT_INBOUND, rows), (schema.INSERT_BATCH, (stream, *summary), False)]
-        if next_target_seqnum is not None:
+            steps = inbound_steps(stream, records, session_id, next_target_seqnum)
+        elif next_target_seqnum is not None:
             steps.append((schema.SET_TARGET, (next_target_seqnum, session_id), False))
         await self._write(f"store inbound messages of session {session}", steps)
+
+    def queue_inbound(
+        self, session: SessionKey, records: Sequence[FrameRecord], next_target_seqnum: int | None = None
+    ) -> asyncio.Future[None] | None:
+        """:meth:`save_inbound` started at once, without waiting: the batch is packed and queued on the store's
+        writer thread now, and the returned future ends when it is committed (or failed, with the store's
+        error). None when that is not possible now (nothing is queued then; use :meth:`save_inbound`): the
+        session is not registered yet, the backend has no writer thread, or the store is busy.
+
+        Batches queued while earlier ones are in flight are committed in the order queued, and one is not
+        applied when an earlier one still in flight fails: a later batch must never advance the next
+        expected inbound MsgSeqNum(34) past messages that were not stored.
+        """
+        session_id = self._session_ids.get(session)
+        if session_id is None or not records or not self._can_queue():
+            return None
+        if next_target_seqnum is not None:
+            check_seq_num(next_target_seqnum, "next target MsgSeqNum(34)")
+        steps = inbound_steps(stream_of(session_id, Direction.INBOUND), records, session_id, next_target_seqnum)
+        return self._queue_steps(f"store inbound messages of session {session}", steps)
 
     async def get_outbound(self, session: SessionKey, first_seq: int, last_seq: int) -> list[StoredMessage]:
         rows = await self._outbound_rows(schema.SELECT_RANGE, session, first_seq, last_seq)
