@@ -506,3 +506,135 @@ def test_one_character_values_in_frames_with_and_without_non_ascii_bytes(impl: A
         msg = parser.parse(wire((35, "0"), (54, "1"), (58, extra), (59, "0"), (60, "\u00e9")), dict)
         assert msg == {35: "0", 54: "1", 58: extra, 59: "0", 60: "\u00e9"}
         assert msg[54] is "1" and msg[59] is "0"  # noqa: F632 - the shared 1-character str is the point
+
+
+# --- the pure twin's whole-frame tokenizer: tag sequences (and their group plans) cached per parser ------------
+# The pure MessageParser decodes and splits a frame in a few C-level passes and looks its tag sequence up in a
+# cache holding the checked int tags and the group plan per MsgType. The tests below hold for both twins; they
+# aim at that cache: one parser over frames that share a tag sequence but not its meaning.
+
+
+def spec_parse(frame: bytes, layouts: Any) -> Any:
+    """What the fast path must give: the field-by-field strict rules of the pure twin, then ``assemble``."""
+    pure = _impl.pure("parser")
+    pairs = pure._fast_pairs(frame, 1)
+    if pairs is None:
+        return None
+    msg_type = next((value for tag, value in pairs if tag == 35), None)
+    layout = layouts.get(msg_type) if layouts and msg_type is not None else None
+    return pure.assemble(pairs, FixMessage(), layout, FixFragment, RepeatingGroup)
+
+
+def reusable_parser(impl: Any, layouts: Any) -> Any:
+    return impl.parser.MessageParser(impl.parser.compile_layouts(layouts), FixFragment, RepeatingGroup, None)
+
+
+def test_values_holding_equals_signs_keep_them(impl: Any) -> None:
+    parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None)
+    for _ in range(2):  # the second frame meets a warm cache
+        assert parser.parse(b"35=0\x0158=a=b\x0159==\x01", dict) == {35: "0", 58: "a=b", 59: "="}
+
+
+def test_a_field_without_equals_is_not_hidden_by_one_with_two(impl: Any) -> None:
+    """'12' (no '=') then '13=5=6' split on both delimiters reads like the fields 12=13 and 5=6: the frame must
+    still go to the lenient path, even right after a frame that has exactly those fields."""
+    parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None)
+    assert parser.parse(b"35=0\x0112=13\x015=6\x01", dict) == {35: "0", 12: "13", 5: "6"}
+    assert parser.parse(b"35=0\x0112\x0113=5=6\x01", dict) is None
+    assert parser.parse(b"35=0\x0112=13=5\x016\x01", dict) is None
+
+
+def test_one_tag_sequence_under_several_message_types(impl: Any, layouts44: Any) -> None:
+    parser = reusable_parser(impl, layouts44)
+    fields = [(268, "1"), (279, "0"), (270, "1.5"), (10, "000")]
+    for msg_type in ("X", "ZZ", "X", "0"):
+        frame = wire((35, msg_type), *fields)
+        assert plain(parser.parse(frame, FixMessage)) == plain(spec_parse(frame, layouts44))
+    assert parser.parse(wire((35, "X"), *fields), FixMessage)[268] == [{279: "0", 270: "1.5"}]
+
+
+@pytest.mark.parametrize("counts", [("2", "0", "2"), ("2", "x", "02"), ("\u0662", "2", "")])
+def test_a_count_that_changes_meaning_under_one_tag_sequence(impl: Any, layouts44: Any, counts: Any) -> None:
+    """The plan of a tag sequence assumes counts above zero: a zero, a non-digit or a non-ASCII digit count in
+    the same places must still parse as the field-by-field rules say."""
+    parser = reusable_parser(impl, layouts44)
+    for count in counts:
+        frame = wire((35, "X"), (268, count), (279, "0"), (270, "1"), (279, "1"), (270, "2"), (10, "000"))
+        assert plain(parser.parse(frame, FixMessage)) == plain(spec_parse(frame, layouts44))
+
+
+def test_nested_group_plans_reused(impl: Any, layouts44: Any) -> None:
+    parser = reusable_parser(impl, layouts44)
+    frame = wire(
+        (35, "D"), (11, "1"), (453, "2"),
+        (448, "P1"), (452, "1"), (802, "2"), (523, "s1"), (803, "1"), (523, "s2"), (803, "2"),
+        (448, "P2"), (452, "3"),
+        (55, "AAPL"), (10, "000"),
+    )  # fmt: skip
+    first, second = parser.parse(frame, FixMessage), parser.parse(frame, FixMessage)
+    assert plain(first) == plain(second) == plain(spec_parse(frame, layouts44))
+    assert second[453][0][802] == [{523: "s1", 803: "1"}, {523: "s2", 803: "2"}]
+
+
+def test_reset_layouts_forgets_what_was_learnt_under_the_old_ones(impl: Any, layouts44: Any) -> None:
+    source: dict[str, Any] = {"layouts": None}
+    parser = impl.parser.MessageParser(
+        None, FixFragment, RepeatingGroup, None, 1, FixMessage, None, lambda: source["layouts"]
+    )
+    frame = wire((35, "X"), (268, "1"), (279, "0"), (10, "000"))
+    assert parser.parse(frame, FixMessage) == {35: "X", 268: "1", 279: "0", 10: "000"}
+    source["layouts"] = impl.parser.compile_layouts(layouts44)  # asked again while it gave None
+    assert parser.parse(frame, FixMessage)[268] == [{279: "0"}]
+    source["layouts"] = {}
+    assert parser.parse(frame, FixMessage)[268] == [{279: "0"}]  # kept until reset_layouts
+    parser.reset_layouts()
+    assert parser.parse(frame, FixMessage) == {35: "X", 268: "1", 279: "0", 10: "000"}
+
+
+def test_many_distinct_tag_sequences_through_one_parser(impl: Any) -> None:
+    """More tag sequences than the pure twin's cache holds (it starts over): every frame still parses right."""
+    parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None)
+    frames = [wire((35, "0"), (5000 + k, str(k)), (10, "000")) for k in range(1100)]
+    for _ in range(2):
+        for k, frame in enumerate(frames):
+            assert parser.parse(frame, dict) == {35: "0", 5000 + k: str(k), 10: "000"}
+
+
+def test_frames_longer_than_the_cached_and_whole_frame_limits(impl: Any) -> None:
+    parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None)
+    for count in (513, 5000):
+        fields = [(35, "0")] + [(1000 + i, str(i)) for i in range(count)] + [(10, "000")]
+        for _ in range(2):
+            msg = parser.parse(wire(*fields), dict)
+            assert len(msg) == count + 2 and msg[1000 + count - 1] == str(count - 1)
+
+
+def test_entries_made_by_a_factory_that_is_not_a_class(impl: Any, layouts44: Any) -> None:
+    """A fragment factory dict.update cannot be assumed for: entries are filled field by field, same result."""
+    by_class = reusable_parser(impl, layouts44)
+    compiled = impl.parser.compile_layouts(layouts44)
+    by_factory = impl.parser.MessageParser(compiled, lambda: FixFragment(), RepeatingGroup, None)
+    for _ in range(2):
+        assert plain(by_factory.parse(MD_FRAME, FixMessage)) == plain(by_class.parse(MD_FRAME, FixMessage))
+
+
+piece_st = st.one_of(
+    st.tuples(st.sampled_from(GROUP_TAGS), value_st).map(lambda f: b"%d=%s" % (f[0], f[1].encode())),
+    st.sampled_from([b"12", b"35", b"", b"=", b"13=5=6", b"268=1=2", b"279", b"035=X", b"347=a"]),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(piece_st, max_size=30), min_size=1, max_size=6))
+def test_one_parser_follows_the_field_by_field_rules(frames: list[list[bytes]]) -> None:
+    """Frames of fields, pieces without '=' and pieces with two, through one parser of each twin present."""
+    modules = [_impl.pure("parser")]
+    compiled = _impl.compiled("parser")
+    if compiled is not None and not _impl.extensions_disabled():
+        modules.append(compiled)
+    parsers = [m.MessageParser(m.compile_layouts(LAYOUTS_44), FixFragment, RepeatingGroup, None) for m in modules]
+    for pieces in frames:
+        frame = b"".join(piece + SOH for piece in pieces)
+        expected = plain(spec_parse(frame, LAYOUTS_44))
+        for parser in parsers:
+            assert plain(parser.parse(frame, FixMessage)) == expected
