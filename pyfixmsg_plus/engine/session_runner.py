@@ -15,7 +15,8 @@ woke it (the socket read callback, the timer, the sender's coroutine) and become
 wait (a store transaction, an async application callback). With a memory store and plain callbacks a send
 and a received message each cost no event-loop iteration of their own. A read holding one frame, given to an
 idle runner, does not even start the pump: its outputs are executed by plain calls while they are plain ones
-(``_receive_now``), and only what must wait goes to a task that holds the pump.
+(``_receive_now``), and only what must wait goes to a task that holds the pump: the receive path's job,
+:mod:`pyfixmsg_plus.engine.receive_path`.
 
 How frames are stored and written (stored-before-written, sends at once, bursts of one iteration grouped, long
 runs paced) is the send path's job: :mod:`pyfixmsg_plus.engine.send_path`.
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -34,6 +34,7 @@ from typing import Any
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.application import Application, LogonDecision, call_maybe_async
 from pyfixmsg_plus.eager import start_eagerly
+from pyfixmsg_plus.engine.receive_path import BOOKED_KINDS, ReceivePath
 from pyfixmsg_plus.engine.send_path import FRAME_RUN_KINDS, SendPath
 from pyfixmsg_plus.engine.session_timer import SessionTimer
 from pyfixmsg_plus.message.codec import Codec
@@ -50,7 +51,6 @@ from pyfixmsg_plus.session import (
     Output,
     RejectSent,
     ResetStore,
-    SaveSequenceNumbers,
     SendFrame,
     Session,
     SessionState,
@@ -58,7 +58,6 @@ from pyfixmsg_plus.session import (
     StoreInbound,
     StoreInboundRun,
 )
-from pyfixmsg_plus.session.batch import per_frame_groups, restrict
 from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.session.states import CONNECTED_STATES
 from pyfixmsg_plus.store import (
@@ -80,8 +79,6 @@ _REJECT = "3"  # Reject(35=3): also reported to Application.onReject
 OUTSIDE_SESSION_TIME = "Logon attempt not within session time"
 #: output lists merged into one execution (bounds one store transaction and one write)
 _MAX_MERGED_OUTPUTS = 4096
-#: outputs executed by plain calls (SessionRunner._book): nothing to wait for, nothing written
-_BOOKED_KINDS = frozenset({StoreInbound, StoreInboundRun, SaveSequenceNumbers, ArmTimer})
 
 
 def overrides(app: object, name: str) -> bool:
@@ -94,7 +91,7 @@ class SessionNotDisconnected(RuntimeError):
     """An operation that needs the session disconnected was asked while a connection uses it."""
 
 
-class SessionRunner(SendPath):
+class SessionRunner(ReceivePath, SendPath):
     """Executes one :class:`Session`'s effects and hands its events to the application.
 
     ``writer`` stores outbound frames as the persistence mode says (sync / group / write_behind); ``inbound``
@@ -288,123 +285,6 @@ class SessionRunner(SendPath):
         self._framer = _impl.load("framing").Framer()
         self._enqueue_input(self._open_session, conn)
 
-    def on_data(self, data: bytes) -> None:
-        """Bytes read from the session's connection: framed once, then fed to the session as a FrameIndex (a
-        read that is one whole frame, given to an idle runner, as that frame: no index unless it must)."""
-        framer = self._framer
-        if framer is None:
-            framer = self._framer = _impl.load("framing").Framer()
-        conn = self.conn
-        idle = not self._pumping and not self._inputs and not self._outputs
-        if idle:
-            code = framer.msgtype_if_one_frame(data)
-            if code is not None:
-                self._receive_now(data, code, conn)  # the pump's work without its coroutines, nor an index
-                return
-        index = framer.feed(data)
-        count = index.count
-        if not count:
-            return  # only part of a frame so far: the framer keeps it
-        if count == 1 and idle:
-            self._receive_now(index, None, conn)  # one frame to an idle runner: the pump's work without coroutines
-            return
-        if not self.deliver_per_frame:
-            self._inputs.append((functools.partial(self._receive, index), conn))
-        else:
-            for positions in per_frame_groups(index, self._batch_types):
-                self._inputs.append((functools.partial(self._receive, restrict(index, positions)), conn))
-        self._wake()  # once all are queued: one pump runs them in order
-
-    def _receive(self, index: Any) -> list[Output]:
-        return self.session.receive_index(index, self.clock())
-
-    def _receive_now(self, read: Any, code: bytes | None, conn: Connection | None) -> None:
-        """What the pump does with one read (``read``: a one-span FrameIndex, or, with ``code`` its MsgType(35),
-        the bytes of a read that is one whole frame), done in the caller's frame without coroutines while every output
-        is a plain one (stored inbound, a message delivered to plain callbacks, bookkeeping). From the first
-        output that must wait (an async callback, a Reject(35=3) also told to onReject) or is anything else
-        (frames to send, state changes, ...), the rest goes the pump's way in a task that holds the pump, as
-        the eager pump would. Sends made by the callbacks meanwhile are queued behind (they see the pump
-        running) and executed after these outputs, as the pump does."""
-        self._pumping = self._eager_step = True
-        pending: Awaitable[Any] | None = None
-        outputs: list[Output] = []
-        i = 0
-        try:
-            now = self.clock()
-            try:
-                outputs = self._receive_read(read, code, now)
-            except Exception:
-                log.exception("session %s: the session failed on an input; disconnecting", self.session_id)
-                self._abort(conn)
-            i, pending = self._execute_plain_prefix(outputs, now)
-        except Exception:
-            log.exception("session %s: executing session effects failed; disconnecting", self.session_id)
-            self._abort(conn)
-            pending, i = None, len(outputs)
-        finally:
-            self._eager_step = False
-        if pending is None and i == len(outputs):
-            self._pumping = False
-            if self._outputs:
-                self.send_queued_at_once()  # the callbacks' answer, as a plain send when it is one
-            if self._outputs or self._inputs:
-                self._wake()  # sends the callbacks made: executed now, in this frame
-            return
-        self._eager_step = True
-        try:
-            task = start_eagerly(self._receive_rest(pending, outputs[i:], conn))
-        finally:
-            self._eager_step = False
-        if task is not None:
-            self._pump = task
-
-    def _receive_read(self, read: Any, code: bytes | None, now: float) -> list[Output]:
-        """The session's outputs for one read: a FrameIndex (``code`` None), or a read that is one whole frame
-        of MsgType(35) ``code``, split into an index only when the session's one-frame path refuses it."""
-        session = self.session
-        if code is None:
-            return session.receive_index(read, now)
-        outputs = session.receive_single_frame(read, code, now)
-        if outputs is None:
-            outputs = session.receive_index(self._framer.feed(read), now, single_tried=True)
-        return outputs
-
-    def _execute_plain_prefix(self, outputs: list[Output], now: float) -> tuple[int, Awaitable[Any] | None]:
-        """Execute outputs from the first on while they are plain ones; returns how many were executed and,
-        when the last one's delivery must still be awaited, what to await. ``now`` is the input's time."""
-        i, count = 0, len(outputs)
-        while i < count:
-            output = outputs[i]
-            kind = type(output)
-            if kind is MessageReceived:
-                pending = self._deliver(output)  # type: ignore[arg-type]
-                if pending is not None:
-                    return i + 1, pending
-            elif kind is ArmTimer:  # _book's first case, without its call
-                self._timer.arm(output.deadline)  # type: ignore[union-attr]
-            elif kind in _BOOKED_KINDS:
-                self._book(output, now)
-            else:
-                break
-            i += 1
-        return i, None
-
-    async def _receive_rest(self, pending: Awaitable[Any] | None, rest: list[Output], conn: Connection | None) -> None:
-        """The rest of :meth:`_receive_now` once something must wait, then whatever queued meanwhile."""
-        try:
-            try:
-                if pending is not None:
-                    await pending
-                await self._execute(rest, conn)
-            except Exception:
-                log.exception("session %s: executing session effects failed; disconnecting", self.session_id)
-                self._abort(conn)
-            await self._run_pump()
-        finally:
-            self._pump = None
-            self._pumping = False
-
     def on_disconnected(self, exc: BaseException | None) -> None:
         """The session's connection closed (either side, or an error)."""
         if exc is not None:
@@ -560,7 +440,7 @@ class SessionRunner(SendPath):
                     await pending
             elif kind is BatchReceived:
                 await call_maybe_async(self.app.onBatch, output.index, self.session_id)  # type: ignore[union-attr]
-            elif kind in _BOOKED_KINDS:
+            elif kind in BOOKED_KINDS:
                 self._book(output)
             else:
                 await self._execute_rare(output, conn)
@@ -578,6 +458,11 @@ class SessionRunner(SendPath):
             run: StoreInboundRun = output  # type: ignore[assignment]
             received = self.clock() if now is None else now
             self.inbound.received_run(run.index, run.start, run.count, run.first_seqnum, received)
+            # the session counts the next expected number as saved with the run (no SaveSequenceNumbers follows)
+            next_target = run.first_seqnum + run.count
+            if next_target != self._saved_next_target:
+                self._saved_next_target = next_target
+                self.inbound.received((), next_target)
             return
         if kind is StoreInbound:
             record: StoreInbound = output  # type: ignore[assignment]

@@ -1,11 +1,11 @@
 """One wall-clock timer per session: calls back at the deadline the session asked for, never before it.
 
-The session asks for a new deadline after every message it sends or receives (HeartBtInt(108) counts from the
-last message), so the deadline mostly moves a little later: the armed TimerHandle is kept then, and when it
-fires before the deadline it waits the rest. That keeps one handle per interval in the loop's timer heap instead
-of one per message, and covers a loop clock running ahead of the wall clock (uvloop rounds timers to the
-millisecond), which would otherwise make the session find nothing due and, its deadline unchanged, never ask
-again (a missed heartbeat).
+The session asks for a deadline when it moves earlier, after every state change and after every tick; between
+them its deadline only moves later (HeartBtInt(108) counts from the last message), so a tick at the armed
+deadline may find nothing due and re-arm for the later one. A deadline asked for later than the armed
+TimerHandle keeps the handle, which, when it fires before the deadline, waits the rest. That keeps one handle
+per interval in the loop's timer heap, and covers a loop clock running ahead of the wall clock (uvloop rounds
+timers to the millisecond): the callback never comes before the wall-clock deadline.
 """
 
 from __future__ import annotations

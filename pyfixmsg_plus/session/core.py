@@ -4,7 +4,8 @@ Every public input method takes ``now`` (seconds since the epoch, UTC) and retur
 :mod:`pyfixmsg_plus.session.events`) in the order the engine must act on them. Nothing here does I/O.
 
 The admin protocol (Logon, Heartbeat, TestRequest, ResendRequest, Reject, SequenceReset, Logout) is handled in
-:mod:`pyfixmsg_plus.session.handlers`; this module holds the inputs, the outputs and the connection life
+:mod:`pyfixmsg_plus.session.handlers`, frames that need nothing but acceptance in
+:mod:`pyfixmsg_plus.session.fastreceive`; this module holds the inputs, the outputs and the connection life
 cycle.
 """
 
@@ -14,7 +15,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pyfixmsg_plus import _impl
-from pyfixmsg_plus.message.framing_py import MSGTYPE_WIDTH  # msgtypes keeps up to this many bytes
 from pyfixmsg_plus.session.admin import Field, MessageBuilder
 from pyfixmsg_plus.session.batch import BatchCollector
 from pyfixmsg_plus.session.config import (
@@ -32,16 +32,15 @@ from pyfixmsg_plus.session.events import (
     Disconnect,
     FrameIgnored,
     LoggedOut,
-    MessageReceived,
     Output,
     SaveSequenceNumbers,
     SendFrame,
     StateChanged,
     StoreInbound,
-    StoreInboundRun,
     StoreTiming,
 )
 from pyfixmsg_plus.session.fastlane import FastLane
+from pyfixmsg_plus.session.fastreceive import FastReceive
 from pyfixmsg_plus.session.handlers import AdminHandlers
 from pyfixmsg_plus.session.inbound import Inbound
 from pyfixmsg_plus.session.resend import GapFill, plan_replay
@@ -55,16 +54,13 @@ _STORE_TIMING = {
     Persistence.WRITE_BEHIND: StoreTiming.AFTER_WRITE,
 }
 _CHECKSUM_FIELD_LENGTH = 7  # "10=nnn<SOH>"
-#: MsgType(35) bytes (as FrameIndex.msgtypes gives them) -> str, for the fast path's per-message events
-_MSG_TYPE_NAMES: dict[bytes, str] = {}
-_MAX_MSG_TYPE_NAMES = 1024  # a counterparty sending endless new MsgTypes must not grow the table forever
 
 
 class SessionNotActive(RuntimeError):
     """An application message was given to a session that is not logged on."""
 
 
-class Session(AdminHandlers):
+class Session(FastReceive, AdminHandlers):
     """One FIX session (acceptor or initiator, as ``config.role`` says) as a pure state machine."""
 
     def __init__(self, config: SessionConfig, validator: PairsValidator | None = None) -> None:
@@ -80,6 +76,7 @@ class Session(AdminHandlers):
         self.sent_reset = False
         self.sent_logout = False
         self._machine = StateMachine()
+        self._active = False  # state is Active: kept by _record_state_change (an attribute, not a property call)
         self._machine.add_listener(self._record_state_change)
         self._framer: Any = None
         self._batch = BatchCollector()
@@ -249,54 +246,6 @@ class Session(AdminHandlers):
             self._process_index(index)
         return self._finish()
 
-    def receive_single_frame(self, frame: bytes, code: bytes, now: float) -> list[Output] | None:
-        """A read that is exactly one valid frame, ``code`` its MsgType(35) (``Framer.msgtype_if_one_frame``
-        said so): its outputs when the fast path accepts it, exactly as :meth:`receive_index` gives them for
-        the read; None when it needs the general path (the caller then splits the read with ``Framer.feed``
-        and calls :meth:`receive_index`, with ``single_tried=True``). No FrameIndex is built."""
-        return self._accept_single(frame, 0, frame, code, now)
-
-    def _receive_single(self, ix: Any, now: float) -> list[Output] | None:
-        """A one-span index whose frame the fast path accepts: see :meth:`_accept_single`."""
-        if not ix.valid[0]:
-            return None
-        buffer = ix.buffer
-        offset = int(ix.offsets[0])
-        return self._accept_single(buffer, offset, buffer[offset : offset + int(ix.lengths[0])], ix.msgtype(0), now)
-
-    def _accept_single(self, buffer: bytes, offset: int, frame: bytes, code: bytes, now: float) -> list[Output] | None:
-        """One valid frame at ``offset`` in the read ``buffer`` that the fast path accepts
-        (``RunScanner.passes_frame``: the checks of ``scan`` for one frame, without the index's arrays): its
-        outputs, as ``_fast_run`` followed by ``_finish`` gives them for it; None when it needs the general path
-        (batch MsgTypes in use, the fast path closed, a frame inside a garbled frame's BodyLength(9), or any
-        check failing)."""
-        fast = self._fast
-        app = fast.app
-        if app is None or fast.batch is not None or not self._fast_path_open():
-            return None
-        # the end of a garbled frame's claimed span carries over only within the buffer it was read from
-        swallow_end = self._swallow_end if self._swallow_buffer is buffer else -1
-        if offset < swallow_end:
-            return None
-        seqnum = self.seq.next_target
-        if not app.passes_frame(frame, code, seqnum, now):
-            return None
-        msg_type = _MSG_TYPE_NAMES.get(code)
-        if msg_type is None:
-            msg_type = code.decode("latin-1")
-            if len(_MSG_TYPE_NAMES) < _MAX_MSG_TYPE_NAMES:
-                _MSG_TYPE_NAMES[code] = msg_type
-        self.now = now
-        self.seq.next_target = seqnum + 1
-        self.timers.received(now)
-        self._swallow_buffer, self._swallow_end = buffer, swallow_end
-        out: list[Output] = [
-            StoreInbound(seqnum, frame, msg_type),  # one frame: a record, not a run over an index
-            MessageReceived(msg_type, seqnum, None, frame, False, False),  # pairs tokenized only if read
-        ]
-        self._note_numbers_and_timer(out, True)
-        return out
-
     def receive_frame(self, frame: bytes, now: float) -> list[Output]:
         """One complete, already verified frame (for engines that split frames themselves)."""
         self._begin(now)
@@ -307,6 +256,7 @@ class Session(AdminHandlers):
     def tick(self, now: float) -> list[Output]:
         """The clock reached ``now``: send Heartbeat/TestRequest, or give up on a silent counterparty."""
         self._begin(now)
+        self._armed = None  # the engine's timer fired: the next deadline is asked for again, later or not
         for _ in range(4):  # several deadlines may fall on the same instant
             action = self.timers.action(now, self.state is SessionState.ACTIVE)
             if action is TimerAction.NOTHING or not self._run_timer_action(action):
@@ -320,7 +270,7 @@ class Session(AdminHandlers):
 
         Header tags among them (e.g. PossResend 97, OnBehalfOfCompID 115) are placed in the header.
         """
-        if self._machine.state is not SessionState.ACTIVE:
+        if not self._active:
             raise SessionNotActive(
                 f"cannot send MsgType {msg_type!r} on {self.session_id}: "
                 f"session is {self.state.value}, not Active"
@@ -333,8 +283,9 @@ class Session(AdminHandlers):
         frame = self.builder.application(msg_type, seqnum, now, fields)
         seq.next_sender = seqnum + 1  # taken once the frame is built: a message that fails to encode leaves no gap
         out: list[Output] = [SendFrame(frame, seqnum, msg_type, self._store_timing)]
+        self._sender_follows_frame(seqnum)
         self.timers.sent(now)
-        self._note_numbers_and_timer(out, True)
+        self._note_numbers_and_timer(out, True, later_only=True)  # a send only moves the Heartbeat due time later
         return out
 
     def logout(self, now: float, text: str = "") -> list[Output]:
@@ -420,7 +371,14 @@ class Session(AdminHandlers):
         frame = build(seqnum)
         self.seq.take_sender()
         self.emit_frame(frame, seqnum, msg_type, self._store_timing)
+        self._sender_follows_frame(seqnum)
         return seqnum
+
+    def emit_stored_inbound(self, seqnum: int, frame: bytes, msg_type: str) -> None:
+        """Keep a frame accepted in sequence as MsgSeqNum ``seqnum``: StoreInbound, which also tells the engine
+        that the next expected inbound number is ``seqnum + 1``."""
+        self._out.append(StoreInbound(seqnum, frame, msg_type))
+        self._target_follows_frames(seqnum)
 
     def disconnect(self, reason: str, emit_effect: bool = True) -> None:
         """Leave the connected states; ask the engine to close the transport when ``emit_effect``."""
@@ -467,21 +425,45 @@ class Session(AdminHandlers):
         self._out = []
         return out
 
-    def _note_numbers_and_timer(self, out: list[Output], active: bool | None) -> None:
-        """Append SaveSequenceNumbers when the numbers changed, then ArmTimer when the next deadline moved
-        (``active``: the session is Active; None: not connected, no timer)."""
+    def _note_numbers_and_timer(self, out: list[Output], active: bool | None, later_only: bool = False) -> None:
+        """Append SaveSequenceNumbers when the numbers moved other than their frames say, then ArmTimer when the
+        next deadline is earlier than the one asked for last (``active``: the session is Active; None: not
+        connected, no timer). ``later_only``: the input moved only the last-sent/last-received times (and no
+        TestRequest(35=1) was outstanding), so the deadline cannot have moved earlier and is not computed.
+
+        Between ArmTimers the true deadline only moves later: the engine's tick at the armed one is then early,
+        finds nothing due, and asks for the new deadline (every tick and every state change re-arms)."""
         seq = self.seq
-        numbers = (seq.next_sender, seq.next_target)
-        if numbers != self._saved:
+        saved_sender, saved_target = self._saved
+        if seq.next_sender != saved_sender or seq.next_target != saved_target:
+            numbers = (seq.next_sender, seq.next_target)
             self._saved = numbers
             out.append(SaveSequenceNumbers(*numbers))
         if active is None:
             self._armed = None
             return
+        armed = self._armed
+        if later_only and armed is not None:
+            return
         deadline = self.timers.next_deadline(active)
-        if deadline is not None and deadline != self._armed:
+        if deadline is not None and (armed is None or deadline < armed):
             self._armed = deadline
             out.append(ArmTimer(deadline))
+
+    def _sender_follows_frame(self, seqnum: int) -> None:
+        """A new message went out as MsgSeqNum ``seqnum`` (a SendFrame): the engine knows the next sender
+        number is ``seqnum + 1`` from it, so the saved numbers follow without a SaveSequenceNumbers."""
+        saved_sender, saved_target = self._saved
+        if saved_sender == seqnum:
+            self._saved = (seqnum + 1, saved_target)
+
+    def _target_follows_frames(self, seqnum: int, count: int = 1) -> None:
+        """``count`` received frames were kept from MsgSeqNum ``seqnum`` on (a StoreInbound, or a
+        StoreInboundRun, which the engine stores with the next expected number ``seqnum + count``): the saved
+        numbers follow without a SaveSequenceNumbers."""
+        saved_sender, saved_target = self._saved
+        if saved_target == seqnum:
+            self._saved = (saved_sender, seqnum + count)
 
     def _connected(self) -> bool:
         """``state in CONNECTED_STATES``, Active first: hashing an Enum member for the set is a Python call."""
@@ -493,6 +475,8 @@ class Session(AdminHandlers):
 
     def _record_state_change(self, old: SessionState, new: SessionState) -> None:
         self._out.append(StateChanged(old, new))
+        self._active = new is SessionState.ACTIVE
+        self._armed = None  # the deadlines of the new state are asked for afresh (ArmTimer at this input's end)
 
     def _process_index(self, ix: Any) -> None:
         """Every span of a FrameIndex in order: garbled ones are ignored (FIX: no reply, no sequence
@@ -533,61 +517,6 @@ class Session(AdminHandlers):
         valid and numbered from the expected number on, so the run is counted from there at today's number."""
         expected = max(self.seq.next_target, 1)
         return first_slow + int(_impl.load("seqcheck").in_sequence_run(ix.seqnums, ix.valid, expected, first_slow))
-
-    def _fast_path_open(self) -> bool:
-        """Active, logged on, no gap being recovered and no early message waiting: plain in-sequence flow."""
-        return (
-            self._machine.state is SessionState.ACTIVE
-            and self.received_logon
-            and self.seq.resend is None
-            and not self.seq.queue
-        )
-
-    def _fast_run(self, ix: Any, start: int, not_before: int) -> int:
-        """Accept the run of frames from span ``start`` on that a scanner passes; how many (0: slow path)."""
-        expected = self.seq.next_target
-        batch, app = self._fast.batch, self._fast.app
-        if batch is not None:
-            count = batch.scan(ix, start, expected, not_before, self.now)
-            if count:
-                self._accept_run(ix, start, count)
-                self._batch.add_run(ix, start, count, len(self._out))
-                return int(count)
-        if app is not None and app.msg_types:
-            count = app.scan(ix, start, expected, not_before, self.now)
-            if count:
-                self._accept_run(ix, start, count)
-                self._deliver_run(ix, start, count, expected)
-                return int(count)
-        return 0
-
-    def _accept_run(self, ix: Any, start: int, count: int) -> None:
-        """``count`` frames from span ``start`` on passed the fast path: accepted as the slow path would."""
-        first = self.seq.next_target
-        self.seq.next_target = first + count
-        self.timers.received(self.now)
-        self.emit(StoreInboundRun(first, ix, start, count))
-
-    def _deliver_run(self, ix: Any, start: int, count: int, first_seqnum: int) -> None:
-        """One MessageReceived per frame of an accepted run of application messages (no PossDup: none passes)."""
-        emit = self._out.append
-        stop = start + count
-        buffer = ix.buffer
-        # the run's columns as Python lists once (indexing NumPy arrays per frame costs more than the slicing)
-        offsets = ix.offsets[start:stop].tolist()
-        lengths = ix.lengths[start:stop].tolist()
-        shorts = ix.msgtypes[start:stop].tolist()
-        names = _MSG_TYPE_NAMES
-        for k in range(count):
-            short = shorts[k]
-            msg_type = names.get(short) if len(short) < MSGTYPE_WIDTH else None
-            if msg_type is None:  # a new MsgType, or one the index keeps truncated (8 bytes and more)
-                msg_type = ix.msgtype(start + k).decode("latin-1")
-                if len(short) < MSGTYPE_WIDTH and len(names) < _MAX_MSG_TYPE_NAMES:
-                    names[short] = msg_type
-            offset = offsets[k]
-            frame = buffer[offset : offset + lengths[k]]
-            emit(MessageReceived(msg_type, first_seqnum + k, None, frame, False, False))  # pairs when asked
 
     def _process_span(self, ix: Any, i: int, run: int, swallowed_until: int, framing: Any) -> int:
         """Span ``i`` on the slow path: garbled (reported), swallowed, or one frame through every rule; returns

@@ -20,7 +20,6 @@ from pyfixmsg_plus.session.events import (
     Output,
     RejectSent,
     ResetStore,
-    StoreInbound,
     StoreTiming,
 )
 from pyfixmsg_plus.session.inbound import Inbound, parse_utc_timestamp
@@ -61,6 +60,7 @@ class AdminHandlers:
     def collect_batch(self, inbound: Inbound) -> None: ...
     def delivered(self, inbound: Inbound) -> None: ...
     def emit_frame(self, frame: bytes, seqnum: int, msg_type: str, store: StoreTiming) -> None: ...
+    def emit_stored_inbound(self, seqnum: int, frame: bytes, msg_type: str) -> None: ...
     def send_new(self, msg_type: str, build: Callable[[int], bytes]) -> int:
         raise NotImplementedError
 
@@ -236,7 +236,7 @@ class AdminHandlers:
         """The expected message was processed: advance, keep it, and tell the application when ``deliver``."""
         seqnum = self.seq.next_target
         self.seq.accept_target()
-        self.emit(StoreInbound(seqnum, inbound.frame, inbound.msg_type))
+        self.emit_stored_inbound(seqnum, inbound.frame, inbound.msg_type)
         if deliver and inbound.msg_type in self.config.batch_msg_types:
             self.collect_batch(inbound)
         elif deliver:
