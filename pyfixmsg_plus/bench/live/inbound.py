@@ -23,8 +23,9 @@ connection; ``details["rows_stored"]``, ``details["all_persisted"]``). The deliv
 ``details["delivered_per_s"]``.
 
 Last row: the raw batched SQLite ceiling of the same run (:mod:`pyfixmsg_plus.bench.sqlite_ceiling`): the frames
-a store row kept, inserted again by plain sqlite3 ``executemany`` into a new file of our stores' schema (WAL, the
-store's ``synchronous``, as many rows per transaction as our writers' batches). Persisted rows carry their ratio
+a store row kept, inserted again by plain sqlite3 into a new file of our stores' schema (WAL, the store's
+``synchronous``, as many rows per transaction as our writers' batches), by each of ``executemany``, multi-row
+INSERT and run blobs, keeping the fastest (the label names it). Persisted rows carry their ratio
 to it (``details["vs_sqlite_ceiling"]``, and the table's "vs SQLite ceiling" column).
 """
 

@@ -8,13 +8,14 @@ pyplot's global state; it is an optional dependency (the ``bench`` extra).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pyfixmsg_plus.bench.live.results import QUICKFIX_PREFIX, QUICKFIX_PYTHON, LiveResult
+from pyfixmsg_plus.bench.live.results import QUICKFIX_PREFIX, QUICKFIX_PYTHON, SQLITE_CEILING_PREFIX, LiveResult
 from pyfixmsg_plus.bench.live.table import is_scale_row
 
 INSTALL_HINT = "pip install 'pyfixmsg-plus[bench]'"
@@ -23,6 +24,7 @@ HISTOGRAM_BINS = 60
 #: the histogram's right edge: this percentile of every sample shown
 HISTOGRAM_UPPER_PERCENTILE = 99.9
 QUICKFIX_COLOUR, QUICKFIX_PYTHON_COLOUR, OUR_COLOUR = "#7f7f7f", "#d89a3c", "#1f77b4"
+CEILING_COLOUR = "#9ecae1"  # a reference, not an engine: light
 DPI = 120
 
 
@@ -77,6 +79,8 @@ def write_plot(results: Sequence[LiveResult], path: Path, title: str = "pyfixmsg
 def _colour(row: LiveResult) -> str:
     if row.implementation.startswith(QUICKFIX_PREFIX):
         return QUICKFIX_COLOUR
+    if row.implementation.startswith(SQLITE_CEILING_PREFIX):
+        return CEILING_COLOUR
     return QUICKFIX_PYTHON_COLOUR if row.implementation == QUICKFIX_PYTHON else OUR_COLOUR
 
 
@@ -92,7 +96,10 @@ def _draw_throughput(axes: Any, rows: list[LiveResult]) -> None:
         axes.annotate(f"{rate:,.0f}", (rate, y), xytext=(3, 0), textcoords="offset points", va="center",
                       fontsize=7)  # fmt: skip
     axes.set_xlabel("messages per second (higher is better)")
-    axes.set_title("throughput (grey: QuickFIX C++, orange: QuickFIX Python, blue: pyfixmsg-plus)", fontsize=9)
+    axes.set_title(
+        "throughput (grey: QuickFIX C++, orange: QuickFIX Python, blue: pyfixmsg-plus, light: SQLite ceiling)",
+        fontsize=8,
+    )
     axes.margins(x=0.15)
 
 
@@ -108,6 +115,13 @@ def _draw_latency(axes: Any, rows: list[LiveResult]) -> None:
         axes.hist(np.clip(values, low, high), bins=bins, histtype="step", linewidth=1.5,
                   label=f"{row.implementation} (p50 {p50:,.1f} µs)")  # fmt: skip
     axes.set_xscale("log")
+    # plain numbers at the decades and a few steps between; no crowded 3x10^1-style minor labels
+    require_matplotlib()
+    ticker = importlib.import_module("matplotlib.ticker")
+    axes.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.xaxis.set_minor_formatter(ticker.NullFormatter())
+    steps: list[float] = [value for value in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if low <= value <= high]
+    axes.set_xticks(steps or [low, high])
     axes.set_xlabel(f"round-trip latency, µs (samples above p{HISTOGRAM_UPPER_PERCENTILE:g} in the last bin)")
     axes.set_ylabel("samples")
     axes.set_title(rows[0].scenario, fontsize=10)
