@@ -19,6 +19,7 @@ from pyfixmsg_plus.store.contract import (
     SequenceState,
     SessionKey,
     StoredMessage,
+    new_record,
 )
 from pyfixmsg_plus.store.errors import (
     SequenceReuseError,
@@ -71,5 +72,6 @@ __all__ = [
     "SyncWriter",
     "WriteBehindWriter",
     "make_writer",
+    "new_record",
     "open_store",
 ]

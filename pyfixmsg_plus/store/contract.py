@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import abc
 import enum
+import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import NamedTuple
@@ -57,6 +58,12 @@ class FrameRecord(NamedTuple):
     msg_type: str
     sending_time: float
     data: bytes
+
+
+#: ``new_record((seq_num, msg_type, sending_time, data))``: the FrameRecord of those four fields, built in C
+#: (FrameRecord(...) runs the namedtuple's ``__new__``, a Python function, once per stored frame). The fields are
+#: taken as given, unchecked, so pass exactly four in FrameRecord's order.
+new_record: Callable[[tuple[int, str, float, bytes]], FrameRecord] = functools.partial(tuple.__new__, FrameRecord)
 
 
 @dataclass(frozen=True)

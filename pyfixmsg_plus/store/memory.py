@@ -59,12 +59,17 @@ class MemoryStore(MessageStore):
         self.default_session = default_session
         self._sessions: dict[SessionKey, _SessionData] = {}
         self._closed = False
+        # the session used last and its data: a session's own key object is found by identity, without
+        # SessionKey.__hash__ (a Python call) per save; cleared by close() and reset()
+        self._last_key: SessionKey | None = None
+        self._last_data: _SessionData | None = None
 
     async def open(self) -> None:
         self._closed = False
 
     async def close(self) -> None:
         self._closed = True
+        self._last_key = self._last_data = None
 
     def _data(self, session: SessionKey) -> _SessionData:
         if self._closed:
@@ -72,46 +77,58 @@ class MemoryStore(MessageStore):
         found = self._sessions.get(session)
         if found is None:
             found = self._sessions[session] = _SessionData(creation_time=time.time())
+        self._last_key, self._last_data = session, found
         return found
 
     async def save_outbound(self, session: SessionKey, records: Sequence[FrameRecord]) -> None:
-        data = self._data(session)
+        data = self._last_data if session is self._last_key else self._data(session)
+        assert data is not None  # set together with _last_key, which is never None here
         outbound = data.outbound
-        seen: set[int] = set()
+        # one pass for the usual batch (increasing new numbers in range); anything else is checked in full
+        highest = 0
         for record in records:
             seq_num = record.seq_num
-            if not 1 <= seq_num <= MAX_SEQ_NUM:
-                check_seq_num(seq_num)  # raises, naming MsgSeqNum(34) and the value
-            # FIX never reuses an outbound MsgSeqNum(34): the whole batch is refused before any of it is kept
-            if seq_num in outbound or seq_num in seen:
-                raise SequenceReuseError(f"session {session}: outbound MsgSeqNum(34) {seq_num} already stored")
-            seen.add(seq_num)
+            if seq_num <= highest or seq_num > MAX_SEQ_NUM or seq_num in outbound:
+                highest = _checked_highest(session, outbound, records)
+                break
+            highest = seq_num
         # the records themselves are kept (one object less per send than a StoredMessage)
         for record in records:
-            outbound[record.seq_num] = _kept(record)
-        if seen:
-            data.next_sender_seqnum = max(data.next_sender_seqnum, max(seen) + 1)
+            outbound[record.seq_num] = (
+                record if type(record) is FrameRecord and type(record.data) is bytes else _kept(record)
+            )
+        if highest >= data.next_sender_seqnum:
+            data.next_sender_seqnum = highest + 1
 
     async def save_inbound(
         self, session: SessionKey, records: Sequence[FrameRecord], next_target_seqnum: int | None = None
     ) -> None:
-        data = self._data(session)
-        parts = records.parts if isinstance(records, RecordChunks) else [records]
+        data = self._last_data if session is self._last_key else self._data(session)
+        assert data is not None  # set together with _last_key, which is never None here
+        # exact types first: isinstance against these Sequence subclasses is a Python-level ABC check
+        kind = type(records)
+        plain = kind is list or kind is tuple or not isinstance(records, RecordChunks)
+        parts: Sequence[Sequence[FrameRecord]] = (records,) if plain else records.parts  # type: ignore[attr-defined]
+        kept: list[tuple[SessionKey, Sequence[FrameRecord]]] = []
         for part in parts:
-            if isinstance(part, FrameRun):
+            kind = type(part)
+            if kind is not list and kind is not tuple and isinstance(part, FrameRun):
                 check_seq_num(part.first_seqnum)
-                check_seq_num(part.first_seqnum + len(part) - 1)
+                check_seq_num(part.first_seqnum + part.size - 1)
+                kept.append((session, part))
             else:
-                for record in part:
-                    check_seq_num(record.seq_num)
-        for part in parts:
-            if isinstance(part, FrameRun) or data.runs:
-                # kept in arrival order, turned into messages only when the inbound side is read: no object
-                # per frame on the receive path, and a later copy of a number still wins
-                data.runs.append((session, part if isinstance(part, FrameRun) else list(part)))
-                continue
-            for record in part:
-                data.inbound[record.seq_num] = _stored(session, Direction.INBOUND, record)
+                # a new list: the caller may reuse its own; data that is not immutable bytes is copied now
+                plain_part = list(part)
+                for k, record in enumerate(plain_part):
+                    seq_num = record.seq_num
+                    if not 1 <= seq_num <= MAX_SEQ_NUM:
+                        check_seq_num(seq_num)  # raises, naming MsgSeqNum(34) and the value
+                    if type(record) is not FrameRecord or type(record.data) is not bytes:
+                        plain_part[k] = _kept(record)
+                kept.append((session, plain_part))
+        # kept in arrival order, turned into messages only when the inbound side is read: no object per frame
+        # on the receive path, and a later copy of a number (a PossDupFlag(43) resend) still wins
+        data.runs += kept
         if next_target_seqnum is not None:
             data.next_target_seqnum = check_seq_num(next_target_seqnum, "next target MsgSeqNum(34)")
 
@@ -173,6 +190,7 @@ class MemoryStore(MessageStore):
     async def reset(self, session: SessionKey) -> None:
         self._data(session)
         self._sessions[session] = _SessionData(creation_time=time.time())
+        self._last_key = self._last_data = None
 
     async def sessions(self) -> list[SessionKey]:
         return sorted(self._sessions)
@@ -188,6 +206,21 @@ def _kept(record: FrameRecord) -> FrameRecord:
     if type(record) is FrameRecord and type(record.data) is bytes:
         return record
     return FrameRecord(record.seq_num, record.msg_type, record.sending_time, bytes(record.data))
+
+
+def _checked_highest(session: SessionKey, outbound: dict[int, FrameRecord], records: Sequence[FrameRecord]) -> int:
+    """The highest MsgSeqNum(34) of ``records`` (0 when empty) once each is storable and new; else the first
+    fault in order: ValueError naming MsgSeqNum(34) and the value, or SequenceReuseError."""
+    seen: set[int] = set()
+    for record in records:
+        seq_num = record.seq_num
+        if not 1 <= seq_num <= MAX_SEQ_NUM:
+            check_seq_num(seq_num)  # raises, naming MsgSeqNum(34) and the value
+        # FIX never reuses an outbound MsgSeqNum(34): the whole batch is refused before any of it is kept
+        if seq_num in outbound or seq_num in seen:
+            raise SequenceReuseError(f"session {session}: outbound MsgSeqNum(34) {seq_num} already stored")
+        seen.add(seq_num)
+    return max(seen, default=0)
 
 
 def _outbound_range(outbound: dict[int, FrameRecord], first_seq: int, last_seq: int) -> list[FrameRecord]:

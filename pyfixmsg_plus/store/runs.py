@@ -134,9 +134,14 @@ class RecordChunks(_Records):
 
     __slots__ = ("_ends", "parts")
 
-    def __init__(self, parts: Sequence[Sequence[FrameRecord]]) -> None:
-        self.parts = [part for part in parts if len(part)]
-        self._ends = list(itertools.accumulate(len(part) for part in self.parts))
+    def __init__(self, parts: Sequence[Sequence[FrameRecord]], sizes: Sequence[int] | None = None) -> None:
+        """``sizes``: ``len`` of each part when the caller knows them already (empty parts are dropped)."""
+        if sizes is None:
+            parts = list(parts)  # read twice below
+            sizes = list(map(len, parts))
+        # compress, filter and accumulate run in C: no Python call per part (one part per received frame)
+        self.parts = list(itertools.compress(parts, sizes))
+        self._ends = list(itertools.accumulate(filter(None, sizes)))
 
     def __len__(self) -> int:
         return self._ends[-1] if self._ends else 0
