@@ -131,9 +131,8 @@ def records_from_buffer(buffer, offsets, lengths, seq_nums, msg_types, sending_t
     return records
 
 
-def pack_run(stream, buffer, offsets, lengths, first_seq, msg_types, sending_time):
-    """Rows and summary of consecutive frames read straight from ``buffer`` (see the pure twin)."""
-    cdef long long base = _check_stream(stream) << 32
+cdef long long _check_run_numbers(offsets, lengths, msg_types, first_seq) except? -1:
+    """The column and MsgSeqNum checks of a run (pack_run, pack_run_blob): its first MsgSeqNum."""
     cdef Py_ssize_t count = len(offsets)
     if len(lengths) != count or len(msg_types) != count:
         raise ValueError(
@@ -143,6 +142,14 @@ def pack_run(stream, buffer, offsets, lengths, first_seq, msg_types, sending_tim
         raise ValueError("pack_run: empty run (offsets has no entries)")
     cdef long long first = _check_seq(first_seq, 0)
     _check_seq(first + count - 1, count - 1)
+    return first
+
+
+def pack_run(stream, buffer, offsets, lengths, first_seq, msg_types, sending_time):
+    """Rows and summary of consecutive frames read straight from ``buffer`` (see the pure twin)."""
+    cdef long long base = _check_stream(stream) << 32
+    cdef Py_ssize_t count = len(offsets)
+    cdef long long first = _check_run_numbers(offsets, lengths, msg_types, first_seq)
     cdef const long long[::1] offs = np.ascontiguousarray(offsets, dtype=np.int64)
     cdef const long long[::1] lens = np.ascontiguousarray(lengths, dtype=np.int64)
     cdef const unsigned char[::1] buf = buffer
@@ -212,14 +219,7 @@ def pack_run_blob(stream, buffer, offsets, lengths, first_seq, msg_types, sendin
     (see the pure twin for the index layout)."""
     cdef long long base = _check_stream(stream) << 32
     cdef Py_ssize_t count = len(offsets)
-    if len(lengths) != count or len(msg_types) != count:
-        raise ValueError(
-            f"pack_run: {count} offsets, {len(lengths)} lengths and {len(msg_types)} msg_types must match"
-        )
-    if count == 0:
-        raise ValueError("pack_run: empty run (offsets has no entries)")
-    cdef long long first = _check_seq(first_seq, 0)
-    _check_seq(first + count - 1, count - 1)
+    cdef long long first = _check_run_numbers(offsets, lengths, msg_types, first_seq)
     cdef double when = float(sending_time)
     cdef const long long[::1] offs = np.ascontiguousarray(offsets, dtype=np.int64)
     cdef const long long[::1] lens = np.ascontiguousarray(lengths, dtype=np.int64)

@@ -174,25 +174,13 @@ def pack_run(
     """Rows and summary (as :func:`pack_records`) of consecutive frames numbered from ``first_seq``, read
     straight from ``buffer`` at ``offsets``/``lengths``, all stamped ``sending_time``. Raises ValueError for
     columns of different lengths, an empty run, a frame outside the buffer, or numbers outside 1..2**32-1."""
-    _check_stream(stream)
-    count = len(offsets)
-    if len(lengths) != count or len(msg_types) != count:
-        raise ValueError(f"pack_run: {count} offsets, {len(lengths)} lengths and {len(msg_types)} msg_types must match")
-    if count == 0:
-        raise ValueError("pack_run: empty run (offsets has no entries)")
-    first = _check_seq(first_seq, 0)
-    _check_seq(first + count - 1, count - 1)
-    base, size, when = stream << SEQ_BITS, len(buffer), float(sending_time)
+    first, last = _check_run(stream, buffer, offsets, lengths, first_seq, msg_types, sending_time)
+    base, when = stream << SEQ_BITS, float(sending_time)
     rows: list[Row] = []
-    for index in range(count):
+    for index in range(len(offsets)):
         offset, length = int(offsets[index]), int(lengths[index])
-        if offset < 0 or length < 0 or offset + length > size:
-            raise ValueError(
-                f"frame {index}: offset {offset} + length {length} lies outside the buffer of {size} bytes"
-            )
-        _check_msg_type(msg_types[index], index)
         rows.append((base | (first + index), msg_types[index], when, bytes(buffer[offset : offset + length])))
-    return rows, (first, first + count - 1, when, when, msg_types_field(msg_types))
+    return rows, (first, last, when, when, msg_types_field(msg_types))
 
 
 def pack_run_blob(
@@ -246,7 +234,7 @@ def _check_run(
     msg_types: Sequence[str],
     sending_time: float,
 ) -> tuple[int, int]:
-    """The checks of :func:`pack_run` (same order, same errors); returns (first seq, last seq)."""
+    """The checks of :func:`pack_run` and :func:`pack_run_blob` (in this order); returns (first seq, last seq)."""
     _check_stream(stream)
     count = len(offsets)
     if len(lengths) != count or len(msg_types) != count:
