@@ -451,6 +451,16 @@ cdef inline bytes as_bytes(object data):
     return <bytes>data if type(data) is bytes else _py._as_bytes(data)
 
 
+cdef unsigned char* _asan_copy(cbuf buf, Py_ssize_t n) except NULL:
+    """An exactly-sized heap copy of n > 0 bytes (the caller frees it): in the bounds-checked build,
+    AddressSanitizer then flags any read past the input's last byte."""
+    cdef unsigned char* copy = <unsigned char*>malloc(<size_t>n)
+    if copy == NULL:
+        raise MemoryError(f"cannot copy {n} bytes for the bounds-checked build")
+    memcpy(copy, buf, <size_t>n)
+    return copy
+
+
 cdef object split_buffer(bytes buffer, unsigned char sep, int64_t max_body, bint final):
     """split_frames on checked arguments: the FrameIndex of ``buffer``."""
     cdef Py_ssize_t n = PyBytes_GET_SIZE(buffer)
@@ -459,11 +469,7 @@ cdef object split_buffer(bytes buffer, unsigned char sep, int64_t max_body, bint
     cdef _SpanArrays spans = _SpanArrays(n // 128 + 16)
     cdef Py_ssize_t consumed
     if PFM_ASAN_BUILD and n > 0:
-        # An exactly-sized heap copy: AddressSanitizer flags any read past the input's last byte.
-        copy = <unsigned char*>malloc(<size_t>n)
-        if copy == NULL:
-            raise MemoryError(f"cannot copy {n} bytes for the bounds-checked build")
-        memcpy(copy, buf, <size_t>n)
+        copy = _asan_copy(buf, n)
         buf = copy
     try:
         consumed = split_into(buf, n, sep, max_body, final, spans)
@@ -530,11 +536,7 @@ cdef class Framer:
         cdef Parsed parsed
         cdef int verdict
         if PFM_ASAN_BUILD:
-            # An exactly-sized heap copy: AddressSanitizer flags any read past the input's last byte.
-            copy = <unsigned char*>malloc(<size_t>n)
-            if copy == NULL:
-                raise MemoryError(f"cannot copy {n} bytes for the bounds-checked build")
-            memcpy(copy, buf, <size_t>n)
+            copy = _asan_copy(buf, n)
             buf = copy
         try:
             if memcmp(buf, b"8=FIX", C_START_LENGTH) != 0:
