@@ -21,9 +21,14 @@ from pyfixmsg_plus.store.contract import (
     check_seq_num,
 )
 from pyfixmsg_plus.store.errors import SequenceReuseError, StoreClosedError
-from pyfixmsg_plus.store.runs import FrameRun, RecordChunks
+from pyfixmsg_plus.store.runs import FrameRun, RecordChunks, RunColumns, column_records
 
-#: a kept FrameRecord's (MsgSeqNum(34), frame, MsgType(35)): the ReplayFrame a replay takes
+#: a frame as this store keeps it: an EXACT tuple (MsgSeqNum(34), MsgType(35), SendingTime(52) in epoch seconds,
+#: frame bytes), FrameRecord's field order. Holding only atomic objects, CPython untracks it at its first
+#: collection, so full collections do not walk what the store holds (a FrameRecord, a tuple subclass, stays tracked)
+Kept = tuple[int, str, float, bytes]
+
+#: a kept frame's (MsgSeqNum(34), frame, MsgType(35)): the ReplayFrame a replay takes
 _REPLAY_FRAME = itemgetter(
     FrameRecord._fields.index("seq_num"), FrameRecord._fields.index("data"), FrameRecord._fields.index("msg_type")
 )
@@ -35,21 +40,31 @@ class _SessionData:
     next_sender_seqnum: int = 1
     next_target_seqnum: int = 1
     reserved_through: int = 0
-    #: sent frames as the sender gave them (a StoredMessage is built only when something reads one)
-    outbound: dict[int, FrameRecord] = field(default_factory=dict)
-    _inbound: dict[int, StoredMessage] = field(default_factory=dict)
-    #: received frames in arrival order (runs kept whole) until something reads the inbound messages
-    runs: list[tuple[SessionKey, Sequence[FrameRecord]]] = field(default_factory=list)
+    #: sent frames by MsgSeqNum(34), kept as given (a StoredMessage is built only when something reads one)
+    outbound: dict[int, Kept] = field(default_factory=dict)
+    _inbound: dict[int, Kept] = field(default_factory=dict)
+    #: received frames in arrival order until something reads the inbound side, in one list per session (no
+    #: list or tuple per batch): runs kept whole as RunColumns and single frames as Kept, none of them tracked
+    #: by the collector once it has seen them
+    runs: list[Kept | RunColumns] = field(default_factory=list)
 
     @property
-    def inbound(self) -> dict[int, StoredMessage]:
-        """Inbound messages by MsgSeqNum(34) (runs kept whole so far are turned into messages first)."""
+    def inbound(self) -> dict[int, Kept]:
+        """Inbound frames by MsgSeqNum(34) (what was received so far is folded in first, in arrival order, so
+        a later copy of a number, such as a PossDupFlag(43) resend, wins)."""
         if self.runs:
             runs, self.runs = self.runs, []
-            for session, run in runs:
-                for record in run:
-                    self._inbound[record.seq_num] = _stored(session, Direction.INBOUND, record)
+            inbound = self._inbound
+            for entry in runs:
+                if len(entry) == _KEPT_FIELDS:
+                    inbound[entry[0]] = entry  # type: ignore[assignment]
+                else:
+                    for kept in column_records(entry, tuple):  # type: ignore[arg-type]
+                        inbound[kept[0]] = kept
         return self._inbound
+
+
+_KEPT_FIELDS = len(FrameRecord._fields)
 
 
 class MemoryStore(MessageStore):
@@ -92,10 +107,10 @@ class MemoryStore(MessageStore):
                 highest = _checked_highest(session, outbound, records)
                 break
             highest = seq_num
-        # the records themselves are kept (one object less per send than a StoredMessage)
+        # kept as exact tuples (a FrameRecord's slice is one, copied in C): see Kept
         for record in records:
             outbound[record.seq_num] = (
-                record if type(record) is FrameRecord and type(record.data) is bytes else _kept(record)
+                record[:] if type(record) is FrameRecord and type(record.data) is bytes else _kept(record)
             )
         if highest >= data.next_sender_seqnum:
             data.next_sender_seqnum = highest + 1
@@ -109,26 +124,27 @@ class MemoryStore(MessageStore):
         kind = type(records)
         plain = kind is list or kind is tuple or not isinstance(records, RecordChunks)
         parts: Sequence[Sequence[FrameRecord]] = (records,) if plain else records.parts  # type: ignore[attr-defined]
-        kept: list[tuple[SessionKey, Sequence[FrameRecord]]] = []
-        for part in parts:
-            kind = type(part)
-            if kind is not list and kind is not tuple and isinstance(part, FrameRun):
-                check_seq_num(part.first_seqnum)
-                check_seq_num(part.first_seqnum + part.size - 1)
-                kept.append((session, part))
-            else:
-                # a new list: the caller may reuse its own; data that is not immutable bytes is copied now
-                plain_part = list(part)
-                for k, record in enumerate(plain_part):
+        runs = data.runs
+        append = runs.append
+        before = len(runs)
+        try:
+            for part in parts:
+                kind = type(part)
+                if kind is not list and kind is not tuple and isinstance(part, FrameRun):
+                    check_seq_num(part.first_seqnum)
+                    check_seq_num(part.first_seqnum + part.size - 1)
+                    # kept whole, as columns: no object per frame on the receive path
+                    append(part.columns())
+                    continue
+                for record in part:
                     seq_num = record.seq_num
                     if not 1 <= seq_num <= MAX_SEQ_NUM:
                         check_seq_num(seq_num)  # raises, naming MsgSeqNum(34) and the value
-                    if type(record) is not FrameRecord or type(record.data) is not bytes:
-                        plain_part[k] = _kept(record)
-                kept.append((session, plain_part))
-        # kept in arrival order, turned into messages only when the inbound side is read: no object per frame
-        # on the receive path, and a later copy of a number (a PossDupFlag(43) resend) still wins
-        data.runs += kept
+                    # copied now: the caller may reuse its buffer, and a FrameRecord would stay tracked
+                    append(record[:] if type(record) is FrameRecord and type(record.data) is bytes else _kept(record))
+        except BaseException:
+            del runs[before:]  # a refused batch keeps nothing
+            raise
         if next_target_seqnum is not None:
             data.next_target_seqnum = check_seq_num(next_target_seqnum, "next target MsgSeqNum(34)")
 
@@ -139,7 +155,7 @@ class MemoryStore(MessageStore):
         ]
 
     async def get_outbound_frames(self, session: SessionKey, first_seq: int, last_seq: int) -> list[ReplayFrame]:
-        # the replay tuples straight from the kept records: no StoredMessage per message
+        # the replay tuples straight from the kept frames: no StoredMessage per message
         return list(map(_REPLAY_FRAME, _outbound_range(self._data(session).outbound, first_seq, last_seq)))
 
     async def query(self, query: MessageQuery) -> list[StoredMessage]:
@@ -158,7 +174,7 @@ class MemoryStore(MessageStore):
             if session is not None and key != session:
                 continue
             for messages in (data.outbound, data.inbound):
-                old = [seq for seq, message in messages.items() if message.sending_time < older_than]
+                old = [seq for seq, (_, _, sending_time, _) in messages.items() if sending_time < older_than]
                 for seq in old:
                     del messages[seq]
                 removed += len(old)
@@ -196,19 +212,18 @@ class MemoryStore(MessageStore):
         return sorted(self._sessions)
 
 
-def _stored(session: SessionKey, direction: Direction, record: FrameRecord) -> StoredMessage:
-    return StoredMessage(session, direction, record.seq_num, record.msg_type, record.sending_time, bytes(record.data))
+def _stored(session: SessionKey, direction: Direction, kept: Kept) -> StoredMessage:
+    seq_num, msg_type, sending_time, frame = kept
+    return StoredMessage(session, direction, seq_num, msg_type, sending_time, frame)
 
 
-def _kept(record: FrameRecord) -> FrameRecord:
-    """``record`` as the store keeps it: a FrameRecord whose data is immutable bytes (a caller's bytearray or
+def _kept(record: FrameRecord) -> Kept:
+    """``record`` as the store keeps it (see Kept): its data as immutable bytes (a caller's bytearray or
     memoryview is copied, as this store always did; the SQL stores accept bytes only)."""
-    if type(record) is FrameRecord and type(record.data) is bytes:
-        return record
-    return FrameRecord(record.seq_num, record.msg_type, record.sending_time, bytes(record.data))
+    return (record.seq_num, record.msg_type, record.sending_time, bytes(record.data))
 
 
-def _checked_highest(session: SessionKey, outbound: dict[int, FrameRecord], records: Sequence[FrameRecord]) -> int:
+def _checked_highest(session: SessionKey, outbound: dict[int, Kept], records: Sequence[FrameRecord]) -> int:
     """The highest MsgSeqNum(34) of ``records`` (0 when empty) once each is storable and new; else the first
     fault in order: ValueError naming MsgSeqNum(34) and the value, or SequenceReuseError."""
     seen: set[int] = set()
@@ -223,8 +238,8 @@ def _checked_highest(session: SessionKey, outbound: dict[int, FrameRecord], reco
     return max(seen, default=0)
 
 
-def _outbound_range(outbound: dict[int, FrameRecord], first_seq: int, last_seq: int) -> list[FrameRecord]:
-    """The kept records with first_seq <= MsgSeqNum(34) <= last_seq in order; ``last_seq`` 0 is "through the last
+def _outbound_range(outbound: dict[int, Kept], first_seq: int, last_seq: int) -> list[Kept]:
+    """The kept frames with first_seq <= MsgSeqNum(34) <= last_seq in order; ``last_seq`` 0 is "through the last
     stored" as EndSeqNo(16)=0 is."""
     last = last_seq if last_seq > 0 else max(outbound, default=0)
     if last - first_seq < len(outbound):
@@ -238,4 +253,4 @@ def _sorted_messages(session: SessionKey, data: _SessionData, direction: Directi
         outbound = data.outbound
         return [_stored(session, direction, outbound[seq]) for seq in sorted(outbound)]
     inbound = data.inbound
-    return [inbound[seq] for seq in sorted(inbound)]
+    return [_stored(session, direction, inbound[seq]) for seq in sorted(inbound)]

@@ -20,6 +20,10 @@ from pyfixmsg_plus.store.pack_py import msg_types_field
 #: bytes of MsgType(35) a FrameIndex keeps per frame
 _MSGTYPE_WIDTH = 8
 
+#: a run as kept whole by a store (:meth:`FrameRun.columns`): first MsgSeqNum(34), receive time (epoch seconds),
+#: the read buffer, the FrameIndex's offsets, lengths and 8-byte MsgType(35) arrays, first span, frame count
+RunColumns = tuple[int, float, bytes, Any, Any, Any, int, int]
+
 
 class _Records(Sequence[FrameRecord]):
     """A read-only sequence of records: subclasses give ``__len__`` and ``_record(i)`` for 0 <= i < len."""
@@ -72,18 +76,8 @@ class FrameRun(_Records):
 
     def msg_types(self) -> list[str]:
         """MsgType(35) of each frame of the run (each distinct value decoded once)."""
-        source, lo, hi = self.source, self.start, self.start + self.size
-        names: dict[bytes, str] = {}
-        types: list[str] = []
-        for k, short in enumerate(source.msgtypes[lo:hi].tolist()):
-            name = names.get(short)
-            if name is None:
-                # FrameIndex keeps 8 bytes: a type that fills them may be longer, so read it from the frame
-                name = source.msgtype(lo + k).decode("latin-1")
-                if len(short) < _MSGTYPE_WIDTH:
-                    names[short] = name
-            types.append(name)
-        return types
+        return _msg_types(self._buffer(), self.source.offsets, self.source.lengths, self.source.msgtypes,
+                          self.start, self.start + self.size)  # fmt: skip
 
     def pack(self, pack_module: Any, stream: int) -> tuple[list[Any], tuple[Any, ...]]:
         """SQLite rows and batch summary of the run, straight from the read buffer (``storepack.pack_run``)."""
@@ -114,15 +108,15 @@ class FrameRun(_Records):
 
     def records(self) -> list[FrameRecord]:
         """Every record of the run, built in one pass (arrays read once, each MsgType decoded once)."""
-        source, lo, hi = self.source, self.start, self.start + self.size
-        types = self.msg_types()
-        buffer, first, received = self._buffer(), self.first_seqnum, self.received_time
-        spans = zip(source.offsets[lo:hi].tolist(), source.lengths[lo:hi].tolist(), strict=True)
-        make = tuple.__new__  # FrameRecord's own __new__ is a Python function: twice the cost per record
-        return [
-            make(FrameRecord, (first + k, types[k], received, buffer[offset : offset + length]))
-            for k, (offset, length) in enumerate(spans)
-        ]
+        return column_records(self.columns())
+
+    def columns(self) -> RunColumns:
+        """The run as an exact tuple of atomic objects and NumPy arrays, none of which the garbage collector
+        tracks (CPython untracks such a tuple at its first collection): what a store keeps of a run it holds
+        whole, instead of this object and its FrameIndex (both tracked, so walked by every full collection)."""
+        source = self.source
+        return (self.first_seqnum, self.received_time, self._buffer(), source.offsets, source.lengths,
+                source.msgtypes, self.start, self.size)  # fmt: skip
 
     def __repr__(self) -> str:
         last = self.first_seqnum + self.size - 1
@@ -153,6 +147,46 @@ class RecordChunks(_Records):
 
     def __iter__(self) -> Iterator[FrameRecord]:
         return itertools.chain.from_iterable(self.parts)
+
+
+def column_records(columns: RunColumns, record_type: type[tuple[Any, ...]] = FrameRecord) -> list[Any]:
+    """The records of a run kept as :data:`RunColumns`, built in one pass (arrays read once, each MsgType(35)
+    decoded once): FrameRecords, or exact tuples of the same fields when ``record_type`` is ``tuple``."""
+    first, received, buffer, offsets, lengths, msgtypes, lo, size = columns
+    hi = lo + size
+    types = _msg_types(buffer, offsets, lengths, msgtypes, lo, hi)
+    spans = zip(offsets[lo:hi].tolist(), lengths[lo:hi].tolist(), strict=True)
+    make = tuple.__new__  # FrameRecord's own __new__ is a Python function: twice the cost per record
+    return [
+        make(record_type, (first + k, types[k], received, buffer[offset : offset + length]))
+        for k, (offset, length) in enumerate(spans)
+    ]
+
+
+def _msg_types(buffer: bytes, offsets: Any, lengths: Any, msgtypes: Any, lo: int, hi: int) -> list[str]:
+    """MsgType(35) of frames ``lo`` to ``hi`` (exclusive) of a FrameIndex's columns, each distinct value decoded
+    once."""
+    names: dict[bytes, str] = {}
+    types: list[str] = []
+    for k, short in enumerate(msgtypes[lo:hi].tolist()):
+        name = names.get(short)
+        if name is None:
+            if len(short) < _MSGTYPE_WIDTH:
+                name = names[short] = short.decode("latin-1")
+            else:
+                # the index keeps 8 bytes: a type that fills them may be longer, so read it from the frame
+                start = int(offsets[lo + k])
+                name = _full_msg_type(buffer[start : start + int(lengths[lo + k])])
+        types.append(name)
+    return types
+
+
+def _full_msg_type(frame: bytes) -> str:
+    """MsgType(35) of a valid frame read in full: the third field, after BeginString(8) and BodyLength(9). The
+    field separator is the frame's last byte (it ends CheckSum(10))."""
+    sep = frame[-1:]
+    body = frame.index(sep, frame.index(sep) + 1) + 1
+    return frame[body + 3 : frame.index(sep, body)].decode("latin-1")
 
 
 def as_list(records: Sequence[FrameRecord]) -> list[FrameRecord]:

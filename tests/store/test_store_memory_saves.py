@@ -25,7 +25,8 @@ from pyfixmsg_plus.store import (
 )
 from pyfixmsg_plus.store.batching import BatchFlusher, BatchSettings
 from pyfixmsg_plus.store.contract import MAX_SEQ_NUM
-from pyfixmsg_plus.store.runs import RecordChunks
+from pyfixmsg_plus.store.crash_harness import fix_frame
+from pyfixmsg_plus.store.runs import FrameRun, RecordChunks
 
 SESSION = SessionKey("FIX.4.4", "ME", "YOU")
 
@@ -171,3 +172,22 @@ def test_a_batch_takes_whole_groups_up_to_max_batch_and_the_latest_tag() -> None
         return saved
 
     assert run(scenario()) == [([1, 2, 3], 3), ([4, 5], 6)]
+
+
+@pytest.mark.parametrize("sep", [b"\x01", b"|"])
+def test_a_run_kept_whole_reads_back_every_msg_type_in_full(impl: Any, sep: bytes) -> None:
+    """FrameIndex keeps 8 bytes of MsgType(35): a type that fills them is read from the kept frame itself."""
+    types = ["0", "ABCDEFG", "ABCDEFGH", "ABCDEFGHIJKL", "ABCDEFG"]
+    frames = [fix_frame([(35, t), (34, str(n + 1))]).replace(b"\x01", sep) for n, t in enumerate(types)]
+    index = impl.framing.Framer(sep=sep[0]).feed(b"".join(frames))
+    run_ = FrameRun(index, 0, len(types), 1, 4.5)
+    expected = list(zip(range(1, 6), types, frames, strict=True))
+    assert [(r.seq_num, r.msg_type, r.data) for r in run_.records()] == expected
+
+    async def scenario() -> list[tuple[int, str, float, bytes]]:
+        store = MemoryStore()
+        await store.save_inbound(SESSION, run_, 6)
+        found = await store.query(MessageQuery(direction=Direction.INBOUND))
+        return [(m.seq_num, m.msg_type, m.sending_time, m.data) for m in found]
+
+    assert run(scenario()) == [(n + 1, t, 4.5, f) for n, (t, f) in enumerate(zip(types, frames, strict=True))]
