@@ -1,17 +1,23 @@
-"""Helpers for the engine-vs-QuickFIX tests: our engine's configurations, orders, and the peer driven from asyncio.
+"""Helpers for the engine-vs-QuickFIX tests (the C++ peer and the Python binding alike): our engine's
+configurations, orders and fills, and the scenario steps both test files share.
 
-The QuickFIX peer's harness (``peer.py``) blocks (it waits on a process and a reader thread), so every call that
-waits is run in a worker thread (:func:`in_thread`) while our engine keeps running on the event loop.
+The peers (``peer.QuickFixPeer``, ``qfpy_harness.QuickFixPythonPeer``) are
+:class:`~pyfixmsg_plus.testing.peer_process.EventLinePeer` processes: from a scenario they are driven with their
+asyncio forms (``async with``, ``astart``, ``await_event``, ``await_exit``, ``astop``), so our engine keeps running
+on the event loop while a peer is waited for.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pyfixmsg_plus.config import ConfigManager
+from pyfixmsg_plus.engine import FixEngine
+from pyfixmsg_plus.testing import OrderFiller, RecordingApplication
+from pyfixmsg_plus.testing.peer_process import Event, EventLinePeer
 
 T = TypeVar("T")
 
@@ -26,11 +32,6 @@ SHORT_HEARTBEAT_S = 1
 def run_scenario(coro: Coroutine[Any, Any, T], timeout_s: float = SCENARIO_TIMEOUT_S) -> T:
     """Run ``coro`` in a fresh event loop, failing it after ``timeout_s`` seconds."""
     return asyncio.run(asyncio.wait_for(coro, timeout_s))
-
-
-async def in_thread(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``call(*args, **kwargs)`` in a worker thread, so our engine keeps running while the peer harness waits."""
-    return await asyncio.to_thread(call, *args, **kwargs)
 
 
 def _store(store: Path | None) -> dict[str, Any]:
@@ -82,3 +83,69 @@ def sequence_numbers(engine: Any) -> tuple[int, int]:
     """(next outbound, next expected inbound) MsgSeqNum of the engine's primary session."""
     session = engine.session
     return session.next_sender_seqnum, session.next_target_seqnum
+
+
+def clordids(prefix: str, count: int, first: int = 0) -> list[str]:
+    """ClOrdIDs (11) ``prefix + n`` for n from ``first``, ``count`` of them."""
+    return [f"{prefix}{n}" for n in range(first, first + count)]
+
+
+def assert_fills(reports: list[Any], expected_clordids: list[str]) -> None:
+    """Every report is a full fill (35=8, 150=F, 39=2) and the ClOrdIDs are the expected ones, in order."""
+    assert [r[11] for r in reports] == expected_clordids
+    assert {(r[35], r[150], r[39]) for r in reports} == {("8", "F", "2")}
+
+
+def assert_gap_filled_by_the_peer(summary: Event | None) -> Event:
+    """The peer received our ResendRequest (2) and answered it with SequenceReset-GapFill (4); returns the summary."""
+    assert summary is not None
+    assert summary["admin_received"].get("2", 0) >= 1  # our ResendRequest
+    assert summary["admin_sent"].get("4", 0) >= 1  # its SequenceReset-GapFill
+    return summary
+
+
+async def open_acceptor(app: OrderFiller, port: int, **options: Any) -> FixEngine:
+    """Our acceptor on 127.0.0.1:``port`` (see :func:`our_acceptor` for ``options``), answering orders via ``app``."""
+    engine = await FixEngine.create(our_acceptor(port, **options), app)
+    app.bind(engine)
+    await engine.open()
+    return engine
+
+
+async def run_initiator_to_its_end(peer: EventLinePeer, ours: FixEngine, timeout_s: float = 30.0) -> None:
+    """Starts the peer's initiator, which logs on to ``ours``, does its workload, logs out and exits 0; then
+    stops the peer (whatever happened) and disconnects our acceptor."""
+    try:
+        await peer.astart()
+        assert await peer.await_exit(timeout_s) == 0, peer.output
+    finally:
+        await peer.astop()
+        await ours.disconnect()
+
+
+async def our_initiator_recovers_the_peers_gap(
+    peer: EventLinePeer, ours: FixEngine, app: RecordingApplication, skipped: tuple[int, int], orders: int = 20
+) -> Event:
+    """Our logged-on initiator sends ``orders`` NewOrderSingle (35=D) to a peer acceptor that jumps its MsgSeqNum
+    over ``skipped`` (from, to); each fill (35=8) reaches our application once. Logs out; returns the peer's
+    ``logout`` event, whose numbers the caller compares with ours."""
+    assert await ours.wait_logged_on(10)
+    await send_orders(ours, clordids("G", orders))
+    assert_fills(await app.wait_for_count(orders, "8", timeout=20), clordids("G", orders))
+    reported = await peer.await_event("skipped_seq", timeout_s=5)
+    assert (reported["from"], reported["to"]) == skipped
+    await asyncio.sleep(0.3)  # time for a duplicate to arrive, if one were sent
+    assert len(app.received) == orders
+    assert await ours.request_logoff(timeout=10)
+    logout = await peer.await_event("logout", timeout_s=10)
+    assert sequence_numbers(ours)[1] == logout["next_sender_seq"]
+    return logout
+
+
+def assert_each_order_filled_once(app: OrderFiller, peer_summary: Event | None, orders: int) -> None:
+    """Our acceptor filled each of the peer's ``orders`` once (none twice, despite the gap and its fill), and the
+    peer got every report after recovering the gap with ResendRequest (2) / SequenceReset-GapFill (4)."""
+    summary = assert_gap_filled_by_the_peer(peer_summary)
+    assert summary["reports_received"] == orders
+    assert app.fills == orders  # every order filled once, none twice
+    assert len({m[11] for m in app.received}) == orders

@@ -8,6 +8,9 @@
         ...  # connect an initiator to 127.0.0.1:acceptor.port
     acceptor.summary  # the peer's exit summary: messages sent/received, elapsed_s, messages_per_s, ...
 
+or, from asyncio, ``async with`` and ``await acceptor.await_event("logon")`` (see
+:class:`pyfixmsg_plus.testing.peer_process.EventLinePeer`, which runs the process and reads its events).
+
 The peer reports events as ``QFPEER {json}`` lines on stdout (``started``, ``logon``, ``logout``,
 ``skipped_seq``, ``work_done``, ``error``, ``summary``); every other line (QuickFIX's own prints, stderr) is kept
 in ``output``. Scripts/install_quickfix.sh installs the prerequisites on Debian.
@@ -17,19 +20,28 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal
+from typing import Literal, NoReturn
+
+from pyfixmsg_plus.testing.peer_process import (
+    EventLinePeer,
+    PeerError,
+    PeerTimeoutError,
+    ensure_directories,
+    free_port,
+)
+
+__all__ = [
+    "PeerBuild", "PeerError", "PeerTLS", "PeerTimeoutError", "QuickFixPeer", "build_peer",
+    "default_data_dictionary", "free_port", "make_self_signed_certificate", "peer_unavailable_reason",
+    "require_peer", "skip_or_fail_unavailable",
+]  # fmt: skip
 
 PEER_SOURCE_DIR = Path(__file__).resolve().parent / "peer"
 QUICKFIX_HEADER = Path("/usr/include/quickfix/Application.h")
@@ -43,10 +55,6 @@ EVENT_PREFIX = "QFPEER "
 BUILD_TIMEOUT_S = 300.0
 
 Mode = Literal["acceptor", "initiator"]
-
-
-class PeerError(RuntimeError):
-    """The peer could not be built, did not become ready, or did not stop in time."""
 
 
 @dataclass(frozen=True)
@@ -143,16 +151,21 @@ def peer_unavailable_reason() -> str | None:
 REQUIRE_ENV = "PYFIXMSG_PLUS_REQUIRE_INTEROP"
 
 
-def require_peer() -> Path:
-    """The peer binary for a test; skips when it cannot be built, or fails when ``$REQUIRE_ENV`` is set."""
+def skip_or_fail_unavailable(message: str) -> NoReturn:
+    """Skips the running test because a peer is unavailable (``message`` says why), or fails it when
+    ``$REQUIRE_ENV`` is set (CI: the interop tests must run)."""
     import pytest  # imported here: the harness is also used outside pytest (benchmarks)
 
+    if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
+        pytest.fail(f"{message} ({REQUIRE_ENV} is set, so the interop tests must run)")
+    pytest.skip(message)
+
+
+def require_peer() -> Path:
+    """The peer binary for a test; skips when it cannot be built, or fails when ``$REQUIRE_ENV`` is set."""
     binary = build_peer()
     if binary is None:
-        message = f"QuickFIX C++ peer unavailable: {peer_unavailable_reason()}"
-        if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
-            pytest.fail(f"{message} ({REQUIRE_ENV} is set, so the interop tests must run)")
-        pytest.skip(message)
+        skip_or_fail_unavailable(f"QuickFIX C++ peer unavailable: {peer_unavailable_reason()}")
     return binary
 
 
@@ -167,13 +180,6 @@ def default_data_dictionary() -> Path | None:
         return Path(configured)
     candidates = (*DICTIONARY_CANDIDATES, PEER_DICTIONARY)
     return next((path for path in candidates if path.is_file()), None)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago on ``host`` (the peer retries if another process takes it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def make_self_signed_certificate(directory: Path, common_name: str = "localhost") -> tuple[Path, Path]:
@@ -191,14 +197,15 @@ def make_self_signed_certificate(directory: Path, common_name: str = "localhost"
     return cert, key
 
 
-class QuickFixPeer:
+class QuickFixPeer(EventLinePeer):
     """One qfpeer process: a QuickFIX acceptor or initiator for a single FIX session on 127.0.0.1.
 
     An acceptor is ready once its port is bound; an initiator once it has logged on (``ready`` overrides:
     ``"started"``, ``"logon"`` or None to return at once). An initiator given a workload (``orders`` or
     ``md_burst``) logs out and exits when done unless ``linger``; everything else runs until ``stop()``.
     Times are in seconds. ``port=None`` picks a free port. The message store is in memory unless ``store_dir``
-    is given (a QuickFIX FileStore: sequence numbers then survive a restart).
+    is given (a QuickFIX FileStore: sequence numbers then survive a restart). Waiting, stopping and the asyncio
+    forms (``astart``, ``await_event``, ``await_exit``, ``astop``) come from :class:`EventLinePeer`.
     """
 
     def __init__(
@@ -231,6 +238,8 @@ class QuickFixPeer:
         ready_timeout_s: float = 30.0,
         binary: Path | None = None,
     ) -> None:
+        # the harness's own SIGTERM grace: the peer's --stop-grace plus time to print its summary
+        super().__init__(EVENT_PREFIX, stop_grace_s=15.0)
         self.mode: Mode = mode
         self.sender_comp_id, self.target_comp_id = sender_comp_id, target_comp_id
         self._port_was_given = port is not None
@@ -238,7 +247,7 @@ class QuickFixPeer:
         self.host = host
         self.data_dictionary = default_data_dictionary() if data_dictionary == "auto" else data_dictionary
         self.store_dir, self.log_dir, self.latency_file = store_dir, log_dir, latency_file
-        self.ready = ("started" if mode == "acceptor" else "logon") if ready == "auto" else ready
+        self.ready_event = ("started" if mode == "acceptor" else "logon") if ready == "auto" else ready
         self.ready_timeout_s = ready_timeout_s
         self._binary = binary
         self._options: list[str] = [
@@ -251,11 +260,6 @@ class QuickFixPeer:
         self._options += ["--linger"] if linger else []
         self._options += tls.arguments() if tls is not None else []
         self._options += list(extra_args)
-        self._process: subprocess.Popen[str] | None = None
-        self._reader: threading.Thread | None = None
-        self._changed = threading.Condition()
-        self._events: list[dict[str, Any]] = []
-        self._output: list[str] = []
 
     def _workload_arguments(
         self, orders: int, round_trip: bool, md_burst: int, skip_seq_at: int | None, skip_count: int
@@ -268,7 +272,10 @@ class QuickFixPeer:
             args += ["--skip-seq-at", str(skip_seq_at), "--skip-count", str(skip_count)]
         return args
 
-    # --- command and process ------------------------------------------------------------------------------------
+    @property
+    def ready(self) -> str | None:
+        """The event that means ready: ``started`` (port bound), ``logon``, or None (at launch)."""
+        return self.ready_event
 
     @property
     def command(self) -> list[str]:
@@ -286,149 +293,24 @@ class QuickFixPeer:
             args += ["--log-dir", str(self.log_dir)]
         return args + self._options
 
-    def start(self) -> QuickFixPeer:
-        """Starts the peer and waits until it is ready; an acceptor on a just-taken port retries on another."""
-        for _attempt in range(3):
-            self._launch()
-            if self._wait_until_ready():
-                return self
-            if not (self.mode == "acceptor" and not self._port_was_given and self._bind_failed()):
-                break
-            self.port = free_port(self.host)
-        self._kill()
-        raise PeerError(f"qfpeer {self.mode} on port {self.port} did not report {self.ready!r} "
-                        f"within {self.ready_timeout_s} s; output:\n{self.output[-2000:]}")  # fmt: skip
+    def describe(self) -> str:
+        return f"qfpeer {self.mode} (port {self.port})"
 
-    def _launch(self) -> None:
-        with self._changed:
-            self._events, self._output = [], []
-        for directory in (self.store_dir, self.log_dir):
-            if directory is not None:
-                Path(directory).mkdir(parents=True, exist_ok=True)
-        self._process = subprocess.Popen(
-            self.command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-        )
-        self._reader = threading.Thread(target=self._read_output, args=(self._process,), daemon=True)
-        self._reader.start()
+    def _before_launch(self) -> None:
+        ensure_directories(self.store_dir, self.log_dir)
 
-    def _read_output(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            with self._changed:
-                self._output.append(line)
-                if line.startswith(EVENT_PREFIX):
-                    self._events.append(json.loads(line[len(EVENT_PREFIX) :]))
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
-    def _wait_until_ready(self) -> bool:
-        if self.ready is None:
-            return True
-        try:
-            self.wait_for(self.ready, timeout_s=self.ready_timeout_s)
-        except PeerError:
+    def _retry_start(self) -> bool:
+        """An acceptor on a port we picked that another process took meanwhile retries on another free port."""
+        if self.mode != "acceptor" or self._port_was_given or not self._bind_failed():
             return False
+        self.port = free_port(self.host)
         return True
 
     def _bind_failed(self) -> bool:
         return any(e["event"] == "error" and "bind" in e.get("reason", "").lower() for e in self.events())
-
-    # --- observing ----------------------------------------------------------------------------------------------
-
-    def events(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Events reported so far (all, or those named ``name``), oldest first."""
-        with self._changed:
-            return [dict(e) for e in self._events if name is None or e["event"] == name]
-
-    @property
-    def output(self) -> str:
-        """Everything the peer printed so far (stdout and stderr interleaved)."""
-        with self._changed:
-            return "".join(self._output)
-
-    @property
-    def summary(self) -> dict[str, Any] | None:
-        """The exit summary (messages sent/received, elapsed_s, messages_per_s, ...), once the peer has exited."""
-        found = self.events("summary")
-        return found[-1] if found else None
-
-    @property
-    def returncode(self) -> int | None:
-        return None if self._process is None else self._process.poll()
-
-    def wait_for(self, name: str, *, count: int = 1, timeout_s: float = 30.0) -> dict[str, Any]:
-        """Waits until ``count`` events named ``name`` were reported; returns the latest. PeerError on timeout/exit."""
-        deadline = time.monotonic() + timeout_s
-        with self._changed:
-            while True:
-                matching = [e for e in self._events if e["event"] == name]
-                if len(matching) >= count:
-                    return dict(matching[-1])
-                remaining = deadline - time.monotonic()
-                reader_done = self._reader is not None and not self._reader.is_alive()
-                if remaining <= 0 or reader_done:
-                    break
-                self._changed.wait(min(remaining, 0.2))
-        raise PeerError(f"qfpeer {self.mode} (port {self.port}) reported {len(matching)} {name!r} event(s), "
-                        f"expected {count}, within {timeout_s} s; output:\n{self.output[-2000:]}")  # fmt: skip
-
-    def wait(self, timeout_s: float = 60.0) -> int:
-        """Waits for the peer to exit by itself (an initiator after its workload); returns the exit code."""
-        if self._process is None:
-            raise PeerError("qfpeer was never started")
-        try:
-            code = self._process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired as exc:
-            raise PeerError(f"qfpeer {self.mode} still running after {timeout_s} s") from exc
-        self._join_reader()
-        return code
-
-    # --- stopping -----------------------------------------------------------------------------------------------
-
-    def stop(self, timeout_s: float = 15.0) -> dict[str, Any] | None:
-        """Asks the peer to log out and exit (SIGTERM), kills it after ``timeout_s``; returns its summary."""
-        process = self._process
-        if process is None:
-            return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                self._kill()
-                raise PeerError(f"qfpeer {self.mode} ignored SIGTERM for {timeout_s} s and was killed") from None
-        self._join_reader()
-        return self.summary
 
     def restart(self) -> QuickFixPeer:
         """Stops the peer and starts it again on the same port, with the same store (sequence numbers kept)."""
         self.stop()
         self._port_was_given = True
         return self.start()
-
-    def _kill(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
-        self._join_reader()
-
-    def _join_reader(self) -> None:
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-
-    def __enter__(self) -> QuickFixPeer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        try:
-            self.stop()
-        finally:
-            self._kill()

@@ -20,9 +20,14 @@ from interop_kit import (
     OURS,
     QUICKFIX,
     SHORT_HEARTBEAT_S,
-    in_thread,
-    our_acceptor,
+    assert_each_order_filled_once,
+    assert_fills,
+    assert_gap_filled_by_the_peer,
+    clordids,
+    open_acceptor,
     our_initiator,
+    our_initiator_recovers_the_peers_gap,
+    run_initiator_to_its_end,
     run_scenario,
     send_orders,
     sequence_numbers,
@@ -50,16 +55,6 @@ def quickfix_initiator(port: int, **options: Any) -> QuickFixPeer:
     return QuickFixPeer("initiator", sender_comp_id=QUICKFIX, target_comp_id=OURS, port=port, **options)
 
 
-def clordids(prefix: str, count: int) -> list[str]:
-    return [f"{prefix}{n}" for n in range(count)]
-
-
-def assert_fills(reports: list[Any], expected_clordids: list[str]) -> None:
-    """Every report is a full fill (35=8, 150=F, 39=2) and the ClOrdIDs are the expected ones, in order."""
-    assert [r[11] for r in reports] == expected_clordids
-    assert {(r[35], r[150], r[39]) for r in reports} == {("8", "F", "2")}
-
-
 @pytest.fixture
 def certificate(tmp_path: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1/localhost and its key (PEM)."""
@@ -72,22 +67,24 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
 def test_initiator_logon_orders_heartbeats_logout() -> None:
     async def scenario() -> None:
         app = RecordingApplication()
-        with quickfix_acceptor(heartbeat_s=SHORT_HEARTBEAT_S) as qf:
-            async with await FixEngine.create(our_initiator(qf.port, heartbeat_s=SHORT_HEARTBEAT_S), app) as ours:
-                assert await ours.wait_logged_on(10)
-                await in_thread(qf.wait_for, "logon", timeout_s=10)
-                await send_orders(ours, clordids("I", ORDERS))
-                assert_fills(await app.wait_for_count(ORDERS, "8", timeout=60), clordids("I", ORDERS))
-                heartbeats_before = app.admin_count("0")
-                await asyncio.sleep(IDLE_S)
-                # HeartBtInt=1 s: QuickFIX sends a Heartbeat(0) each second of silence
-                assert app.admin_count("0") - heartbeats_before >= 2
-                assert ours.state_machine.state.name == "ACTIVE"
-                assert await ours.request_logoff(timeout=10)
-                await in_thread(qf.wait_for, "logout", timeout_s=10)
-                assert app.logouts
-                # Logon + 1000 orders + heartbeats + Logout: every number QuickFIX saw was ours
-                assert sequence_numbers(ours)[0] == qf.events("logout")[-1]["next_target_seq"]
+        async with (
+            quickfix_acceptor(heartbeat_s=SHORT_HEARTBEAT_S) as qf,
+            await FixEngine.create(our_initiator(qf.port, heartbeat_s=SHORT_HEARTBEAT_S), app) as ours,
+        ):
+            assert await ours.wait_logged_on(10)
+            await qf.await_event("logon", timeout_s=10)
+            await send_orders(ours, clordids("I", ORDERS))
+            assert_fills(await app.wait_for_count(ORDERS, "8", timeout=60), clordids("I", ORDERS))
+            heartbeats_before = app.admin_count("0")
+            await asyncio.sleep(IDLE_S)
+            # HeartBtInt=1 s: QuickFIX sends a Heartbeat(0) each second of silence
+            assert app.admin_count("0") - heartbeats_before >= 2
+            assert ours.state_machine.state.name == "ACTIVE"
+            assert await ours.request_logoff(timeout=10)
+            await qf.await_event("logout", timeout_s=10)
+            assert app.logouts
+            # Logon + 1000 orders + heartbeats + Logout: every number QuickFIX saw was ours
+            assert sequence_numbers(ours)[0] == qf.events("logout")[-1]["next_target_seq"]
         summary = qf.summary
         assert summary is not None
         assert (summary["orders_received"], summary["reports_sent"]) == (ORDERS, ORDERS)
@@ -103,22 +100,12 @@ def test_initiator_recovers_a_gap_made_by_quickfix() -> None:
 
     async def scenario() -> None:
         app = RecordingApplication()
-        with quickfix_acceptor(skip_seq_at=5, skip_count=3) as qf:
-            async with await FixEngine.create(our_initiator(qf.port), app) as ours:
-                assert await ours.wait_logged_on(10)
-                await send_orders(ours, clordids("G", 20))
-                assert_fills(await app.wait_for_count(20, "8", timeout=20), clordids("G", 20))
-                skipped = await in_thread(qf.wait_for, "skipped_seq", timeout_s=5)
-                assert (skipped["from"], skipped["to"]) == (5, 8)
-                await asyncio.sleep(0.3)  # the replays after the gap fill are duplicates of nothing: none arrive
-                assert len(app.received) == 20
-                assert await ours.request_logoff(timeout=10)
-                qf_logout = await in_thread(qf.wait_for, "logout", timeout_s=10)
-                assert sequence_numbers(ours)[1] == qf_logout["next_sender_seq"]
-        summary = qf.summary
-        assert summary is not None
-        assert summary["admin_received"].get("2", 0) >= 1  # our ResendRequest
-        assert summary["admin_sent"].get("4", 0) >= 1  # QuickFIX's SequenceReset-GapFill
+        async with (
+            quickfix_acceptor(skip_seq_at=5, skip_count=3) as qf,
+            await FixEngine.create(our_initiator(qf.port), app) as ours,
+        ):
+            await our_initiator_recovers_the_peers_gap(qf, ours, app, skipped=(5, 8))
+        assert_gap_filled_by_the_peer(qf.summary)
 
     run_scenario(scenario())
 
@@ -127,15 +114,15 @@ def test_initiator_reconnects_after_quickfix_restarts_with_numbers_kept(tmp_path
     async def scenario() -> None:
         app = RecordingApplication()
         ours_db = tmp_path / "ours.db"
-        with quickfix_acceptor(store_dir=tmp_path / "qf") as qf:
+        async with quickfix_acceptor(store_dir=tmp_path / "qf") as qf:
             ours = await FixEngine.create(our_initiator(qf.port, store=ours_db), app)
             await ours.open()
             try:
                 assert await ours.wait_logged_on(10)
                 await send_orders(ours, clordids("A", 5))
                 await app.wait_for_count(5, "8", timeout=10)
-                await in_thread(qf.restart)  # QuickFIX logs out, exits, and comes back on the same port and store
-                relogon = await in_thread(qf.wait_for, "logon", timeout_s=20)
+                await qf.arestart()  # QuickFIX logs out, exits, and comes back on the same port and store
+                relogon = await qf.await_event("logon", timeout_s=20)
                 assert await ours.wait_logged_on(10)
                 # nobody reset: QuickFIX expects our next number and we expect its next one
                 assert relogon["next_target_seq"] > 7
@@ -164,7 +151,7 @@ def test_initiator_over_tls_to_quickfix(certificate: tuple[Path, Path]) -> None:
 
     async def scenario() -> None:
         app = RecordingApplication()
-        with quickfix_acceptor(tls=PeerTLS(cert=cert, key=key)) as qf:
+        async with quickfix_acceptor(tls=PeerTLS(cert=cert, key=key)) as qf:
             config = our_initiator(qf.port, tls={"SSLCACertificate": str(cert), "SSLServerName": "localhost"})
             async with await FixEngine.create(config, app) as ours:
                 assert await ours.wait_logged_on(10)
@@ -180,32 +167,25 @@ def test_initiator_over_tls_to_quickfix(certificate: tuple[Path, Path]) -> None:
 # ---------------------------------------------------------------- QuickFIX initiator -> our acceptor
 
 
-async def _open_acceptor(app: OrderFiller, port: int, **options: Any) -> FixEngine:
-    engine = await FixEngine.create(our_acceptor(port, **options), app)
-    app.bind(engine)
-    await engine.open()
-    return engine
-
-
 def test_acceptor_logon_orders_heartbeats_logout() -> None:
     async def scenario() -> None:
         app = OrderFiller()
         port = free_port()
-        ours = await _open_acceptor(app, port, heartbeat_s=SHORT_HEARTBEAT_S)
+        ours = await open_acceptor(app, port, heartbeat_s=SHORT_HEARTBEAT_S)
         qf = quickfix_initiator(port, heartbeat_s=SHORT_HEARTBEAT_S, orders=ORDERS, linger=True)
         try:
-            await in_thread(qf.start)
+            await qf.astart()
             assert await ours.wait_logged_on(10)
-            done = await in_thread(qf.wait_for, "work_done", timeout_s=60)
+            done = await qf.await_event("work_done", timeout_s=60)
             assert done["complete"] is True
             heartbeats_before = app.admin_count("0")
             await asyncio.sleep(IDLE_S)
             assert app.admin_count("0") - heartbeats_before >= 2
-            await in_thread(qf.stop)  # QuickFIX sends Logout(5); we answer it
+            await qf.astop()  # QuickFIX sends Logout(5); we answer it
             assert await ours.wait_disconnected(10)
             assert app.logouts
         finally:
-            await in_thread(qf.stop)
+            await qf.astop()
             await ours.disconnect()
         assert app.fills == ORDERS
         assert [m[11] for m in app.received] == [f"C{n}" for n in range(1, ORDERS + 1)]
@@ -222,21 +202,10 @@ def test_acceptor_recovers_a_gap_made_by_quickfix() -> None:
     async def scenario() -> None:
         app = OrderFiller()
         port = free_port()
-        ours = await _open_acceptor(app, port)
+        ours = await open_acceptor(app, port)
         qf = quickfix_initiator(port, orders=20, skip_seq_at=6, skip_count=4)
-        try:
-            await in_thread(qf.start)
-            assert await in_thread(qf.wait, 30) == 0, qf.output
-        finally:
-            await in_thread(qf.stop)
-            await ours.disconnect()
-        summary = qf.summary
-        assert summary is not None
-        assert summary["reports_received"] == 20
-        assert summary["admin_received"].get("2", 0) >= 1  # our ResendRequest
-        assert summary["admin_sent"].get("4", 0) >= 1  # its SequenceReset-GapFill
-        assert app.fills == 20  # every order filled once, none twice
-        assert len({m[11] for m in app.received}) == 20
+        await run_initiator_to_its_end(qf, ours)
+        assert_each_order_filled_once(app, qf.summary, 20)
 
     run_scenario(scenario())
 
@@ -246,29 +215,29 @@ def test_acceptor_keeps_numbers_when_quickfix_and_we_restart(tmp_path: Path) -> 
         port = free_port()
         ours_db = tmp_path / "ours.db"
         first = OrderFiller()
-        ours = await _open_acceptor(first, port, store=ours_db)
+        ours = await open_acceptor(first, port, store=ours_db)
         qf = quickfix_initiator(port, store_dir=tmp_path / "qf", orders=5, linger=True)
         try:
-            await in_thread(qf.start)
-            await in_thread(qf.wait_for, "work_done", timeout_s=20)
-            await in_thread(qf.restart)  # logs out, exits, starts again from its FileStore, sends 5 more
+            await qf.astart()
+            await qf.await_event("work_done", timeout_s=20)
+            await qf.arestart()  # logs out, exits, starts again from its FileStore, sends 5 more
             relogon = qf.events("logon")[-1]
             assert relogon["next_sender_seq"] > 7  # QuickFIX did not reset
-            await in_thread(qf.wait_for, "work_done", timeout_s=20)
-            await in_thread(qf.stop)
+            await qf.await_event("work_done", timeout_s=20)
+            await qf.astop()
             numbers = sequence_numbers(ours)
             await ours.disconnect()
             assert first.fills == 10
             # our acceptor restarts from its SQLite store; QuickFIX comes back a third time
             second = OrderFiller()
-            ours = await _open_acceptor(second, port, store=ours_db)
+            ours = await open_acceptor(second, port, store=ours_db)
             assert sequence_numbers(ours) == numbers
-            await in_thread(qf.start)
-            await in_thread(qf.wait_for, "work_done", timeout_s=20)
+            await qf.astart()
+            await qf.await_event("work_done", timeout_s=20)
             assert second.fills == 5
             assert not second.admin_count("4")  # nothing was lost: no gap to fill
         finally:
-            await in_thread(qf.stop)
+            await qf.astop()
             await ours.disconnect()
 
     run_scenario(scenario())
@@ -283,15 +252,11 @@ def test_acceptor_over_tls_with_client_certificate(tmp_path: Path, certificate: 
         port = free_port()
         tls = {"SSLCertificate": str(cert), "SSLPrivateKey": str(key), "SSLCACertificate": str(client_cert),
                "SSLRequireClientCertificate": "Y"}  # fmt: skip
-        ours = await _open_acceptor(app, port, tls=tls)
-        qf = quickfix_initiator(port, orders=100,
-                                tls=PeerTLS(cert=client_cert, key=client_key, ca=cert, verify_level=1))
-        try:
-            await in_thread(qf.start)
-            assert await in_thread(qf.wait, 30) == 0, qf.output
-        finally:
-            await in_thread(qf.stop)
-            await ours.disconnect()
+        ours = await open_acceptor(app, port, tls=tls)
+        qf = quickfix_initiator(
+            port, orders=100, tls=PeerTLS(cert=client_cert, key=client_key, ca=cert, verify_level=1)
+        )
+        await run_initiator_to_its_end(qf, ours)
         summary = qf.summary
         assert summary is not None and summary["reports_received"] == 100
         assert app.fills == 100

@@ -54,15 +54,6 @@ def run_initiator(port: int, **options: object) -> dict:
 # --- the harness without QuickFIX ------------------------------------------------------------------------------
 
 
-def test_free_port_can_be_bound() -> None:
-    import socket
-
-    port = free_port()
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", port))
-    assert 0 < port < 65536
-
-
 def test_command_line_carries_the_workload_and_tls_options(tmp_path: Path) -> None:
     peer = QuickFixPeer(
         "initiator", sender_comp_id="A", target_comp_id="B", port=9999, data_dictionary=None,

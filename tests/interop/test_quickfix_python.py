@@ -14,22 +14,25 @@ failure. Every scenario is bounded (interop_kit.SCENARIO_TIMEOUT_S) and stops it
 
 from __future__ import annotations
 
-import asyncio
-import os
 from typing import Any
 
 import pytest
 from interop_kit import (
     OURS,
     QUICKFIX,
-    in_thread,
-    our_acceptor,
+    assert_each_order_filled_once,
+    assert_fills,
+    assert_gap_filled_by_the_peer,
+    clordids,
+    open_acceptor,
     our_initiator,
+    our_initiator_recovers_the_peers_gap,
+    run_initiator_to_its_end,
     run_scenario,
     send_orders,
     sequence_numbers,
 )
-from peer import REQUIRE_ENV
+from peer import skip_or_fail_unavailable
 
 from pyfixmsg_plus.bench.live.qfpy_harness import BindingAvailability, QuickFixPythonPeer, find_binding, free_port
 from pyfixmsg_plus.engine import FixEngine
@@ -43,10 +46,7 @@ def binding() -> BindingAvailability:
     """The interpreter with the QuickFIX Python binding; skips without one, or fails when $REQUIRE_ENV is set."""
     found = find_binding()
     if not found.available:
-        message = f"QuickFIX Python binding unavailable: {found.reason}"
-        if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
-            pytest.fail(f"{message} ({REQUIRE_ENV} is set, so the interop tests must run)")
-        pytest.skip(message)
+        skip_or_fail_unavailable(f"QuickFIX Python binding unavailable: {found.reason}")
     return found
 
 
@@ -58,34 +58,26 @@ def binding_initiator(binding: BindingAvailability, port: int, **options: Any) -
     return binding.peer("initiator", sender_comp_id=QUICKFIX, target_comp_id=OURS, port=port, **options)
 
 
-def clordids(prefix: str, count: int, first: int = 0) -> list[str]:
-    return [f"{prefix}{n}" for n in range(first, first + count)]
-
-
-def assert_fills(reports: list[Any], expected_clordids: list[str]) -> None:
-    """Every report is a full fill (35=8, 150=F, 39=2) of the expected ClOrdIDs, in order."""
-    assert [r[11] for r in reports] == expected_clordids
-    assert {(r[35], r[150], r[39]) for r in reports} == {("8", "F", "2")}
-
-
 # ---------------------------------------------------------------- our initiator -> QuickFIX Python acceptor
 
 
 def test_initiator_logon_orders_logout(binding: BindingAvailability) -> None:
     async def scenario() -> None:
         app = RecordingApplication()
-        with binding_acceptor(binding) as qf:
-            async with await FixEngine.create(our_initiator(qf.port), app) as ours:
-                assert await ours.wait_logged_on(10)
-                logon = await in_thread(qf.wait_for, "logon", timeout_s=10)
-                assert logon["session"] == f"FIX.4.4:{QUICKFIX}->{OURS}"
-                await send_orders(ours, clordids("I", ORDERS))
-                assert_fills(await app.wait_for_count(ORDERS, "8", timeout=60), clordids("I", ORDERS))
-                assert await ours.request_logoff(timeout=10)
-                logout = await in_thread(qf.wait_for, "logout", timeout_s=10)
-                assert app.logouts
-                # Logon + the orders + Logout: every number the binding saw was ours, and the other way round
-                assert sequence_numbers(ours) == (logout["next_target_seq"], logout["next_sender_seq"])
+        async with (
+            binding_acceptor(binding) as qf,
+            await FixEngine.create(our_initiator(qf.port), app) as ours,
+        ):
+            assert await ours.wait_logged_on(10)
+            logon = await qf.await_event("logon", timeout_s=10)
+            assert logon["session"] == f"FIX.4.4:{QUICKFIX}->{OURS}"
+            await send_orders(ours, clordids("I", ORDERS))
+            assert_fills(await app.wait_for_count(ORDERS, "8", timeout=60), clordids("I", ORDERS))
+            assert await ours.request_logoff(timeout=10)
+            logout = await qf.await_event("logout", timeout_s=10)
+            assert app.logouts
+            # Logon + the orders + Logout: every number the binding saw was ours, and the other way round
+            assert sequence_numbers(ours) == (logout["next_target_seq"], logout["next_sender_seq"])
         summary = qf.summary
         assert summary is not None
         assert (summary["orders_received"], summary["reports_sent"]) == (ORDERS, ORDERS)
@@ -100,22 +92,12 @@ def test_initiator_recovers_a_gap_made_by_the_binding(binding: BindingAvailabili
 
     async def scenario() -> None:
         app = RecordingApplication()
-        with binding_acceptor(binding, skip_seq_at=5, skip_count=3) as qf:
-            async with await FixEngine.create(our_initiator(qf.port), app) as ours:
-                assert await ours.wait_logged_on(10)
-                await send_orders(ours, clordids("G", 20))
-                assert_fills(await app.wait_for_count(20, "8", timeout=20), clordids("G", 20))
-                skipped = await in_thread(qf.wait_for, "skipped_seq", timeout_s=5)
-                assert (skipped["from"], skipped["to"]) == (5, 8)
-                await asyncio.sleep(0.3)  # time for a duplicate to arrive, if one were sent
-                assert len(app.received) == 20
-                assert await ours.request_logoff(timeout=10)
-                logout = await in_thread(qf.wait_for, "logout", timeout_s=10)
-                assert sequence_numbers(ours)[1] == logout["next_sender_seq"]
-        summary = qf.summary
-        assert summary is not None
-        assert summary["admin_received"].get("2", 0) >= 1  # our ResendRequest
-        assert summary["admin_sent"].get("4", 0) >= 1  # its SequenceReset-GapFill
+        async with (
+            binding_acceptor(binding, skip_seq_at=5, skip_count=3) as qf,
+            await FixEngine.create(our_initiator(qf.port), app) as ours,
+        ):
+            await our_initiator_recovers_the_peers_gap(qf, ours, app, skipped=(5, 8))
+        assert_gap_filled_by_the_peer(qf.summary)
 
     run_scenario(scenario())
 
@@ -123,27 +105,20 @@ def test_initiator_recovers_a_gap_made_by_the_binding(binding: BindingAvailabili
 # ---------------------------------------------------------------- QuickFIX Python initiator -> our acceptor
 
 
-async def _open_acceptor(app: OrderFiller, port: int) -> FixEngine:
-    engine = await FixEngine.create(our_acceptor(port), app)
-    app.bind(engine)
-    await engine.open()
-    return engine
-
-
 def test_acceptor_fills_the_binding_orders_then_answers_its_logout(binding: BindingAvailability) -> None:
     async def scenario() -> None:
         app = OrderFiller()
         port = free_port()
-        ours = await _open_acceptor(app, port)
+        ours = await open_acceptor(app, port)
         qf = binding_initiator(binding, port, orders=ORDERS)  # logs out and exits once every report arrived
         try:
-            await in_thread(qf.start)
+            await qf.astart()
             assert await ours.wait_logged_on(10)
-            assert await in_thread(qf.wait, 60) == 0, qf.output
+            assert await qf.await_exit(60) == 0, qf.output
             assert await ours.wait_disconnected(10)
             assert app.logouts
         finally:
-            await in_thread(qf.stop)
+            await qf.astop()
             await ours.disconnect()
         assert app.fills == ORDERS
         # the binding's ClOrdIDs are C1..CN, sent in order
@@ -161,22 +136,11 @@ def test_acceptor_recovers_a_gap_made_by_the_binding(binding: BindingAvailabilit
     async def scenario() -> None:
         app = OrderFiller()
         port = free_port()
-        ours = await _open_acceptor(app, port)
+        ours = await open_acceptor(app, port)
         qf = binding_initiator(binding, port, orders=20, skip_seq_at=6, skip_count=4)
-        try:
-            await in_thread(qf.start)
-            assert await in_thread(qf.wait, 30) == 0, qf.output
-        finally:
-            await in_thread(qf.stop)
-            await ours.disconnect()
+        await run_initiator_to_its_end(qf, ours)
         skipped = qf.events("skipped_seq")
         assert [(s["from"], s["to"]) for s in skipped] == [(6, 10)]
-        summary = qf.summary
-        assert summary is not None
-        assert summary["reports_received"] == 20
-        assert summary["admin_received"].get("2", 0) >= 1  # our ResendRequest
-        assert summary["admin_sent"].get("4", 0) >= 1  # its SequenceReset-GapFill
-        assert app.fills == 20  # every order filled once, none twice
-        assert len({m[11] for m in app.received}) == 20
+        assert_each_order_filled_once(app, qf.summary, 20)
 
     run_scenario(scenario())
