@@ -4,6 +4,8 @@ random streams (valid, mutated and garbage bytes, every separator mode, final or
 from __future__ import annotations
 
 import random
+from types import ModuleType
+from typing import cast
 
 import numpy as np
 import pytest
@@ -13,8 +15,9 @@ from test_framing_properties import frames, streams_with_garbage
 
 from pyfixmsg_plus import _impl
 
-compiled_framing = _impl.compiled("framing")
-compiled_encoder = _impl.compiled("encoder")
+# None when not built: the skipif mark below then skips every test before these are used
+compiled_framing = cast(ModuleType, _impl.compiled("framing"))
+compiled_encoder = cast(ModuleType, _impl.compiled("encoder"))
 pytestmark = pytest.mark.skipif(
     compiled_framing is None or compiled_encoder is None or _impl.extensions_disabled(),
     reason="the compiled framing/encoder modules are not built (or PYFIXMSG_PLUS_NO_EXTENSIONS is set)",

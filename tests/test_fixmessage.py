@@ -241,7 +241,7 @@ def test_new_groups_read_pyfixmsg_defaults_and_take_other_attributes() -> None:
     group.number_tag = 453
     assert group.__dict__ == {"colour": "red"}  # the slot attribute is not in the dict
     for copied in (copy.copy(group), copy.deepcopy(group), pickle.loads(pickle.dumps(group))):
-        assert copied.colour == "red" and copied.number_tag == 453  # type: ignore[attr-defined]
+        assert copied.colour == "red" and copied.number_tag == 453
     group.number_tag = 268
     del group.number_tag
     assert group.number_tag is None  # deleted: the default again

@@ -28,12 +28,12 @@ def record(seq: int, msg_type: str = "D", sending_time: float = 1000.0) -> Frame
     return FrameRecord(seq, msg_type, sending_time + seq, data)
 
 
-def run(coro):  # type: ignore[no-untyped-def]
+def run(coro):
     return asyncio.run(coro)
 
 
 @pytest.fixture(params=BACKENDS)
-def store_factory(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path):
     def make() -> MessageStore:
         return MessageStoreFactory.get_message_store(
             request.param, tmp_path / "store.db", "FIX.4.4", "SENDER", "TARGET"
@@ -43,13 +43,13 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path):  # type: igno
     return make
 
 
-async def _opened(make) -> MessageStore:  # type: ignore[no-untyped-def]
+async def _opened(make) -> MessageStore:
     store = make()
     await store.open()
     return store
 
 
-def test_outbound_round_trip_keeps_exact_bytes(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_outbound_round_trip_keeps_exact_bytes(store_factory) -> None:
     async def body() -> None:
         store = await _opened(store_factory)
         records = [record(seq) for seq in range(1, 11)]
@@ -66,7 +66,7 @@ def test_outbound_round_trip_keeps_exact_bytes(store_factory) -> None:  # type: 
     run(body())
 
 
-def test_reused_outbound_number_is_refused_and_nothing_of_the_batch_is_stored(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_reused_outbound_number_is_refused_and_nothing_of_the_batch_is_stored(store_factory) -> None:
     async def body() -> None:
         store = await _opened(store_factory)
         await store.save_outbound(SESSION, [record(5)])
@@ -79,7 +79,7 @@ def test_reused_outbound_number_is_refused_and_nothing_of_the_batch_is_stored(st
     run(body())
 
 
-def test_inbound_resend_replaces_and_target_number_is_stored_with_it(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_inbound_resend_replaces_and_target_number_is_stored_with_it(store_factory) -> None:
     async def body() -> None:
         store = await _opened(store_factory)
         await store.save_inbound(SESSION, [record(1), record(2)], next_target_seqnum=3)
@@ -93,7 +93,7 @@ def test_inbound_resend_replaces_and_target_number_is_stored_with_it(store_facto
     run(body())
 
 
-def test_state_survives_reopen(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_state_survives_reopen(store_factory) -> None:
     if store_factory.backend == "memory":
         pytest.skip("the memory store keeps nothing across instances")
 
@@ -115,7 +115,7 @@ def test_state_survives_reopen(store_factory) -> None:  # type: ignore[no-untype
     run(body())
 
 
-def test_queries_by_time_and_msg_type_across_batches(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_queries_by_time_and_msg_type_across_batches(store_factory) -> None:
     async def body() -> None:
         store = await _opened(store_factory)
         types = ["D", "0", "8"]
@@ -134,7 +134,7 @@ def test_queries_by_time_and_msg_type_across_batches(store_factory) -> None:  # 
     run(body())
 
 
-def test_prune_deletes_only_older_messages(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_prune_deletes_only_older_messages(store_factory) -> None:
     async def body() -> None:
         store = await _opened(store_factory)
         await store.save_outbound(SESSION, [record(s) for s in range(1, 6)])
@@ -148,7 +148,7 @@ def test_prune_deletes_only_older_messages(store_factory) -> None:  # type: igno
     run(body())
 
 
-def test_reset_and_set_sequence_numbers(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_reset_and_set_sequence_numbers(store_factory) -> None:
     async def body() -> None:
         store = await _opened(store_factory)
         await store.save_outbound(SESSION, [record(s) for s in range(1, 6)])
@@ -168,7 +168,7 @@ def test_reset_and_set_sequence_numbers(store_factory) -> None:  # type: ignore[
     run(body())
 
 
-def test_bad_sequence_numbers_name_the_field(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_bad_sequence_numbers_name_the_field(store_factory) -> None:
     async def body() -> None:
         store = await _opened(store_factory)
         with pytest.raises(ValueError, match="incoming_seqnum"):
@@ -185,7 +185,7 @@ def test_factory_rejects_unknown_type() -> None:
         MessageStoreFactory.get_message_store("postgres", "x.db")
 
 
-def test_batches_larger_than_one_insert_statement_round_trip(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_batches_larger_than_one_insert_statement_round_trip(store_factory) -> None:
     """SQL stores insert full groups of ROWS_PER_INSERT rows per statement and the rest row by row: every
     row of a batch that spans both is stored exactly once, and a reused number anywhere refuses the batch."""
     from pyfixmsg_plus.store.schema import ROWS_PER_INSERT
@@ -212,7 +212,7 @@ def test_batches_larger_than_one_insert_statement_round_trip(store_factory) -> N
     run(body())
 
 
-def test_outbound_frames_for_a_replay_are_the_stored_messages_as_tuples(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_outbound_frames_for_a_replay_are_the_stored_messages_as_tuples(store_factory) -> None:
     async def body() -> None:
         store = await _opened(store_factory)
         assert await store.get_outbound_frames(SESSION, 1, 0) == []
@@ -227,7 +227,7 @@ def test_outbound_frames_for_a_replay_are_the_stored_messages_as_tuples(store_fa
     run(body())
 
 
-def test_a_narrow_range_out_of_many_comes_back_in_order(store_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_narrow_range_out_of_many_comes_back_in_order(store_factory) -> None:
     """A ResendRequest(2) for a few numbers of a long session, stored out of order and with holes, gives those
     numbers in order (the memory store looks them up instead of sorting the session)."""
 

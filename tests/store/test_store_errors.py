@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from pyfixmsg_plus.store import (
 SQL_BACKENDS = ["database", "aiosqlite"]
 
 
-def open_store(backend: str, path: Path, **options: object) -> None:
+def open_store(backend: str, path: Path, **options: Any) -> None:
     async def body() -> None:
         store = MessageStoreFactory.get_message_store(backend, path, **options)
         await store.open()

@@ -21,7 +21,7 @@ RECORDS = st.lists(
 )
 
 
-def test_pack_records_rows_and_summary(impl) -> None:  # type: ignore[no-untyped-def]
+def test_pack_records_rows_and_summary(impl) -> None:
     rows, summary = impl.storepack.pack_records(3, [(7, "D", 10.5, b"abc"), (2, "0", 9.0, b"")])
     assert rows == [((3 << 32) | 7, "D", 10.5, b"abc"), ((3 << 32) | 2, "0", 9.0, b"")]
     assert summary == (2, 7, 9.0, 10.5, ",0,D,")
@@ -40,17 +40,17 @@ def test_pack_records_rows_and_summary(impl) -> None:  # type: ignore[no-untyped
         ([(1, "D", 1.0, "text")], "data must be bytes, got str"),
     ],
 )
-def test_pack_records_errors_name_the_record_and_field(impl, records, message) -> None:  # type: ignore[no-untyped-def]
+def test_pack_records_errors_name_the_record_and_field(impl, records, message) -> None:
     with pytest.raises(ValueError, match=message):
         impl.storepack.pack_records(1, records)
 
 
-def test_stream_out_of_range(impl) -> None:  # type: ignore[no-untyped-def]
+def test_stream_out_of_range(impl) -> None:
     with pytest.raises(ValueError, match="stream -1"):
         impl.storepack.pack_records(-1, [(1, "D", 1.0, b"")])
 
 
-def test_records_from_buffer_slices_exact_bytes_and_checks_bounds(impl) -> None:  # type: ignore[no-untyped-def]
+def test_records_from_buffer_slices_exact_bytes_and_checks_bounds(impl) -> None:
     buffer = b"AAAABBBCC"
     got = impl.storepack.records_from_buffer(
         buffer, [0, 4, 7], [4, 3, 2], [1, 2, 3], ["D", "8", "0"], [1, 2, 3]
@@ -64,7 +64,7 @@ def test_records_from_buffer_slices_exact_bytes_and_checks_bounds(impl) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(records=RECORDS, stream=st.integers(0, 2**30 - 1))
-def test_twins_agree(records, stream) -> None:  # type: ignore[no-untyped-def]
+def test_twins_agree(records, stream) -> None:
     pure = _impl.pure("storepack").pack_records(stream, records)
     compiled = _impl.compiled("storepack")
     if compiled is not None:
@@ -81,7 +81,7 @@ def test_twins_agree(records, stream) -> None:  # type: ignore[no-untyped-def]
     buffer=st.binary(max_size=64),
     spans=st.lists(st.tuples(st.integers(-5, 80), st.integers(-5, 80)), max_size=8),
 )
-def test_records_from_buffer_never_reads_outside(buffer, spans) -> None:  # type: ignore[no-untyped-def]
+def test_records_from_buffer_never_reads_outside(buffer, spans) -> None:
     offsets = [o for o, _ in spans]
     lengths = [n for _, n in spans]
     args = (buffer, offsets, lengths, [1] * len(spans), ["D"] * len(spans), [0.0] * len(spans))
@@ -94,7 +94,7 @@ def test_records_from_buffer_never_reads_outside(buffer, spans) -> None:  # type
     assert all(outcome == outcomes[0] for outcome in outcomes)
 
 
-def test_statement_params_lays_full_groups_end_to_end(impl) -> None:  # type: ignore[no-untyped-def]
+def test_statement_params_lays_full_groups_end_to_end(impl) -> None:
     rows = [(k, "X", 1.5, b"f%d" % k) for k in range(7)]
     groups, rest = impl.storepack.statement_params(rows, 3)
     assert groups == [[0, "X", 1.5, b"f0", 1, "X", 1.5, b"f1", 2, "X", 1.5, b"f2"],
@@ -107,7 +107,7 @@ def test_statement_params_lays_full_groups_end_to_end(impl) -> None:  # type: ig
 
 @settings(max_examples=100, deadline=None)
 @given(RECORDS, st.integers(1, 12))
-def test_statement_params_twins_agree(records, per_statement) -> None:  # type: ignore[no-untyped-def]
+def test_statement_params_twins_agree(records, per_statement) -> None:
     compiled = _impl.compiled("storepack")
     if compiled is None:
         pytest.skip("compiled storepack not built (or extensions disabled)")

@@ -44,7 +44,7 @@ class RecordingStore(MemoryStore):
         await super().save_outbound(session, records)
 
 
-def run(coro):  # type: ignore[no-untyped-def]
+def run(coro):
     return asyncio.run(coro)
 
 
