@@ -485,3 +485,7 @@ cdef Py_ssize_t tokenize(cbuf frame, Py_ssize_t length, int32_t* tags, Py_ssize_
         count += 1
         p = end + 1
     return count
+
+
+# the one-order lane: its own concern, in its own file
+include "fastpath_lane.pxi"

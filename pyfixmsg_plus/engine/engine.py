@@ -460,9 +460,8 @@ class FixEngine:
         any case). Awaiting the future of the last of several sends waits for all of them: frames are executed
         in the order they were numbered. Raises SessionNotActive at once when the session is not logged on.
         Must be called from the engine's event loop."""
-        runner = self.runner(session_id)
-        now = runner.clock()  # SendingTime(52) and the stored record's time: one instant
-        return runner.send_outputs(runner.session.send(msg_type, fields, now), now)
+        runner = self._primary if session_id is None else self.runner(session_id)  # runner(None), inlined
+        return runner.send_fields_now(msg_type, fields)
 
     def _runner_for_message(self, message: Mapping[Any, Any], session_id: SessionID | str | None) -> SessionRunner:
         if session_id is not None or len(self.runners) == 1:

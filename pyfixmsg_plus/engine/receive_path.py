@@ -33,7 +33,12 @@ from pyfixmsg_plus.session import (
 from pyfixmsg_plus.session.batch import per_frame_groups, restrict
 from pyfixmsg_plus.transport import Connection
 
+if TYPE_CHECKING:
+    from pyfixmsg_plus.application import Application
+    from pyfixmsg_plus.message.codec import Codec
+
 log = logging.getLogger("pyfixmsg_plus.engine")
+_REJECT = "3"  # Reject(35=3): also told to Application.onReject (SessionRunner._deliver_frame)
 
 #: outputs executed by plain calls (SessionRunner._book): nothing to wait for, nothing written
 BOOKED_KINDS = frozenset({StoreInbound, StoreInboundRun, SaveSequenceNumbers, ArmTimer})
@@ -57,6 +62,10 @@ class ReceivePath:
     _pumping: bool
     _eager_step: bool
     _timer: SessionTimer
+    app: Application
+    codec: Codec
+    _session_id: Any
+    _lane: Any  # the session's fastpath.SessionLane (steady-state receive and send in one call each)
 
     if TYPE_CHECKING:
 
@@ -66,6 +75,7 @@ class ReceivePath:
         async def _run_pump(self) -> None: ...
         async def _execute(self, outputs: Sequence[Output], conn: Connection | None) -> None: ...
         def _deliver(self, event: MessageReceived) -> Awaitable[Any] | None: ...
+        def _deliver_frame(self, frame: bytes, msg_type: str, admin: bool = False) -> Awaitable[Any] | None: ...
         def _book(self, output: Output, now: float | None = None) -> None: ...
         def _abort(self, conn: Connection | None) -> None: ...
         def send_queued_at_once(self) -> bool: ...
@@ -81,7 +91,8 @@ class ReceivePath:
         if idle:
             code = framer.msgtype_if_one_frame(data)
             if code is not None:
-                self._receive_now(data, code, conn)  # the pump's work without its coroutines, nor an index
+                if not self._receive_on_lane(data, code, conn):
+                    self._receive_now(data, code, conn)  # the pump's work without its coroutines, nor an index
                 return
         index = framer.feed(data)
         count = index.count
@@ -99,6 +110,45 @@ class ReceivePath:
 
     def _receive(self, index: Any) -> list[Output]:
         return self.session.receive_index(index, self.clock())
+
+    def _receive_on_lane(self, frame: bytes, code: bytes, conn: Connection | None) -> bool:
+        """A read that is one whole frame of MsgType(35) ``code``, taken by the session's lane when it is an
+        in-sequence application message in steady state (``SessionLane.receive``: accepted and stored in one
+        call), then delivered here; False (nothing done) when the general path must take it. What the
+        callbacks send meanwhile is queued and sent once they return, as after :meth:`_receive_now`."""
+        try:
+            msg_type = self._lane.receive(frame, code, self.clock())
+        except Exception:  # the scanner's or the inbound store's error: as _receive_now treats them
+            log.exception("session %s: executing session effects failed; disconnecting", self.session_id)
+            self._abort(conn)
+            return True
+        if msg_type is None:
+            return False
+        self._pumping = self._eager_step = True
+        pending: Awaitable[Any] | None = None
+        try:
+            if msg_type == _REJECT:
+                pending = self._deliver_frame(frame, msg_type)
+            else:  # _deliver_frame, inlined: once per order
+                message = self.codec.parse_message(frame)
+                message.raw_message = frame
+                pending = self.app.deliver_inbound_nowait(message, self._session_id, admin=False)
+        except Exception:
+            log.exception("session %s: executing session effects failed; disconnecting", self.session_id)
+            self._abort(conn)
+        finally:
+            self._eager_step = False
+        if pending is not None:
+            self._after_plain_prefix(pending, [], 0, conn)  # an async callback: finished in a task
+            return True
+        self._pumping = False  # _after_plain_prefix's usual case, inlined
+        if self._outputs:
+            self.send_queued_at_once()  # the callbacks' answer, as a plain send when it is one
+            if self._outputs or self._inputs:
+                self._wake()
+        elif self._inputs:
+            self._wake()
+        return True
 
     def _receive_now(self, read: Any, code: bytes | None, conn: Connection | None) -> None:
         """What the pump does with one read (``read``: a one-span FrameIndex, or, with ``code`` its MsgType(35),
@@ -126,6 +176,13 @@ class ReceivePath:
             pending, i = None, len(outputs)
         finally:
             self._eager_step = False
+        self._after_plain_prefix(pending, outputs, i, conn)
+
+    def _after_plain_prefix(
+        self, pending: Awaitable[Any] | None, outputs: list[Output], i: int, conn: Connection | None
+    ) -> None:
+        """After a read's outputs were executed up to ``i`` in the caller's frame (the pump held): release the
+        pump and send what the callbacks queued when all were, else finish in a task that holds the pump."""
         if pending is None and i == len(outputs):
             self._pumping = False
             if self._outputs:

@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 from pyfixmsg_plus.eager import start_eagerly
 from pyfixmsg_plus.engine.admin_hook import tell_admin
 from pyfixmsg_plus.engine.session_timer import SessionTimer
-from pyfixmsg_plus.session import ArmTimer, Output, SaveSequenceNumbers, SendFrame, StoreTiming
+from pyfixmsg_plus.session import ArmTimer, Output, SaveSequenceNumbers, SendFrame, Session, StoreTiming
 from pyfixmsg_plus.session.config import ADMIN_MSG_TYPES
-from pyfixmsg_plus.store import FrameRecord, OutboundWriter
+from pyfixmsg_plus.store import FrameRecord, OutboundWriter, new_record
 from pyfixmsg_plus.transport import Connection, TransportError
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ class SendPath:
     """
 
     # what the runner provides (set in SessionRunner.__init__)
+    session: Session
     conn: Connection | None
     writer: OutboundWriter
     clock: Callable[[], float]  # wall time, seconds since the epoch
@@ -78,8 +79,11 @@ class SendPath:
     _pump: asyncio.Task[None] | None
     _pumping: bool
     _sent_this_turn: bool  # a send was executed in this event-loop iteration: later ones wait for its end
+    _eager_step: bool  # the pump runs eagerly right now, in the caller's frame
     _timer: SessionTimer  # the session's heartbeat/TestRequest timer (ArmTimer)
     _saved_next_target: int  # the last next-target number handed to the inbound store
+    _lane: Any  # the session's fastpath.SessionLane (steady-state receive and send in one call each)
+    _store_timing: StoreTiming  # when the session's new frames are stored (before or after the write)
 
     if TYPE_CHECKING:
 
@@ -105,12 +109,7 @@ class SendPath:
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._outputs.append((outputs, self.conn, waiter))
             return waiter  # a later send of this iteration: executed with the others at its end (_end_turn)
-        self._sent_this_turn = True
-        conn = self.conn
-        if conn is not None:
-            conn.at_turn_end(self._end_turn)  # the loop callback that writes this iteration's held bytes too
-        else:
-            asyncio.get_running_loop().call_soon(self._end_turn)
+        conn = self._claim_turn()
         if not self._pumping and not self._outputs and not self._inputs:
             plain = self._plain_send(outputs, now)
             if plain is not None:
@@ -121,6 +120,58 @@ class SendPath:
         if waiter.done() and waiter.exception() is None:
             return None
         return waiter
+
+    def _claim_turn(self) -> Connection | None:
+        """Mark this loop iteration's first send and schedule its end (:meth:`_end_turn`, the loop callback
+        that also writes the iteration's held bytes); returns the connection to write to."""
+        self._sent_this_turn = True
+        conn = self.conn
+        if conn is not None:
+            conn.at_turn_end(self._end_turn)
+        else:
+            asyncio.get_running_loop().call_soon(self._end_turn)
+        return conn
+
+    def send_fields_now(self, msg_type: str, fields: Sequence[tuple[int, Any]]) -> asyncio.Future[None] | None:
+        """``Session.send`` then :meth:`send_outputs`, in one call for the usual send: the session's lane
+        numbers and encodes the message (``SessionLane.send``) and, when the runner is idle and this is the
+        iteration's first send, its frame is stored and written here (:meth:`_send_record_at_once`); anything
+        else takes the general path, with the same results. Returns as :meth:`send_outputs` does."""
+        now = self.clock()  # SendingTime(52) and the stored record's time: one instant
+        record = self._lane.send(msg_type, fields, now)
+        if record is None:
+            return self.send_outputs(self.session.send(msg_type, fields, now), now)
+        if self._eager_step:  # sent from a callback the pump runs in this frame: after that input's outputs
+            self._outputs.append(([SendFrame(record.data, record.seq_num, msg_type, self._store_timing)], self.conn,
+                                  None))  # fmt: skip
+            return None
+        if (
+            self._sent_this_turn or self._pumping or self._outputs or self._inputs or self._inside_pump()
+            or len(record.data) > _SMALL_RUN_BYTES or (self._notify_admin and msg_type in ADMIN_MSG_TYPES)
+        ):  # fmt: skip
+            return self.send_outputs([SendFrame(record.data, record.seq_num, msg_type, self._store_timing)], now)
+        conn = self._claim_turn()
+        return self._send_record_at_once(record, conn)
+
+    def _send_record_at_once(
+        self, record: FrameRecord, conn: Connection | None, report: bool = True
+    ) -> asyncio.Future[None] | None:
+        """:meth:`_send_at_once` of one new frame (its store ``record``): stored, written, handed to
+        write-behind, with no bookkeeping output to execute (the lane's steady state has none)."""
+        records = [record]
+        writer = self.writer
+        try:
+            started = writer.before_send_now(records)
+            pending = None if started is None else start_eagerly(started)
+            if pending is None:  # stored (write_behind: reserved) without waiting
+                if conn is not None and conn is self.conn:
+                    conn.write_unless_closing(record.data)
+                writer.after_send(records)
+                return None
+        except Exception as exc:
+            return self._send_failed(exc, conn, report)
+        frames = [SendFrame(record.data, record.seq_num, record.msg_type, self._store_timing)]
+        return self._finish_send_in_task(pending, frames, records, list(frames), conn, report)
 
     def _plain_send(
         self, outputs: list[Output], now: float | None
@@ -158,6 +209,15 @@ class SendPath:
         if self._pumping or self._inputs or len(queued) != 1:
             return False
         outputs, conn, waiter = queued[0]
+        sent = outputs[0] if waiter is None and len(outputs) == 1 else None
+        if (
+            type(sent) is SendFrame and sent.store is not _NOT_STORED and len(sent.frame) <= _SMALL_RUN_BYTES
+            and not (self._notify_admin and sent.msg_type in ADMIN_MSG_TYPES)
+        ):  # fmt: skip
+            # a callback's one new frame (send_fields_nowait from fromApp): a plain send of its own, at once
+            queued.popleft()
+            self._send_record_at_once(new_record((sent.seqnum, sent.msg_type, self.clock(), sent.frame)), conn, False)
+            return True
         plain = None if waiter is not None else self._plain_send(outputs, None)
         if plain is None:
             return False
@@ -184,13 +244,26 @@ class SendPath:
                 self._after_store(frames, records, outputs, conn)
                 return None
         except Exception as exc:
-            log.exception("session %s: executing session effects failed; disconnecting", self._session_id)
-            self._abort(conn)
-            if not report:
-                return None
-            failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            failed.set_exception(exc)
-            return failed
+            return self._send_failed(exc, conn, report)
+        return self._finish_send_in_task(pending, frames, records, outputs, conn, report)
+
+    def _send_failed(self, exc: Exception, conn: Connection | None, report: bool) -> asyncio.Future[None] | None:
+        """A send executed at once failed: logged, the connection dropped (as the pump does), and a future
+        holding the error when ``report`` (else None: nobody would retrieve it)."""
+        log.exception("session %s: executing session effects failed; disconnecting", self._session_id, exc_info=exc)
+        self._abort(conn)
+        if not report:
+            return None
+        failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        failed.set_exception(exc)
+        return failed
+
+    def _finish_send_in_task(
+        self, pending: Awaitable[Any], frames: list[SendFrame], records: list[FrameRecord], outputs: list[Output],
+        conn: Connection | None, report: bool,
+    ) -> asyncio.Future[None] | None:  # fmt: skip
+        """The store has to wait: a task finishes the send and holds the pump meanwhile; a future resolved once
+        done when ``report``."""
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] | None = loop.create_future() if report else None
         self._pumping = True

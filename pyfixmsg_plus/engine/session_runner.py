@@ -66,6 +66,7 @@ from pyfixmsg_plus.store import (
     MessageStore,
     OutboundWriter,
     SessionKey,
+    new_record,
 )
 from pyfixmsg_plus.store.contract import msg_type_of
 from pyfixmsg_plus.transport import Connection
@@ -151,6 +152,9 @@ class SessionRunner(ReceivePath, SendPath):
         session.set_batch_msg_types(batch_types)
         session.set_logon_check(self._check_logon)
         session.add_listener(self._on_state_change)
+        # steady-state receive and send in one call each; it moves the session's own numbers (no copy to sync)
+        self._lane = _impl.load("fastpath").SessionLane(session, inbound.received_hook, new_record, self)
+        self._store_timing = session.store_timing
 
     # ------------------------------------------------------------------ identity and state
     @property
@@ -512,10 +516,15 @@ class SessionRunner(ReceivePath, SendPath):
     def _deliver(self, event: MessageReceived) -> Awaitable[Any] | None:
         """Hand a received message to the application; None when that is done, else what to await for the rest
         (an async callback, a Reject(35=3) also told to ``onReject``)."""
-        message = self.decode(event.frame)
-        if event.msg_type == _REJECT:
-            return self._deliver_reject(message, event.is_admin)
-        return self.app.deliver_inbound_nowait(message, self._session_id, admin=event.is_admin)
+        return self._deliver_frame(event.frame, event.msg_type, event.is_admin)
+
+    def _deliver_frame(self, frame: bytes, msg_type: str, admin: bool = False) -> Awaitable[Any] | None:
+        """:meth:`_deliver` of the message ``frame`` of MsgType(35) ``msg_type`` (``admin``: a session-level one)."""
+        message = self.codec.parse_message(frame)
+        message.raw_message = frame  # as decode() keeps it
+        if msg_type == _REJECT:
+            return self._deliver_reject(message, admin)
+        return self.app.deliver_inbound_nowait(message, self._session_id, admin=admin)
 
     async def _deliver_reject(self, message: FixMessage, admin: bool) -> None:
         await self.app.deliver_inbound(message, self._session_id, admin=admin)

@@ -28,12 +28,12 @@ _SESSION_HEADER_TAGS = frozenset({8, 9, 10, 34, 35, 43, 49, 52, 56, 122})
 
 _encoder_module: Any = None
 #: header and trailer tags: an application field among them is moved out of the body (see ``application``)
-_NOT_BODY_TAGS = HEADER_TAGS | TRAILER_TAGS
+NOT_BODY_TAGS = HEADER_TAGS | TRAILER_TAGS
 _US_PER_SECOND = 1_000_000
 _NS_PER_US = 1_000
 
 
-def _encoder() -> Any:
+def encoder_module() -> Any:
     """The live encoder module (imported on first use: pyfixmsg_plus.message imports this package)."""
     global _encoder_module
     if _encoder_module is None:
@@ -45,7 +45,7 @@ def _encoder() -> Any:
 
 def format_sending_time(now: float, precision: str) -> bytes:
     """``now`` (seconds since the epoch) as a UTCTimestamp with ``precision`` ("s", "ms", "us", "ns")."""
-    return _encoder().format_utc_timestamp(round(now * _US_PER_SECOND) * _NS_PER_US, precision)
+    return encoder_module().format_utc_timestamp(round(now * _US_PER_SECOND) * _NS_PER_US, precision)
 
 
 def reverse_route(inbound: Inbound, begin_string: str) -> list[Field]:
@@ -72,7 +72,7 @@ class MessageBuilder:
         self._config = config
         self._begin = config.begin_string
         self._version = config.version_key
-        self._sending_time = _encoder().SendingTimeFormat()  # compiled when the encoder is
+        self._sending_time = encoder_module().SendingTimeFormat()  # compiled when the encoder is
         #: resend stored frames through the PossDupRewriter (about 0.8 us a frame) before re-encoding them
         #: (about 9 us); False re-encodes every one (the reference the rewriter is tested against)
         self.fast_resend = True
@@ -109,7 +109,7 @@ class MessageBuilder:
             fields.extend(header)
             fields[1:] = sorted(fields[1:], key=_tag_of)  # 35 stays third, after 8 and 9
         fields.extend(body)
-        return _encoder().encode_message(self._begin, fields)
+        return encoder_module().encode_message(self._begin, fields)
 
     # ------------------------------------------------------------ admin messages
     def logon(self, seqnum: int, now: float, heartbeat_interval: int, reset: bool) -> bytes:
@@ -193,7 +193,7 @@ class MessageBuilder:
             (122, sending_time),
         ]
         body: list[Field] = [(36, new_seqno), (123, "Y")]
-        return _encoder().encode_message(self._begin, [(35, "4"), *fields, *body])
+        return encoder_module().encode_message(self._begin, [(35, "4"), *fields, *body])
 
     def sequence_reset(self, seqnum: int, now: float, new_seqno: int) -> bytes:
         """SequenceReset-Reset (35=4 without GapFillFlag): the counterparty's next expected number is
@@ -206,11 +206,11 @@ class MessageBuilder:
         """An application message: header tags among ``fields`` join the header, the rest is the body as
         given.
         """
-        if _NOT_BODY_TAGS.isdisjoint(map(_tag_of, fields)):
+        if NOT_BODY_TAGS.isdisjoint(map(_tag_of, fields)):
             # the usual case, every field is body: encode_at's header without its calls (a send per order)
             config = self._config
             sending_time = self._sending_time(now, config.timestamp_precision)
-            return _encoder().encode_message(self._begin, [
+            return encoder_module().encode_message(self._begin, [
                 (35, msg_type), (34, seqnum), (49, config.sender_comp_id), (52, sending_time),
                 (56, config.target_comp_id), *fields])  # fmt: skip
         header = [f for f in fields if f[0] in HEADER_TAGS and f[0] not in _SESSION_HEADER_TAGS]

@@ -97,6 +97,12 @@ class Session(FastReceive, AdminHandlers):
         return self._machine.state
 
     @property
+    def store_timing(self) -> StoreTiming:
+        """When this session's new outbound frames are stored: before the write (sync, group) or after it
+        (write_behind), as its persistence mode says."""
+        return self._store_timing
+
+    @property
     def session_id(self) -> SessionID:
         """BeginString + SenderCompID + TargetCompID (+ qualifier)."""
         return self.config.session_id

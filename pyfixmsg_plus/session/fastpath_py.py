@@ -281,3 +281,7 @@ def shape_slot(tags: Sequence[int]) -> int:
     for tag in tags:
         h = ((h ^ (tag & 0xFFFFFFFF)) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     return h % SHAPE_SLOTS
+
+
+# the one-order lane lives in its own module (one concern a file); the compiled fastpath module holds both
+from pyfixmsg_plus.session.lane_py import SessionLane as SessionLane  # noqa: E402

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Awaitable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from pyfixmsg_plus.eager import start_eagerly
@@ -403,6 +403,11 @@ class InboundWriter:
     def received(self, records: Sequence[FrameRecord], next_target_seqnum: int | None = None) -> None:
         """Queue received frames and, when given, the next expected inbound number after them."""
         self._batches.add(records, next_target_seqnum)
+
+    @property
+    def received_hook(self) -> Callable[[Sequence[FrameRecord], int | None], None]:
+        """:meth:`received` without its own call (the batcher's ``add``): for the engine's per-message lane."""
+        return self._batches.add
 
     def received_run(self, index: Any, start: int, count: int, first_seqnum: int, received_time: float) -> None:
         """Queue ``count`` accepted frames of ``index`` from span ``start`` on, numbered from ``first_seqnum``

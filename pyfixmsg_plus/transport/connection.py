@@ -150,8 +150,12 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)
-        if self.receiver is not None:
-            self._guard("on_data", self.receiver.on_data, data)
+        receiver = self.receiver
+        if receiver is not None:
+            try:  # _guard, inlined: once per read
+                receiver.on_data(data)
+            except Exception as exc:
+                self._receiver_failed("on_data", exc)
 
     def eof_received(self) -> bool:
         # The peer shut its write side: FIX has no half-open use, so we close ours too (return False).
@@ -236,8 +240,9 @@ class Connection(asyncio.Protocol):
         if held is None:
             transport.write(data)  # the first write of this loop iteration: at once
             self._held = []
-            if not self._turn_pending:
-                self._schedule_turn_end()
+            if not self._turn_pending:  # _schedule_turn_end, inlined (once per write on the round trip)
+                self._turn_pending = True
+                self._loop.call_soon(self._end_turn)
         else:
             held.append(data)  # more in the same iteration: one transport write for all at its end
             self._held_bytes += len(data)
@@ -397,10 +402,14 @@ class Connection(asyncio.Protocol):
         try:
             callback(*args)
         except Exception as exc:
-            log.exception("Receiver.%s failed for connection %s; aborting it", name, self.describe())
-            if self._error is None:
-                self._error = exc
-            self.abort()
+            self._receiver_failed(name, exc)
+
+    def _receiver_failed(self, name: str, exc: Exception) -> None:
+        """The receiver's ``name`` raised ``exc`` (called from its except block): logged, the connection dropped."""
+        log.exception("Receiver.%s failed for connection %s; aborting it", name, self.describe())
+        if self._error is None:
+            self._error = exc
+        self.abort()
 
     def __repr__(self) -> str:
         state = "closed" if self.is_closing else "open"

@@ -144,7 +144,7 @@ def test_compiled_value_checks_agree_with_the_pure_ones(value: bytes) -> None:
         return
     tags = fields[0]
     for kind in range(pure.CHECK_NONE, pure.CHECK_ENUM):
-        checks = [(pure.CHECK_NONE, None)] * len(tags)
+        checks: list[tuple[int, bytes | None]] = [(pure.CHECK_NONE, None)] * len(tags)
         checks[-2] = (kind, value if kind == pure.CHECK_EQUAL else None)
         results = []
         for module in (pure, compiled):
@@ -156,6 +156,7 @@ def test_compiled_value_checks_agree_with_the_pure_ones(value: bytes) -> None:
 
 def module_index(fastpath_module: Any, frame: bytes) -> Any:
     framing = _impl.pure("framing") if fastpath_module is _impl.pure("fastpath") else _impl.compiled("framing")
+    assert framing is not None, "the compiled fastpath module is built without the compiled framer"
     return framing.Framer().feed(frame)
 
 
@@ -336,7 +337,7 @@ def test_a_second_slow_path_accept_of_a_known_shape_does_not_learn_it_again() ->
 
     counting = CountingValidator()
     config = SessionConfig("FIX.4.4", US, THEM, batch_msg_types=frozenset({MD}))
-    lane = FastLane(config, counting)  # type: ignore[arg-type]
+    lane = FastLane(config, counting)
     parse = _impl.load("parser").parse_pairs
     lane.learn_batch(list(parse(md(5, entries=2))))
     assert (counting.shape_specs, lane.batch.shapes) == (1, 1)
