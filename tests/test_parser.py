@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.message.codec import Codec, build_layouts
 from pyfixmsg_plus.message.fixmessage import FixFragment, FixMessage, RepeatingGroup
+from pyfixmsg_plus.message.parser_plan_py import USES_BEFORE_COMPILING
 from pyfixmsg_plus.message.reference import FixSpec
 
 SOH = b"\x01"
@@ -638,3 +639,125 @@ def test_one_parser_follows_the_field_by_field_rules(frames: list[list[bytes]]) 
         expected = plain(spec_parse(frame, LAYOUTS_44))
         for parser in parsers:
             assert plain(parser.parse(frame, FixMessage)) == expected
+
+
+# --- the pure twin's compiled plans: after a few frames of one shape the plan runs as generated code -------------
+# The pure MessageParser compiles a (tag sequence, MsgType) plan into one Python function once it has served
+# USES_BEFORE_COMPILING frames. Frames are therefore parsed REPEAT times below, so that the last parses run the
+# generated code; the tests hold for both twins.
+
+REPEAT = USES_BEFORE_COMPILING + 2
+
+
+def parse_repeatedly(parser: Any, frame: bytes, message_class: type = FixMessage) -> list[Any]:
+    return [parser.parse(frame, message_class) for _ in range(REPEAT)]
+
+
+def test_compiled_plans_give_what_the_field_by_field_rules_give(impl: Any, layouts44: Any) -> None:
+    parser = reusable_parser(impl, layouts44)
+    frames = [
+        MD_FRAME,
+        wire((35, "D"), (11, "1"), (453, "2"),
+             (448, "P1"), (452, "1"), (802, "2"), (523, "s1"), (803, "1"), (523, "s2"), (803, "2"),
+             (448, "P2"), (452, "3"), (55, "AAPL"), (10, "000")),  # nested groups
+        wire((35, "X"), (58, "a"), (268, "2"), (279, "0"), (270, "1"), (270, "9"), (279, "1"), (58, "b"),
+             (58, "c"), (10, "000")),  # a tag repeated at the top level and inside an entry
+        wire((35, "X"), (268, "1"), *[(tag, f"v{tag}") for tag in (279, 269, 278, 55, 270, 271, 290, 346, 336,
+             1023, 272, 273, 274, 275, 276, 277, 282, 283)], (10, "000")),  # an entry over the display limit
+        wire((35, "X"), (268, "1"), (10, "000")),  # a count above zero with no entry
+        wire((35, "0"), (112, "t")),  # flat
+        wire((112, "t"), (58, "x")),  # no MsgType
+    ]  # fmt: skip
+    for frame in frames:
+        expected = ordered(spec_parse(frame, layouts44))
+        assert all(ordered(msg) == expected for msg in parse_repeatedly(parser, frame))
+
+
+@pytest.mark.parametrize("count", ["0", "00", "x", "02", "\u0662", "1000"])
+def test_a_compiled_plan_still_checks_its_counts(impl: Any, layouts44: Any, count: str) -> None:
+    parser = reusable_parser(impl, layouts44)
+    fields = [(279, "0"), (270, "1"), (279, "1"), (270, "2"), (10, "000")]
+    parse_repeatedly(parser, wire((35, "X"), (268, "2"), *fields))
+    frame = wire((35, "X"), (268, count), *fields)
+    assert ordered(parser.parse(frame, FixMessage)) == ordered(spec_parse(frame, layouts44))
+
+
+def test_a_compiled_shape_does_not_hide_frames_that_only_split_like_it(impl: Any) -> None:
+    """Frames with the same pieces as a compiled shape but a '=' inside a value, a field without '=' or no
+    final separator still take the field-by-field rules."""
+    parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None)
+    assert parse_repeatedly(parser, b"35=0\x0112=13\x015=6\x01", dict)[-1] == {35: "0", 12: "13", 5: "6"}
+    assert parser.parse(b"35=0\x0112\x0113=5=6\x01", dict) is None
+    assert parser.parse(b"35=0\x0112=13=5\x016\x01", dict) is None
+    assert parser.parse(b"35=0\x0112=13\x015=6", dict) is None
+    assert parser.parse(b"35=0\x0112=13\x015=6\x01\x01", dict) is None
+    assert parser.parse(b"35=0\x0112=13\x015=6=\x01", dict) == {35: "0", 12: "13", 5: "6="}
+
+
+def test_compiled_plans_keep_the_classes_behaviour(impl: Any, layouts44: Any) -> None:
+    """Group attributes go through a subclass's __setattr__, a message class's own __new__ keeps its fields."""
+    parser = impl.parser.MessageParser(impl.parser.compile_layouts(layouts44), FixFragment, _AuditedGroup, None)
+    group: Any = parse_repeatedly(parser, MD_FRAME, _PrefilledMessage)[-1][268]
+    assert group.__dict__["seen"] == ["number_tag", "first_tag", "standard"] and type(group) is _AuditedGroup
+    msg = parser.parse(MD_FRAME, _PrefilledMessage)
+    assert list(msg) == [1, 35, 268, 10] and msg[268] == [{279: "0", 270: "1"}, {279: "1", 270: "2"}]
+
+
+def test_shapes_too_long_to_compile_and_entries_of_a_factory(impl: Any, layouts44: Any) -> None:
+    long_frame = wire((35, "0"), *[(1000 + i, str(i)) for i in range(300)], (10, "000"))
+    plain_parser = impl.parser.MessageParser(None, dict, RepeatingGroup, None)
+    assert all(len(msg) == 302 for msg in parse_repeatedly(plain_parser, long_frame, dict))
+    by_factory = impl.parser.MessageParser(impl.parser.compile_layouts(layouts44), lambda: FixFragment(),
+                                           RepeatingGroup, None)  # fmt: skip
+    expected = plain(spec_parse(MD_FRAME, layouts44))
+    assert all(plain(msg) == expected for msg in parse_repeatedly(by_factory, MD_FRAME))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(frame_fields_st, min_size=1, max_size=4))
+def test_compiled_plans_follow_the_field_by_field_rules(frames: list[list[tuple[int, str]]]) -> None:
+    """Random frames with groups and odd values, each parsed until its plan runs compiled, then once with every
+    count swapped for another: the pure twin (and the compiled one when built) give what the rules give."""
+    modules = [_impl.pure("parser")]
+    compiled = _impl.compiled("parser")
+    if compiled is not None and not _impl.extensions_disabled():
+        modules.append(compiled)
+    parsers = [m.MessageParser(m.compile_layouts(LAYOUTS_44), FixFragment, RepeatingGroup, None) for m in modules]
+    for fields in frames:
+        frame = wire(*fields)
+        expected = ordered(spec_parse(frame, LAYOUTS_44))
+        for parser in parsers:
+            assert all(ordered(msg) == expected for msg in parse_repeatedly(parser, frame))
+        recounted = wire(*[(tag, "0" if value == "1" else value) for tag, value in fields])
+        for parser in parsers:
+            assert ordered(parser.parse(recounted, FixMessage)) == ordered(spec_parse(recounted, LAYOUTS_44))
+
+
+def test_the_pure_parser_compiles_a_repeated_plan_within_its_budget(layouts44: Any) -> None:
+    """White-box: the frames above do reach generated code (and a shape past the field limit does not)."""
+    pure = _impl.pure("parser")
+    parser = pure.MessageParser(pure.compile_layouts(layouts44), FixFragment, RepeatingGroup, None)
+    long_frame = wire((35, "0"), *[(1000 + i, str(i)) for i in range(pure._MAX_COMPILED_FIELDS)])
+    for frame in (MD_FRAME, long_frame):
+        parse_repeatedly(parser, frame)
+    kinds = {len(shape.tags): type(builder).__name__ for shape in parser._shapes.values()
+             for builder in shape.builders.values()}  # fmt: skip
+    assert kinds == {7: "function", pure._MAX_COMPILED_FIELDS + 1: "MessageBuilder"}
+
+
+def test_the_compile_budget_bounds_what_ever_new_shapes_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    pure = _impl.pure("parser")
+    monkeypatch.setattr(pure, "_MAX_COMPILES", 2)
+    parser = pure.MessageParser(None, dict, RepeatingGroup, None)
+    frames = [wire((35, "0"), (5000 + k, "v")) for k in range(4)]
+    for frame in frames:
+        assert parse_repeatedly(parser, frame, dict)[-1] == dict(parse_pairs_as_str(frame))
+    kinds = sorted(type(b).__name__ for shape in parser._shapes.values() for b in shape.builders.values())
+    assert kinds == ["MessageBuilder", "MessageBuilder", "function", "function"]
+    parser.reset_layouts()  # a new cache generation gets a new budget
+    assert parse_repeatedly(parser, frames[3], dict)[-1] == {35: "0", 5003: "v"}
+    assert [type(b).__name__ for s in parser._shapes.values() for b in s.builders.values()] == ["function"]
+
+
+def parse_pairs_as_str(frame: bytes) -> list[tuple[int, str]]:
+    return [(tag, value.decode()) for tag, value in _impl.pure("parser").parse_pairs(frame)]

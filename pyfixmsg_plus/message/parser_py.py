@@ -20,12 +20,11 @@ dictionary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from functools import cache
+from collections.abc import Callable, Mapping
 from time import time_ns
-from typing import Any, NamedTuple
+from typing import Any
 
-Layout = Mapping[int, tuple[int, frozenset[int], "Layout"]]
+from pyfixmsg_plus.message.parser_plan_py import Builder, Layout, MessageBuilder, make_plan
 
 _MSG_TYPE = 35
 _MESSAGE_ENCODING = 347  # FIX MessageEncoding: Encoded* fields need the codec's decoding, not UTF-8
@@ -176,18 +175,28 @@ def _fast_pairs(frame: bytes, sep: int) -> list[tuple[int, str]] | None:
 
 # --- the whole-frame tokenizer ---------------------------------------------------------------------------------
 # Python work per field (partition, isdigit, int, decode, a dict store, the group walk: ~25 fields a message) was
-# most of a message's time. Instead: a few C-level passes over the whole frame (translate, decode, replace +
-# split), then the frame's *tag sequence* (its skeleton) is looked up in a per-parser cache holding the int tags,
-# already checked, and the plan of the group structure per MsgType; the fields go into the dicts by dict.update
-# over zip. Traffic repeats few skeletons (one per MsgType, optional-field set and entry count).
+# most of a message's time. Instead a frame takes a few C-level passes: one ``replace`` that puts a separator after
+# every "=", one UTF-8 decode, one ``split``. That yields "tag=", value, "tag=", value, ..., "" (a cut follows
+# every "=", so a piece holds at most one "=", at its end). The tag pieces joined are the frame's *shape*, looked
+# up in a per-parser cache holding the int tags (checked once) and, per MsgType, the builder of its plan (the
+# group structure), which fills the message straight from the pieces and after a few frames runs as a generated
+# function (see parser_plan_py). Traffic repeats few shapes (one per MsgType, optional-field set and entry count).
+# Only classes that keep dict's __setitem__ are filled this way: others get each field through it (_assemble).
+#
+# Why a cached shape plus two lengths proves the frame strict (no translate pass over the frame): the cache holds
+# shapes "t1=...tn=" learnt from strict frames. A frame whose tag pieces join to it, that splits into 2n+1 pieces
+# and whose replace grew it by n characters (so it holds n "=") has its n "=" in its tag pieces: they hold n of
+# them, at most one each, and the last piece, after the last cut, never ends with "=". So the value pieces hold no
+# "=", each ends at a separator of the frame, the last piece is "" and the frame reads t1=v1<sep>...tn=vn<sep>.
 
-_MAX_WHOLE_FRAME_FIELDS = 4096  # longer frames take the field-by-field path (the structure pattern is this long)
-_MAX_CACHED_SKELETONS = 1024  # a parser fed ever-new tag sequences forgets them all and starts over
+_MAX_CACHED_SHAPES = 1024  # a parser fed ever-new tag sequences forgets them all and starts over
 _MAX_CACHED_FIELDS = 512  # longer tag sequences are not kept (bounds the cache's memory: keys hold the tags)
-_MAX_PLANS_PER_SKELETON = 64  # plans are kept by MsgType value (any str may arrive there)
-# dict's own update, whatever the class: classes that override __setitem__ take the per-field path instead
-# (see _fills_by_update), so a message or entry of such a class still sees each field go through it.
-_dict_update = dict.update
+_MAX_PLANS_PER_SHAPE = 64  # plans are kept by MsgType value (any str may arrive there)
+# Compiling a plan costs ~0.3 ms for 30 fields, ~3 ms for 500 (vs ~5 us a frame): only shapes up to this many
+# fields are compiled, and at most _MAX_COMPILES per cache generation, so that a peer sending ever-new shapes
+# makes the parser do boundedly more work than it makes it parse.
+_MAX_COMPILED_FIELDS = 128
+_MAX_COMPILES = 256
 
 
 def _whole_frame_separator(sep: int) -> str | None:
@@ -201,17 +210,12 @@ def _whole_frame_separator(sep: int) -> str | None:
     return chr(sep)
 
 
-@cache  # one per separator byte: parsers are also made per frame (parse_message)
-def _structure_check(sep: int) -> tuple[bytes, bytes]:
-    """What ``bytes.translate`` deletes to keep only ``=`` and the separator of a frame, and what those must
-    then read, ``=<sep>`` repeated ``_MAX_WHOLE_FRAME_FIELDS`` times (a frame's reading is a prefix of it)."""
-    return bytes(b for b in range(256) if b not in (61, sep)), (b"=" + bytes((sep,))) * _MAX_WHOLE_FRAME_FIELDS
-
-
-def _checked_tags(tag_texts: list[str]) -> list[int] | None:
-    """The tags as int when each is 1-9 ASCII digits and none is MessageEncoding(347), else None."""
+def _checked_tags(tag_pieces: list[str]) -> list[int] | None:
+    """The tags of pieces ``"<tag>="`` as int when each tag is 1-9 ASCII digits and none is MessageEncoding(347),
+    else None."""
     tags = []
-    for text in tag_texts:
+    for piece in tag_pieces:
+        text = piece[:-1]
         if not (text.isascii() and text.isdigit()) or len(text) > _MAX_FAST_TAG_DIGITS:
             return None
         tag = int(text)
@@ -221,112 +225,27 @@ def _checked_tags(tag_texts: list[str]) -> list[int] | None:
     return tags
 
 
-# --- group plans: the structure _fill would build, worked out once per (tag sequence, MsgType) -----------------
+class _Shape:
+    """What one tag sequence always gives: its int tags, the piece count and "=" count a frame of it has
+    (2n+1 and n), the index of its first MsgType(35) (-1: none), the piece whose text picks the plan (the
+    MsgType value; with no MsgType the first tag piece, the same in every frame of the shape) and the plans'
+    builders by that text (layouts change only through ``reset_layouts``, which forgets them).
+
+    A class with slots, not a NamedTuple: CPython 3.11 reads slots in one specialized bytecode, tuple fields
+    through a descriptor call (four reads a frame)."""
+
+    __slots__ = ("builders", "fields", "msg_type_index", "pieces", "plan_piece", "tags")
+
+    def __init__(self, tags: list[int], pieces: int, fields: int, msg_type_index: int, plan_piece: int) -> None:
+        self.tags = tags
+        self.pieces = pieces
+        self.fields = fields
+        self.msg_type_index = msg_type_index
+        self.plan_piece = plan_piece
+        self.builders: dict[str, Builder] = {}
 
 
-# A plan is a tuple of steps that together visit every field of the frame once, in wire order (so the values are
-# read from one iterator). Each step is a 3-tuple whose first item says what it is:
-#   (_FIELDS, tags, None): the next len(tags) fields go into the dict at hand (tags: their tags);
-#   (_FLAT_GROUP, (count_tag, first_tag), entries): the count field, then a group of entries that are each one run
-#       of fields (entries: one tags tuple per entry);
-#   (_NESTED_GROUP, (count_tag, first_tag), entries): the same with entries that are each a plan (nested groups).
-_FIELDS, _FLAT_GROUP, _NESTED_GROUP = 0, 1, 2
-Plan = tuple[tuple[int, Any, Any], ...]
-
-
-def _plan_level(
-    tags: list[int], i: int, layout: Layout | None, members: frozenset[int] | None, delimiter: Any, counts: list[int]
-) -> tuple[Plan, int]:
-    """The steps ``_fill(pairs, i, ...)`` takes when every count tag of ``layout`` it meets holds a count
-    that is not zero; the index of those count fields is appended to ``counts`` (the caller checks their values
-    per frame). Returns (steps, index of the first field not consumed)."""
-    n = len(tags)
-    start = run = i
-    steps: list[tuple[int, Any, Any]] = []
-    while i < n:
-        tag = tags[i]
-        if members is not None and (tag not in members or (tag == delimiter and i != start)):
-            break
-        group_spec = layout.get(tag) if layout else None
-        if group_spec is None:
-            i += 1
-            continue
-        if run < i:
-            steps.append((_FIELDS, tuple(tags[run:i]), None))
-        counts.append(i)
-        group, i = _plan_group(tags, i + 1, tag, group_spec, counts)
-        steps.append(group)
-        run = i
-    if run < i:
-        steps.append((_FIELDS, tuple(tags[run:i]), None))
-    return tuple(steps), i
-
-
-def _plan_group(
-    tags: list[int], i: int, count_tag: int, group_spec: tuple[int, frozenset[int], Layout], counts: list[int]
-) -> tuple[tuple[int, Any, Any], int]:
-    """The step of ``_read_group`` for a count that is not zero; (step, index after the group)."""
-    first_tag, members, nested = group_spec
-    n = len(tags)
-    entries: list[Plan] = []
-    if i < n and tags[i] in members:
-        delimiter = tags[i]
-        while i < n and tags[i] == delimiter:
-            steps, i = _plan_level(tags, i, nested, members, delimiter, counts)
-            entries.append(steps)
-    if all(len(entry) == 1 and entry[0][0] == _FIELDS for entry in entries):
-        return (_FLAT_GROUP, (count_tag, first_tag), tuple(entry[0][1] for entry in entries)), i
-    return (_NESTED_GROUP, (count_tag, first_tag), tuple(entries)), i
-
-
-def _run_plan(
-    steps: Plan, values: Iterator[str], target: Any, fragment_class: Callable[[], Any], group_class: type
-) -> None:
-    """Fill ``target`` from ``values`` as ``steps`` say (the dicts are plain dicts or subclasses of dict that keep
-    its ``__setitem__``, so ``dict.update`` stores what ``target[tag] = value`` would, in the same order).
-
-    ``zip(tags, values)`` takes exactly ``len(tags)`` values: zip stops at its first exhausted argument before
-    reading the next one (``strict=`` is not given: the keyword call costs ~110 ns a zip)."""
-    for kind, tags_or_group, entries in steps:
-        if kind == _FIELDS:
-            _dict_update(target, zip(tags_or_group, values))  # noqa: B905 - see the docstring
-            continue
-        next(values)  # the count field: its value was checked; the group stands in for it
-        count_tag, first_tag = tags_or_group
-        group = group_class.__new__(group_class)  # type: ignore[call-overload]
-        group.number_tag = count_tag
-        group.first_tag = first_tag
-        group.standard = True
-        append = group.append
-        if kind == _FLAT_GROUP:
-            for tags in entries:
-                entry = fragment_class()
-                _dict_update(entry, zip(tags, values))  # noqa: B905 - see the docstring
-                append(entry)
-        else:
-            for entry_steps in entries:
-                entry = fragment_class()
-                _run_plan(entry_steps, values, entry, fragment_class, group_class)
-                append(entry)
-        target[count_tag] = group
-
-
-# A message's plan: the indexes of the count fields it reads as groups (their values are checked per frame), and
-# its steps; no count fields: the message is flat.
-MessagePlan = tuple[tuple[int, ...], Plan]
-_FLAT_PLAN: MessagePlan = ((), ())
-
-
-class _Skeleton(NamedTuple):
-    """What one tag sequence always gives: its int tags, the index of its first MsgType(35) (-1: none) and the
-    plans made for it, by MsgType value (layouts change only through ``reset_layouts``, which forgets them)."""
-
-    tags: list[int]
-    msg_type_index: int
-    plans: dict[str, MessagePlan]
-
-
-_UNSEEN = _Skeleton([], -1, {})  # the cache's answer for a tag sequence it does not hold
+_DECLINED = _Shape([], -1, -1, -1, 0)  # a strict-looking tag sequence whose tags need the lenient path
 
 
 def _fills_by_update(cls: Any) -> bool:
@@ -366,8 +285,9 @@ class MessageParser:
         self._layouts_source = layouts_source
         self._lenient = False
         self._sep_char = _whole_frame_separator(sep)
-        self._structure_filter, self._structure_pattern = _structure_check(sep) if self._sep_char else (b"", b"")
-        self._skeletons: dict[str, _Skeleton | None] = {}
+        self._eq_sep = b"=" + bytes((sep,)) if self._sep_char else b""
+        self._shapes: dict[str, _Shape] = {}
+        self._compile_budget = [_MAX_COMPILES]  # shared by the builders of this cache generation
         self._fragments_by_update = _fills_by_update(fragment_class)
         self._update_class: type | None = None  # the last message class found to fill by dict.update
 
@@ -380,7 +300,7 @@ class MessageParser:
         again (when there is one)."""
         if self._layouts_source is not None:
             self._layouts = None
-        self._skeletons.clear()
+        self._forget_shapes()
 
     def parse_message(self, frame: bytes | bytearray | memoryview, message_class: type | None = None) -> Any:
         """``parse(frame, message_class or default_class)``; when that declines the frame (None),
@@ -410,51 +330,36 @@ class MessageParser:
         return self._parse(frame, message_class)
 
     def _parse(self, frame: bytes | bytearray | memoryview, message_class: type) -> Any:
-        """:meth:`parse` without the class check (the hot path: one Python frame for a message without groups)."""
+        """:meth:`parse` without the class check (the hot path: this frame and the builder's, per message)."""
         data = frame if type(frame) is bytes else bytes(frame)
-        sep_char = self._sep_char
-        if not data or data[-1] != self._sep or sep_char is None:
+        if not self._sep_char:
             return self._parse_by_field(data, message_class)
-        # One "=" in every field: the frame's "=" and separators alone read "=<sep>=<sep>..." (the pattern is
-        # that, _MAX_WHOLE_FRAME_FIELDS times). Else a value holds "=", a field has none, or the frame is long.
-        if not self._structure_pattern.startswith(data.translate(None, self._structure_filter)):
-            return self._parse_by_field(data, message_class)
+        cut = data.replace(b"=", self._eq_sep)  # cheaper on bytes than on str
         # Decoded once: a UTF-8 frame cut at ASCII bytes gives UTF-8 pieces and UTF-8 pieces joined by ASCII
-        # bytes make a UTF-8 frame, so this declines exactly the frames where some value would not decode.
+        # bytes make a UTF-8 frame, so this declines exactly the frames where some value would not decode (the
+        # inserted separators are ASCII bytes after ASCII "=": they neither mend nor break a UTF-8 sequence).
         try:
-            text = data.decode("utf-8")
+            pieces = cut.decode().split(self._sep_char)  # "tag=", value, ..., "" (see the block comment above)
         except UnicodeDecodeError:
             return None
-        parts = text.replace("=", sep_char).split(sep_char)  # tag, value, tag, value, ..., ""
-        skeleton_key = sep_char.join(parts[::2])
-        skeleton = self._skeletons.get(skeleton_key, _UNSEEN)
-        if skeleton is _UNSEEN:
-            skeleton = self._learn_skeleton(skeleton_key, parts)
-        if skeleton is None:
-            return None
-        tags, msg_type_index, plans = skeleton
-        values = parts[1::2]
+        shape = self._shapes.get("".join(pieces[::2]))
+        if shape is None or len(pieces) != shape.pieces or len(cut) - len(data) != shape.fields:
+            shape = self._learn_shape(pieces, len(cut) - len(data))
+            if shape is None:
+                return self._parse_by_field(data, message_class)
         message = message_class.__new__(message_class)  # type: ignore[call-overload]
         if self._codec is not None:
             message._time_ns = time_ns()
             message._codec = self._codec
         if message_class is not self._update_class and not self._note_update_class(message_class):
-            return self._assemble(tags, values, msg_type_index, message)
-        plan = plans.get(values[msg_type_index]) if msg_type_index >= 0 else _FLAT_PLAN
-        if plan is None:
-            plan = self._learn_plan(skeleton, values[msg_type_index])
-        counts, steps = plan
-        if not counts:  # no group of the message's layout in this frame
-            _dict_update(message, zip(tags, values))  # noqa: B905 - equal lengths; strict= costs ~110 ns a call
+            return self._assemble(shape, pieces[1::2], message)
+        build = shape.builders.get(pieces[shape.plan_piece])
+        if build is None:
+            build = self._learn_builder(shape, pieces[shape.plan_piece])
+        if build(pieces, message):
             return message
-        if not self._fragments_by_update:  # entries of a class that fills field by field
-            return self._assemble(tags, values, msg_type_index, message)
-        for i in counts:  # the plan holds while every count it read as a group is a count above zero
-            count = values[i]
-            if not (count.isascii() and count.isdigit()) or not count.strip("0"):
-                return self._assemble(tags, values, msg_type_index, message)
-        _run_plan(steps, iter(values), message, self._fragment_class, self._group_class)
-        return message
+        # a count the plan reads as a group is not one above zero, or group entries that fill field by field
+        return self._assemble(shape, pieces[1::2], message)
 
     def _note_update_class(self, message_class: type) -> bool:
         """Whether messages of ``message_class`` fill by dict.update (remembered for the next frame when so)."""
@@ -463,19 +368,35 @@ class MessageParser:
             return True
         return False
 
-    def _learn_skeleton(self, key: str, parts: list[str]) -> _Skeleton | None:
-        """The cache entry of a tag sequence not seen yet (None: its tags need the lenient path)."""
-        tags = _checked_tags(parts[0:-1:2])
-        skeleton = None
+    def _learn_shape(self, pieces: list[str], equals: int) -> _Shape | None:
+        """The cache entry for the shape of a frame cut into ``pieces`` and holding ``equals`` "=", or None when
+        the frame is not strict (or its tags need the lenient path): the field-by-field path then decides."""
+        fields = len(pieces) // 2
+        if not fields or equals != fields or not len(pieces) % 2 or pieces[-1]:
+            return None  # an empty frame, or not one "=" a field, or no separator at the end
+        tag_pieces = pieces[0:-1:2]
+        if not all(piece[-1:] == "=" for piece in tag_pieces):
+            return None  # a field without "=", and another holding two
+        key = "".join(tag_pieces)
+        cached = self._shapes.get(key)
+        if cached is not None:  # a strict frame of a known shape fails no check in _parse: this shape is refused
+            return None
+        tags = _checked_tags(tag_pieces)
+        shape = _DECLINED
         if tags is not None:
             msg_type_index = tags.index(_MSG_TYPE) if _MSG_TYPE in tags else -1
-            skeleton = _Skeleton(tags, msg_type_index, {})
-        if len(parts) > 2 * _MAX_CACHED_FIELDS:
-            return skeleton
-        if len(self._skeletons) >= _MAX_CACHED_SKELETONS:
-            self._skeletons.clear()
-        self._skeletons[key] = skeleton
-        return skeleton
+            plan_piece = 2 * msg_type_index + 1 if msg_type_index >= 0 else 0
+            shape = _Shape(tags, len(pieces), fields, msg_type_index, plan_piece)
+        if fields <= _MAX_CACHED_FIELDS:
+            if len(self._shapes) >= _MAX_CACHED_SHAPES:
+                self._forget_shapes()
+            self._shapes[key] = shape
+        return None if shape is _DECLINED else shape
+
+    def _forget_shapes(self) -> None:
+        """Empty the shape cache and start a new compile budget (the compiled builders go with the cache)."""
+        self._shapes.clear()
+        self._compile_budget = [_MAX_COMPILES]
 
     def _current_layouts(self) -> Mapping[str, Layout] | None:
         """The layouts, taken from ``layouts_source`` when they are None (at the first frame and after a reset)."""
@@ -488,29 +409,33 @@ class MessageParser:
         layouts = self._current_layouts()
         return layouts.get(msg_type) if layouts and msg_type is not None else None
 
-    def _learn_plan(self, skeleton: _Skeleton, msg_type: str) -> MessagePlan:
-        """The plan of a tag sequence under the layout of ``msg_type``, kept in the skeleton's cache entry."""
-        layout = self._layout_for(msg_type)
-        plan = _FLAT_PLAN
-        if layout:
-            counts: list[int] = []
-            steps, _ = _plan_level(skeleton.tags, 0, layout, None, None, counts)
-            plan = (tuple(counts), steps)
+    def _learn_builder(self, shape: _Shape, plan_text: str) -> Builder:
+        """The builder of a tag sequence's plan under the layout of its MsgType (``plan_text`` is the MsgType
+        value, or the first tag piece when there is none), kept in the shape's cache entry."""
+        msg_type = plan_text if shape.msg_type_index >= 0 else None
+        plan = make_plan(shape.tags, self._layout_for(msg_type))
+        builders = shape.builders
+        budget = self._compile_budget if len(shape.tags) <= _MAX_COMPILED_FIELDS else None
+        builder = MessageBuilder(
+            plan, self._fragment_class, self._group_class, self._fragments_by_update, builders, plan_text, budget
+        )
         if self._layouts is None and self._layouts_source is not None:
-            return plan  # the source has no layouts yet: it is asked again at the next frame, as it always was
-        if len(skeleton.plans) >= _MAX_PLANS_PER_SKELETON:  # one tag sequence sent with ever-new MsgType values
-            skeleton.plans.clear()
-        skeleton.plans[msg_type] = plan
-        return plan
+            return builder  # the source has no layouts yet: it is asked again at the next frame, as it always was
+        if len(builders) >= _MAX_PLANS_PER_SHAPE:  # one tag sequence sent with ever-new MsgType values
+            builders.clear()
+        builders[plan_text] = builder
+        return builder
 
-    def _assemble(self, tags: list[int], values: list[str], msg_type_index: int, message: Any) -> Any:
+    def _assemble(self, shape: _Shape, values: list[str], message: Any) -> Any:
         """``message`` filled field by field by :func:`assemble` (what the plans stand for)."""
+        msg_type_index = shape.msg_type_index
         layout = self._layout_for(values[msg_type_index] if msg_type_index >= 0 else None)
-        pairs = list(zip(tags, values, strict=True))
+        pairs = list(zip(shape.tags, values, strict=True))
         return assemble(pairs, message, layout, self._fragment_class, self._group_class)
 
     def _parse_by_field(self, data: bytes, message_class: type) -> Any:
-        """The field-by-field path: separators the whole-frame tokenizer does not take, values holding ``=``."""
+        """The field-by-field path: separators the whole-frame tokenizer does not take, frames it finds not
+        strict (values holding ``=``, pieces without one, a missing final separator, refused tags)."""
         return _parse_by_field(
             data, self._sep, self._current_layouts(), message_class, self._fragment_class, self._group_class,
             self._codec,
