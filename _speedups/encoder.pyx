@@ -10,7 +10,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from libc.stdlib cimport free, malloc, realloc
 from libc.math cimport floor, isfinite, nearbyint
 from libc.stdint cimport int64_t
-from libc.string cimport memchr, memcpy
+from libc.string cimport memchr, memcpy, memset
 
 from pyfixmsg_plus.message import encoder_py as _py
 from pyfixmsg_plus.message.encoder_py import FRAMING_TAGS, PRECISION_DIGITS, format_utc_timestamp
@@ -39,13 +39,18 @@ cdef inline void start_output(Output* out, char* storage, Py_ssize_t capacity) n
     out.on_heap = False
 
 
-cdef int reserve(Output* out, Py_ssize_t extra) except -1:
-    """Make room for ``extra`` more bytes, moving to (or growing) heap storage geometrically."""
+cdef inline int reserve(Output* out, Py_ssize_t extra) except -1:
+    """Make room for ``extra`` more bytes (inline: it runs before every write; growing is the rare case)."""
+    if out.size + extra <= out.capacity:
+        return 0
+    return grow(out, extra)
+
+
+cdef int grow(Output* out, Py_ssize_t extra) except -1:
+    """Room for ``extra`` more bytes, moving to (or growing) heap storage geometrically."""
     cdef Py_ssize_t wanted = out.size + extra
     cdef Py_ssize_t capacity = out.capacity
     cdef char* grown
-    if wanted <= capacity:
-        return 0
     while capacity < wanted:
         capacity *= 2
     if out.on_heap:
@@ -62,7 +67,7 @@ cdef int reserve(Output* out, Py_ssize_t extra) except -1:
     return 0
 
 
-cdef int write(Output* out, const char* data, Py_ssize_t size) except -1:
+cdef inline int write(Output* out, const char* data, Py_ssize_t size) except -1:
     reserve(out, size)
     memcpy(out.data + out.size, data, <size_t>size)
     out.size += size
@@ -86,7 +91,7 @@ cdef int write_int(Output* out, long long value) except -1:
     return write(out, digits + i, 24 - i)
 
 
-cdef int write_byte(Output* out, char byte) except -1:
+cdef inline int write_byte(Output* out, char byte) except -1:
     reserve(out, 1)
     out.data[out.size] = byte
     out.size += 1
@@ -206,40 +211,46 @@ def encode_message(begin_string, fields, sep=1):
     cdef Py_ssize_t room = HEADER_ROOM + PyBytes_GET_SIZE(begin)
     cdef char stack[STACK_SIZE]
     cdef Output out
-    cdef Output head
-    cdef char head_stack[STACK_SIZE]
-    cdef Py_ssize_t start, body_length
-    cdef unsigned int total
     start_output(&out, &stack[0], STACK_SIZE)
     try:
         reserve(&out, room)  # a BeginString longer than the stack moves to the heap at once
         out.size = room
         write_fields(&out, fields, <char>sep_byte)
-        body_length = out.size - room
-        # The header is written into its own small buffer, then copied right before the body.
-        start_output(&head, &head_stack[0], STACK_SIZE)
-        try:
-            write(&head, b"8=", 2)
-            write(&head, PyBytes_AS_STRING(begin), PyBytes_GET_SIZE(begin))
-            write_byte(&head, <char>sep_byte)
-            write(&head, b"9=", 2)
-            write_int(&head, body_length)
-            write_byte(&head, <char>sep_byte)
-            start = room - head.size
-            memcpy(out.data + start, head.data, <size_t>head.size)
-        finally:
-            if head.on_heap:
-                free(head.data)
-        total = soh_sum(<const unsigned char*>out.data + start, out.size - start, sep_byte) & 0xFF
-        write(&out, b"10=", 3)
-        write_byte(&out, <char>(48 + total // 100))
-        write_byte(&out, <char>(48 + total // 10 % 10))
-        write_byte(&out, <char>(48 + total % 10))
-        write_byte(&out, <char>sep_byte)
-        return PyBytes_FromStringAndSize(out.data + start, out.size - start)
+        return framed(&out, room, begin, sep_byte)
     finally:
         if out.on_heap:
             free(out.data)
+
+
+cdef bytes framed(Output* out, Py_ssize_t room, bytes begin, unsigned char sep_byte):
+    """The frame of the body written in ``out`` after ``room`` bytes kept free (HEADER_ROOM plus the
+    BeginString's size): BeginString(8) and BodyLength(9) put in front of it, CheckSum(10) after it."""
+    cdef Py_ssize_t start, body_length = out.size - room
+    cdef unsigned int total
+    cdef Output head
+    cdef char head_stack[HEADER_ROOM]
+    # The header is written into its own small buffer, then copied right before the body.
+    start_output(&head, &head_stack[0], HEADER_ROOM)
+    try:
+        write(&head, b"8=", 2)
+        write(&head, PyBytes_AS_STRING(begin), PyBytes_GET_SIZE(begin))
+        write_byte(&head, <char>sep_byte)
+        write(&head, b"9=", 2)
+        write_int(&head, body_length)
+        write_byte(&head, <char>sep_byte)
+        start = room - head.size
+        memcpy(out.data + start, head.data, <size_t>head.size)
+    finally:
+        if head.on_heap:
+            free(head.data)
+    total = soh_sum(<const unsigned char*>out.data + start, out.size - start, sep_byte) & 0xFF
+    reserve(out, 8)
+    write(out, b"10=", 3)
+    write_byte(out, <char>(48 + total // 100))
+    write_byte(out, <char>(48 + total // 10 % 10))
+    write_byte(out, <char>(48 + total % 10))
+    write_byte(out, <char>sep_byte)
+    return PyBytes_FromStringAndSize(out.data + start, out.size - start)
 
 
 cdef int64_t US_PER_SECOND = 1000000
@@ -263,6 +274,10 @@ cdef class SendingTimeFormat:
 
     def __call__(self, now, precision):
         """``now`` (seconds since the epoch) as a UTCTimestamp with ``precision`` ("s", "ms", "us", "ns")."""
+        return self.formatted(now, precision)
+
+    cdef bytes formatted(self, now, precision):
+        """:meth:`__call__` without a Python call (for AppFrameEncoder)."""
         cdef double seconds, scaled
         cdef int64_t total, second, micros, fraction
         cdef int digits, k
@@ -315,5 +330,86 @@ cdef class SendingTimeFormat:
         return _py.SendingTimeFormat()(now, precision)
 
 
-__all__ = ["FRAMING_TAGS", "PRECISION_DIGITS", "SendingTimeFormat", "encode_body", "encode_message",
+cdef enum:
+    REFUSED_BITS = 1024  # tags below this are looked up in a bitmap; others in the frozenset
+
+
+cdef class AppFrameEncoder:
+    """Frames of one session's application sends (see encoder_py.AppFrameEncoder: same results). The header's
+    fixed parts (``8=<begin>``, ``49=<SenderCompID>|52=``, ``56=<TargetCompID>|``) are bytes made once; a
+    message writes MsgType(35), MsgSeqNum(34), SendingTime(52) and its fields into one C buffer, with no field
+    list built, and header or trailer tags among the fields are found in a bitmap."""
+
+    cdef bytes _begin
+    cdef bytes _sender_part   # SOH "49=" SenderCompID(49) SOH "52="
+    cdef bytes _target_part   # SOH "56=" TargetCompID(56) SOH
+    cdef object _precision
+    cdef frozenset _refused
+    cdef unsigned char _refused_bits[REFUSED_BITS]
+    cdef SendingTimeFormat _sending_time
+
+    def __init__(self, begin_string, sender_comp_id, target_comp_id, precision, refused_tags=()):
+        cdef Py_ssize_t tag
+        if isinstance(begin_string, str):
+            self._begin = begin_string.encode("ascii")
+        elif isinstance(begin_string, (bytes, bytearray)):
+            self._begin = bytes(begin_string)
+        else:
+            raise TypeError(f"begin_string must be str or bytes, got {type(begin_string).__name__}")
+        # the pure twin's bytes for these values (it encodes them per message, with the same result)
+        self._sender_part = b"\x0149=" + _py.encode_field_value(49, sender_comp_id) + b"\x0152="
+        self._target_part = b"\x0156=" + _py.encode_field_value(56, target_comp_id) + b"\x01"
+        self._precision = precision
+        self._refused = frozenset(refused_tags)
+        memset(self._refused_bits, 0, REFUSED_BITS)
+        for item in self._refused:
+            if type(item) is int and 0 <= item < REFUSED_BITS:
+                tag = item
+                self._refused_bits[tag] = 1
+        self._sending_time = SendingTimeFormat()
+
+    cdef bint _refuses_any(self, fields) except -1:
+        """True when a field's tag is one of the refused tags (``isdisjoint`` of the pure twin)."""
+        cdef long long tag
+        cdef int overflow = 0
+        for field in fields:
+            item = field[0]
+            if type(item) is int:
+                tag = PyLong_AsLongLongAndOverflow(item, &overflow)
+                if not overflow and 0 <= tag < REFUSED_BITS:
+                    if self._refused_bits[tag]:
+                        return True
+                    continue
+            if item in self._refused:
+                return True
+        return False
+
+    def encode(self, msg_type, seqnum, now, fields):
+        """The frame of one application message, or None when a tag of ``fields`` is refused (see the pure
+        twin). A value that does not encode raises as encode_message does."""
+        if self._refuses_any(fields):
+            return None
+        cdef bytes sending_time = self._sending_time.formatted(now, self._precision)
+        cdef Py_ssize_t room = HEADER_ROOM + PyBytes_GET_SIZE(self._begin)
+        cdef char stack[STACK_SIZE]
+        cdef Output out
+        start_output(&out, &stack[0], STACK_SIZE)
+        try:
+            reserve(&out, room)
+            out.size = room
+            write(&out, b"35=", 3)
+            write_value(&out, 35, msg_type)
+            write(&out, b"\x0134=", 4)
+            write_value(&out, 34, seqnum)
+            write(&out, PyBytes_AS_STRING(self._sender_part), PyBytes_GET_SIZE(self._sender_part))
+            write(&out, PyBytes_AS_STRING(sending_time), PyBytes_GET_SIZE(sending_time))
+            write(&out, PyBytes_AS_STRING(self._target_part), PyBytes_GET_SIZE(self._target_part))
+            write_fields(&out, fields, 1)
+            return framed(&out, room, self._begin, 1)
+        finally:
+            if out.on_heap:
+                free(out.data)
+
+
+__all__ = ["FRAMING_TAGS", "PRECISION_DIGITS", "AppFrameEncoder", "SendingTimeFormat", "encode_body", "encode_message",
            "encode_value", "format_utc_timestamp"]

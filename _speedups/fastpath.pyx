@@ -328,6 +328,10 @@ cdef class RunScanner:
 
     def passes_frame(self, frame, msg_type, int64_t seqnum, double now):
         """One verified frame passes as ``scan`` would pass it numbered ``seqnum`` (see the pure twin)."""
+        return self._passes(frame, msg_type, seqnum, now)
+
+    cdef bint _passes(self, frame, msg_type, int64_t seqnum, double now) except -1:
+        """:meth:`passes_frame` without a Python call (for the SessionLane, once per received order)."""
         cdef bytes data = frame if type(frame) is bytes else bytes(frame)
         cdef bytes code_bytes = msg_type if type(msg_type) is bytes else bytes(msg_type)
         cdef Py_ssize_t type_length = len(code_bytes)

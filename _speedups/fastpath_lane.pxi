@@ -3,13 +3,8 @@
 # session's state, so the general path always sees where the lane left it. No buffer is read here (the
 # scanner's passes_frame does that, bounded by the frame's length).
 
-from operator import itemgetter as _itemgetter
-
 from pyfixmsg_plus.session.admin import NOT_BODY_TAGS as _NOT_BODY_TAGS, encoder_module as _encoder_module
 from pyfixmsg_plus.session.lane_py import MAX_MSG_TYPE_NAMES as _MAX_MSG_TYPE_NAMES
-
-cdef object _tag_of = _itemgetter(0)
-
 
 cdef class SessionLane:
     """The steady-state receive and send of one session (see ``pyfixmsg_plus.session.lane_py``)."""
@@ -19,12 +14,8 @@ cdef class SessionLane:
     cdef object _new_record
     cdef object _owner
     cdef dict _names
-    cdef object _begin
-    cdef object _sender_comp_id
-    cdef object _target_comp_id
-    cdef object _precision
-    cdef object _sending_time
-    cdef object _encode_message
+    cdef object _encoder
+    cdef object _encode
 
     def __init__(self, session, save_inbound, new_record, owner=None):
         self._session = session
@@ -33,12 +24,10 @@ cdef class SessionLane:
         self._owner = owner
         self._names = {}
         config = session.config
-        self._begin = config.begin_string
-        self._sender_comp_id = config.sender_comp_id
-        self._target_comp_id = config.target_comp_id
-        self._precision = config.timestamp_precision
-        self._sending_time = session.builder._sending_time
-        self._encode_message = _encoder_module().encode_message
+        self._encoder = _encoder_module().AppFrameEncoder(
+            config.begin_string, config.sender_comp_id, config.target_comp_id, config.timestamp_precision,
+            _NOT_BODY_TAGS)
+        self._encode = self._encoder.encode
 
     def receive(self, frame, code, now):
         """See the twin: the MsgType(35) of an accepted and stored frame, or None (nothing changed)."""
@@ -62,7 +51,12 @@ cdef class SessionLane:
         if saved_sender != sender or saved_target != seqnum:
             return None
         swallow_end = session._swallow_end if session._swallow_buffer is frame else -1
-        if swallow_end > 0 or not scanner.passes_frame(frame, code, seqnum, now):
+        if swallow_end > 0:
+            return None
+        if type(scanner) is RunScanner:  # the compiled scanner: its check without a Python method call
+            if not (<RunScanner>scanner)._passes(frame, code, seqnum, now):
+                return None
+        elif not scanner.passes_frame(frame, code, seqnum, now):
             return None
         msg_type = self._name(code)
         following = seqnum + 1
@@ -88,12 +82,9 @@ cdef class SessionLane:
         saved_sender, saved_target = session._saved  # unpacked (length checked), not indexed
         if saved_sender != seqnum or saved_target != target:
             return None
-        if not _NOT_BODY_TAGS.isdisjoint(map(_tag_of, fields)):
+        frame = self._encode(msg_type, seqnum, now, fields)  # None: a header tag among the fields
+        if frame is None:
             return None
-        sending_time = self._sending_time(now, self._precision)
-        frame = self._encode_message(self._begin, [
-            (35, msg_type), (34, seqnum), (49, self._sender_comp_id), (52, sending_time),
-            (56, self._target_comp_id), *fields])
         following = seqnum + 1
         session.now = now
         seq.next_sender = following

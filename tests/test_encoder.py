@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from conftest import Impl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 ORDER_FIELDS: list[tuple[int, Any]] = [
     (35, "D"), (49, "SENDER"), (56, "TARGET"), (34, 12), (52, "20240102-10:11:12.123"), (11, "ORD1"),
@@ -168,3 +170,55 @@ def test_any_byte_separator_gives_the_soh_frame_with_that_byte(impl: Impl, sep: 
     soh = impl.encoder.encode_message("FIX.4.4", ORDER_FIELDS)
     assert impl.encoder.encode_message("FIX.4.4", ORDER_FIELDS, sep=sep) == soh.replace(b"\x01", bytes((sep,)))
     assert impl.encoder.encode_body([(35, "0")], sep=sep) == b"35=0" + bytes((sep,))
+
+
+# AppFrameEncoder: an application send's frame with the session header, equal to encode_message of the same fields
+
+_HEADER_TAGS = frozenset({8, 9, 10, 34, 35, 43, 49, 52, 56, 97, 122})
+_body_tags = st.integers(1, 20_000).filter(lambda tag: tag not in _HEADER_TAGS)
+_values = st.one_of(
+    st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF), min_size=1, max_size=12),
+    st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+    st.binary(min_size=1, max_size=8).filter(lambda b: b"\x01" not in b),
+)
+
+
+def _reference(enc: Any, begin: str, msg_type: str, seqnum: int, now: float, precision: str,
+               fields: list[tuple[int, Any]]) -> bytes:  # fmt: skip
+    sending_time = enc.SendingTimeFormat()(now, precision)
+    return enc.encode_message(begin, [(35, msg_type), (34, seqnum), (49, "SENDER"), (52, sending_time),
+                                      (56, "TARGET"), *fields])  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    fields=st.lists(st.tuples(_body_tags, _values), max_size=12),
+    now=st.floats(0, 4e9),
+    seqnum=st.integers(1, 2**31),
+    precision=st.sampled_from(["s", "ms", "us", "ns"]),
+    begin=st.sampled_from(["FIX.4.4", "FIXT.1.1", "FIX.4.2" * 8]),  # the last is longer than the header room
+)
+def test_app_frame_encoder_gives_encode_messages_frame(
+    impl: Impl, fields: list[tuple[int, Any]], now: float, seqnum: int, precision: str, begin: str
+) -> None:
+    enc = impl.encoder
+    encoder = enc.AppFrameEncoder(begin, "SENDER", "TARGET", precision, _HEADER_TAGS)
+    expected = _reference(enc, begin, "D", seqnum, now, precision, fields)
+    assert encoder.encode("D", seqnum, now, fields) == expected
+    assert encoder.encode("D", seqnum, now, [*fields, (56, "X")]) is None  # a header tag: the general path's
+
+
+def test_app_frame_encoder_refuses_before_encoding_and_raises_as_encode_message(impl: Impl) -> None:
+    enc = impl.encoder
+    encoder = enc.AppFrameEncoder("FIX.4.4", "SENDER", "TARGET", "ms", {49, 10**30, "52"})
+    assert encoder.encode("D", 1, 1.0, [(58, object()), (49, "X")]) is None  # refused first: nothing encoded
+    assert encoder.encode("D", 1, 1.0, [(10**30, "X")]) is None  # a tag beyond the bitmap
+    assert encoder.encode("D", 1, 1.0, [("52", "X")]) is None  # a non-int tag, looked up as given
+    bad = object()
+    with pytest.raises(TypeError) as raised:
+        encoder.encode("D", 1, 1.0, [(58, bad)])
+    with pytest.raises(TypeError) as reference:
+        _reference(enc, "FIX.4.4", "D", 1, 1.0, "ms", [(58, bad)])
+    assert str(raised.value) == str(reference.value)
+    with pytest.raises(ValueError, match="precision"):
+        enc.AppFrameEncoder("FIX.4.4", "S", "T", "minutes").encode("D", 1, 1.0, [])

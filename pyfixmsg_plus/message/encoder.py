@@ -15,8 +15,17 @@ encode_body = _module.encode_body
 encode_message = _module.encode_message
 format_utc_timestamp = _module.format_utc_timestamp
 SendingTimeFormat = _module.SendingTimeFormat
+AppFrameEncoder = _module.AppFrameEncoder
 
 #: True when the compiled encoder module is the one in use.
 COMPILED: bool = _module.__name__.startswith("pyfixmsg_plus._speedups.")
 
-__all__ = ["COMPILED", "SendingTimeFormat", "encode_body", "encode_message", "encode_value", "format_utc_timestamp"]
+__all__ = [
+    "COMPILED",
+    "AppFrameEncoder",
+    "SendingTimeFormat",
+    "encode_body",
+    "encode_message",
+    "encode_value",
+    "format_utc_timestamp",
+]

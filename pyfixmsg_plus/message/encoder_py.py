@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
@@ -244,3 +244,35 @@ def encode_message(begin_string: str | bytes, fields: Iterable[tuple[int, Any]],
     body = _encode_body(fields, sep_byte)
     head = b"8=" + begin + sep_byte + b"9=%d" % len(body) + sep_byte + body
     return head + b"10=%03d" % (_soh_sum(head, sep_byte[0]) & 0xFF) + sep_byte
+
+
+class AppFrameEncoder:
+    """Frames of one session's application sends: ``encode(msg_type, seqnum, now, fields)`` is
+    ``encode_message(begin_string, [(35, msg_type), (34, seqnum), (49, sender_comp_id), (52, SendingTime),
+    (56, target_comp_id), *fields])`` with SendingTime(52) ``SendingTimeFormat()(now, precision)`` (``now`` in
+    seconds since the epoch), or None when a tag of ``fields`` is in ``refused_tags`` (header and trailer tags:
+    such a message is built by the general path, which moves them into the header). The compiled twin writes the
+    fixed header parts from bytes cached at construction, with no field list built per message.
+    """
+
+    __slots__ = ("_begin", "_precision", "_refused", "_sender", "_sending_time", "_target")
+
+    def __init__(
+        self, begin_string: str | bytes, sender_comp_id: Any, target_comp_id: Any, precision: str,
+        refused_tags: Iterable[Any] = (),
+    ) -> None:  # fmt: skip
+        self._begin = begin_string
+        self._sender = sender_comp_id
+        self._target = target_comp_id
+        self._precision = precision
+        self._refused = frozenset(refused_tags)
+        self._sending_time = SendingTimeFormat()
+
+    def encode(self, msg_type: Any, seqnum: Any, now: float, fields: Sequence[tuple[int, Any]]) -> bytes | None:
+        """The frame of one application message (see the class docstring); None when a tag is refused. A value
+        that does not encode raises as :func:`encode_message` does (refused tags are checked first)."""
+        if not self._refused.isdisjoint([field[0] for field in fields]):
+            return None
+        header = [(35, msg_type), (34, seqnum), (49, self._sender), (52, self._sending_time(now, self._precision)),
+                  (56, self._target)]  # fmt: skip
+        return encode_message(self._begin, [*header, *fields])

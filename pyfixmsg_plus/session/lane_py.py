@@ -23,7 +23,6 @@ Anything else returns None with nothing changed, and the caller takes the genera
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,7 +30,6 @@ from pyfixmsg_plus.session.admin import NOT_BODY_TAGS, encoder_module
 
 #: MsgType(35) bytes -> str for accepted frames; bounded, as a counterparty may send endless new MsgTypes
 MAX_MSG_TYPE_NAMES = 1024
-_tag_of = operator.itemgetter(0)
 
 SaveInbound = Callable[[tuple[Any, ...], int], None]
 NewRecord = Callable[[tuple[int, str, float, bytes]], Any]
@@ -54,14 +52,12 @@ class SessionLane:
         self._owner = owner
         self._names: dict[bytes, str] = {}
         config = session.config
-        builder = session.builder
-        # fixed for the session's life (SessionConfig is frozen): read once, not per message
-        self._begin = config.begin_string
-        self._sender_comp_id = config.sender_comp_id
-        self._target_comp_id = config.target_comp_id
-        self._precision = config.timestamp_precision
-        self._sending_time = builder._sending_time  # the session's SendingTimeFormat (compiled when it is)
-        self._encode_message = encoder_module().encode_message
+        # the header is fixed for the session's life (SessionConfig is frozen): its parts are made once; header
+        # and trailer tags among a send's fields are refused (MessageBuilder.application moves them)
+        self._encoder = encoder_module().AppFrameEncoder(
+            config.begin_string, config.sender_comp_id, config.target_comp_id, config.timestamp_precision,
+            NOT_BODY_TAGS,
+        )
 
     def receive(self, frame: bytes, code: bytes, now: float) -> str | None:
         """``frame`` (a read that is exactly one verified frame of MsgType(35) ``code``) received at ``now``
@@ -119,12 +115,11 @@ class SessionLane:
         saved_sender, saved_target = session._saved
         if saved_sender != seqnum or saved_target != target:
             return None
-        if not NOT_BODY_TAGS.isdisjoint(map(_tag_of, fields)):
-            return None  # header tags join the header: MessageBuilder.application sorts them
-        sending_time = self._sending_time(now, self._precision)
-        frame = self._encode_message(self._begin, [
-            (35, msg_type), (34, seqnum), (49, self._sender_comp_id), (52, sending_time),
-            (56, self._target_comp_id), *fields])  # fmt: skip
+        # 35, 34, 49, 52 (``now``), 56, then the fields; None when a header tag is among them: header tags join
+        # the header, which MessageBuilder.application sorts
+        frame = self._encoder.encode(msg_type, seqnum, now, fields)
+        if frame is None:
+            return None
         following = seqnum + 1
         session.now = now
         seq.next_sender = following  # taken once the frame is built: a message that fails to encode leaves no gap

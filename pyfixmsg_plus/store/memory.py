@@ -96,6 +96,11 @@ class MemoryStore(MessageStore):
         return found
 
     async def save_outbound(self, session: SessionKey, records: Sequence[FrameRecord]) -> None:
+        self.save_outbound_now(session, records)
+
+    def save_outbound_now(self, session: SessionKey, records: Sequence[FrameRecord]) -> None:
+        """:meth:`save_outbound` as a plain call (this store never waits): the group-commit writer's hot path
+        stores a send with it, without a coroutine. Raises what ``save_outbound`` raises."""
         data = self._last_data if session is self._last_key else self._data(session)
         assert data is not None  # set together with _last_key, which is never None here
         outbound = data.outbound

@@ -125,7 +125,8 @@ class GroupCommitWriter(OutboundWriter):
     With a store that commits without waiting (the memory store), a caller that finds no transaction running
     stores its records at once, eagerly, and costs no event-loop iteration; a store that does I/O commits from
     a task, so that the callers of the same moment join the transaction. Which kind the store is, the writer
-    learns from each commit (the first one goes through a task).
+    learns from each commit (the first one goes through a task), except the memory store's own, known from the
+    start: its sends are stored by a plain call (``MemoryStore.save_outbound_now``), with no coroutine at all.
     """
 
     mode = PersistenceMode.GROUP
@@ -141,7 +142,11 @@ class GroupCommitWriter(OutboundWriter):
         self._waiting: list[tuple[Sequence[FrameRecord], asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None  # the task finishing a commit that had to wait
         self._committing = False  # a commit runs (eagerly in a caller's frame, or in ``_task``)
-        self._store_waits = True  # the last commit had to wait for the store (I/O): group through a task
+        # the memory store's plain-call save (None for any other store, or a subclass with its own save_outbound)
+        self._save_now = _plain_save(store)
+        self._plain_store = store  # the store _save_now belongs to (``store`` may be replaced later)
+        # the last commit had to wait for the store (I/O): group through a task; a plain-call save never waits
+        self._store_waits = self._save_now is None
 
     async def before_send(self, records: Sequence[FrameRecord]) -> None:
         pending = self.before_send_now(records)
@@ -155,8 +160,14 @@ class GroupCommitWriter(OutboundWriter):
             return self._join(records)
         # a store that committed the last transaction without waiting (the memory store), and no transaction
         # running (so nobody queued ahead of these records): one transaction of their own, in this call
+        save_now = self._save_now
+        store = self.store
         try:
-            pending = start_eagerly(self.store.save_outbound(self.session, records))
+            # the memory store's own save, unless the store or its save_outbound was replaced since
+            if save_now is not None and store is self._plain_store and "save_outbound" not in store.__dict__:
+                save_now(self.session, records)  # no coroutine, no eager step: the memory store's usual send
+                return None
+            pending = start_eagerly(store.save_outbound(self.session, records))
         except Exception as exc:
             if self.on_error is not None:
                 self.on_error(exc)
@@ -241,6 +252,17 @@ class GroupCommitWriter(OutboundWriter):
             records.extend(waiting_records)
             count += 1
         return count, records
+
+
+def _plain_save(store: MessageStore) -> Callable[[SessionKey, Sequence[FrameRecord]], None] | None:
+    """``store.save_outbound_now`` when the store's ``save_outbound`` is the memory store's own (which only calls
+    it); None otherwise: a subclass that overrides ``save_outbound`` (to wait, fail or count) keeps it in use."""
+    from pyfixmsg_plus.store.memory import MemoryStore  # here: the memory store is one backend among several
+
+    if getattr(type(store), "save_outbound", None) is not MemoryStore.save_outbound:
+        return None
+    save_now: Callable[[SessionKey, Sequence[FrameRecord]], None] = store.save_outbound_now  # type: ignore[attr-defined]
+    return save_now
 
 
 async def _wait(future: asyncio.Future[None]) -> None:

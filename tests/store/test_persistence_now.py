@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyfixmsg_plus.store import BatchSettings, FrameRecord, MemoryStore, SessionKey, StoreClosedError, make_writer
+from pyfixmsg_plus.store.errors import SequenceReuseError
 from pyfixmsg_plus.store.persistence import GroupCommitWriter, OutboundWriter
 
 SESSION = SessionKey("FIX.4.4", "SENDER", "TARGET")
@@ -217,3 +218,42 @@ def test_write_behind_inside_its_reservation_needs_no_wait() -> None:
         await writer.close()
 
     asyncio.run(body())
+
+
+def test_group_over_the_memory_store_saves_by_a_plain_call_from_the_first_send() -> None:
+    # no event loop runs here: a coroutine, task or future would need one (MemoryStore.save_outbound_now)
+    store = MemoryStore()
+    errors: list[BaseException] = []
+    writer = make_writer("group", store, SESSION, on_error=errors.append)
+    assert writer.before_send_now([rec(1)]) is None
+    assert writer.before_send_now([rec(2), rec(3)]) is None
+    with pytest.raises(SequenceReuseError, match="2"):
+        writer.before_send_now([rec(2)])  # a reused MsgSeqNum(34) is refused by the plain call as by the coroutine
+    assert len(errors) == 1
+    assert asyncio.run(stored_numbers(store)) == [1, 2, 3]
+
+
+def test_a_replaced_store_or_save_outbound_is_used_instead_of_the_plain_call() -> None:
+    async def scenario() -> None:
+        store = MemoryStore()
+        writer = make_writer("group", store, SESSION)
+        waiting = SwitchableStore()
+        waiting.waits = True
+        writer.store = waiting  # replaced after the writer was made: its own save_outbound (which waits) is used
+        pending = writer.before_send_now([rec(1)])
+        assert pending is not None
+        await pending
+        assert waiting.saved() == [1] and await stored_numbers(store) == []
+        other = MemoryStore()
+        calls: list[int] = []
+
+        async def counting(session: SessionKey, records: Sequence[FrameRecord]) -> None:
+            calls.extend(r.seq_num for r in records)
+            await MemoryStore.save_outbound(other, session, records)
+
+        other.save_outbound = counting  # type: ignore[method-assign]
+        replaced = make_writer("group", other, SESSION)
+        await acknowledge(replaced, [rec(1)])
+        assert calls == [1] and await stored_numbers(other) == [1]
+
+    asyncio.run(scenario())
