@@ -11,8 +11,9 @@ build (PYFIXMSG_PLUS_BOUNDS_CHECK=1) the input is first copied into an exactly-s
 report any read past its end.
 """
 
-from cpython.buffer cimport PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE, _PyBytes_Resize
+from cpython.ref cimport Py_DECREF, Py_INCREF, PyObject
 from libc.stdint cimport int64_t, uint8_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcmp, memcpy, memset
@@ -30,6 +31,7 @@ from pyfixmsg_plus.message.framing_py import (
     BAD_MSGTYPE,
     CHECKSUM_MISMATCH,
     DEFAULT_MAX_BODY_LENGTH,
+    DEFAULT_READ_SIZE,
     FRAME_START,
     GARBAGE,
     MAX_BEGINSTRING_LENGTH,
@@ -112,6 +114,16 @@ cdef inline Py_ssize_t find_byte(cbuf buf, Py_ssize_t lo, Py_ssize_t hi, unsigne
     return -1 if at == NULL else <Py_ssize_t>(<cbuf>at - buf)
 
 
+cdef inline Py_ssize_t find_byte_near(cbuf buf, Py_ssize_t lo, Py_ssize_t hi, unsigned char c) noexcept nogil:
+    """find_byte for a byte expected within a few bytes of ``lo`` (a field's separator): a plain loop, which beats
+    a memchr call on such short distances."""
+    while lo < hi:
+        if buf[lo] == c:
+            return lo
+        lo += 1
+    return -1
+
+
 cdef Py_ssize_t find_frame_start(cbuf buf, Py_ssize_t lo, Py_ssize_t n) noexcept nogil:
     """Index of the first complete ``8=FIX`` in buf[lo:n], or -1."""
     cdef Py_ssize_t at
@@ -160,14 +172,14 @@ cdef int64_t seqnum_in(cbuf buf, Py_ssize_t lo, Py_ssize_t hi, unsigned char sep
     cdef Py_ssize_t at = lo, i, end
     cdef int64_t value = 0
     while True:
-        at = find_byte(buf, at, hi - 3, sep)
+        at = find_byte_near(buf, at, hi - 3, sep)  # 34 is near the start of the body: short scans
         if at < 0:
             return -1
         if buf[at + 1] == b'3' and buf[at + 2] == b'4' and buf[at + 3] == b'=':
             break
         at += 1
     i = at + 4
-    end = find_byte(buf, i, hi, sep)
+    end = find_byte_near(buf, i, hi, sep)
     if end <= i or end - i > C_MAX_SEQNUM_DIGITS:
         return -1
     while i < end:
@@ -223,7 +235,7 @@ cdef int parse_frame(cbuf buf, Py_ssize_t p, Py_ssize_t n, unsigned char sep, in
     cdef unsigned int claimed
     # BeginString(8): its separator within MAX_BEGINSTRING_LENGTH bytes of the value's start.
     window = p + 3 + C_MAX_BEGINSTRING
-    i = find_byte(buf, p + C_START_LENGTH, n if n < window else window, sep)
+    i = find_byte_near(buf, p + C_START_LENGTH, n if n < window else window, sep)
     if i < 0:
         return C_BAD_BEGINSTRING if window <= n else cut(C_BAD_BEGINSTRING, final)
     # BodyLength(9) must be the second field: digits only, bounded.
@@ -249,7 +261,7 @@ cdef int parse_frame(cbuf buf, Py_ssize_t p, Py_ssize_t n, unsigned char sep, in
     found = literal(buf, body, n, b"35=", 3)
     if found != C_OK:
         return cut(C_BAD_MSGTYPE, final) if found == C_INCOMPLETE else C_BAD_MSGTYPE
-    type_end = find_byte(buf, body + 3, n if n < trailer else trailer, sep)
+    type_end = find_byte_near(buf, body + 3, n if n < trailer else trailer, sep)
     if type_end < 0:
         return C_BAD_MSGTYPE if n >= trailer else cut(C_BAD_MSGTYPE, final)
     if type_end == body + 3:
@@ -498,6 +510,139 @@ def checksum(data, start=0, end=-1):
     return pfm_byte_sum(<cbuf>PyBytes_AS_STRING(view) + lo, <size_t>(hi - lo)) & 0xFF
 
 
+cdef class _Room:
+    """The writable room of one socket read: the tail of a new ``bytes`` object that nobody else sees until
+    ReadBuffer.take_after hands it out. Exports count the views open on it (a memoryview and its slices), so that
+    the bytes are handed out only when no view can write into them any more."""
+
+    cdef object data            # the bytes being filled (None once handed out)
+    cdef Py_ssize_t start       # where the read's bytes begin (after the prefix)
+    cdef Py_ssize_t size        # room for the read, bytes
+    cdef Py_ssize_t exports     # open buffer views
+    cdef Py_ssize_t shape[1]
+    cdef Py_ssize_t strides[1]
+
+    def __getbuffer__(self, Py_buffer* view, int flags):
+        if self.data is None:
+            raise BufferError("this read's room was already handed out")
+        self.shape[0] = self.size
+        self.strides[0] = 1
+        view.buf = <char*>PyBytes_AS_STRING(self.data) + self.start
+        view.obj = self
+        view.len = self.size
+        view.readonly = 0
+        view.itemsize = 1
+        view.format = <char*>"B" if flags & PyBUF_FORMAT else NULL
+        view.ndim = 1
+        view.shape = self.shape if flags & PyBUF_ND else NULL
+        view.strides = self.strides if flags & PyBUF_STRIDES == PyBUF_STRIDES else NULL
+        view.suboffsets = NULL
+        view.internal = NULL
+        self.exports += 1
+
+    def __releasebuffer__(self, Py_buffer* view):
+        self.exports -= 1
+
+
+cdef bytes shrunk_sole_bytes(_Room room, Py_ssize_t size):
+    """The room's bytes cut to ``size`` bytes, in place (_PyBytes_Resize, which needs the only reference), taken
+    from the room; a copy of their first ``size`` bytes when anything else still refers to them."""
+    cdef object data = room.data
+    cdef PyObject* raw = <PyObject*>data
+    if PyBytes_GET_SIZE(data) == size:
+        room.data = None
+        return <bytes>data
+    room.data = None
+    if raw.ob_refcnt != 1:  # held elsewhere too: leave it alone
+        return PyBytes_FromStringAndSize(PyBytes_AS_STRING(data), size)
+    Py_INCREF(data)  # the reference _PyBytes_Resize takes over (it replaces or frees it)
+    data = None      # ... now the only one
+    _PyBytes_Resize(&raw, size)  # on failure raw is freed and MemoryError raised
+    result = <bytes>raw            # a new reference for ``result`` ...
+    Py_DECREF(result)             # ... over the one _PyBytes_Resize gave: ``result`` owns the sole one
+    return result
+
+
+cdef class ReadBuffer:
+    """Where a socket read lands (the get_buffer/buffer_updated pair of asyncio.BufferedProtocol): see
+    framing_py.ReadBuffer. Each read goes straight into a new ``bytes`` object, cut to the bytes read and handed
+    out by ``received`` (no copy); a view of the room still open then (a transport that kept it) makes it a copy,
+    so that bytes handed out never change."""
+
+    cdef readonly Py_ssize_t capacity
+    cdef _Room _room_now        # the room handed out by the last get_buffer, or None
+    cdef object _view           # the memoryview over it
+    cdef bytes _prefix          # what the room's bytes start with
+    cdef _Room _spare           # a room whose bytes were copied out, not handed out: reused when no view is open
+
+    def __init__(self, capacity=DEFAULT_READ_SIZE):
+        if type(capacity) is not int or capacity <= 0:
+            raise ValueError(f"ReadBuffer capacity must be a positive int (bytes), got {capacity!r}")
+        self.capacity = capacity
+
+    def get_buffer(self, sizehint=-1):
+        """Writable room for the next read, ``capacity`` bytes (``sizehint`` is ignored, as asyncio allows)."""
+        return self.room(b"")
+
+    def received(self, nbytes):
+        """The ``nbytes`` bytes just read into the room of get_buffer, as a new ``bytes`` object."""
+        return self.take_after(b"", nbytes)
+
+    cdef object room(self, bytes prefix):
+        """Room for a read after ``prefix`` (the same room again when asked twice for the same prefix)."""
+        if self._room_now is not None:
+            if self._prefix is prefix:
+                return self._view
+            self.drop_room()
+        cdef Py_ssize_t k = PyBytes_GET_SIZE(prefix)
+        cdef _Room room = self._spare
+        self._spare = None
+        if room is None or room.exports or PyBytes_GET_SIZE(room.data) < k + self.capacity:
+            room = _Room.__new__(_Room)
+            room.data = PyBytes_FromStringAndSize(NULL, k + self.capacity)
+        memcpy(PyBytes_AS_STRING(room.data), PyBytes_AS_STRING(prefix), <size_t>k)
+        room.start = k
+        room.size = self.capacity
+        self._view = memoryview(room)
+        self._room_now = room
+        self._prefix = prefix
+        return self._view
+
+    cdef void drop_room(self):
+        """Forget the room handed out (views still open keep its bytes alive, and nobody else gets them)."""
+        view = self._view
+        self._view = None
+        self._room_now = None
+        self._prefix = None
+        try:
+            view.release()
+        except BufferError:
+            pass
+
+    cdef bytes take_after(self, bytes prefix, object nbytes):
+        """``prefix`` followed by the ``nbytes`` bytes read into the room: the room's own bytes when they start
+        with that very prefix and no view of the room is open any more, else a copy."""
+        cdef _Room room = self._room_now
+        if room is None:
+            raise RuntimeError("ReadBuffer.received called without get_buffer before it")
+        if type(nbytes) is not int or not 0 <= nbytes <= self.capacity:
+            raise ValueError(f"ReadBuffer.received nbytes={nbytes!r} must be within 0..capacity={self.capacity}")
+        cdef Py_ssize_t n = nbytes
+        cdef bint same_prefix = self._prefix is prefix
+        self.drop_room()
+        if not same_prefix:  # the remainder changed since get_buffer (bytes fed meanwhile): the current one first
+            self._spare = room
+            return prefix + PyBytes_FromStringAndSize(PyBytes_AS_STRING(room.data) + room.start, n)
+        if room.exports == 0 and 2 * n >= self.capacity:
+            return shrunk_sole_bytes(room, room.start + n)
+        # A short read is copied and its room serves the next read: a new room per read would cost an allocation
+        # of ``capacity`` bytes (mmap, page faults, munmap) to save a copy of a few hundred bytes. And while a view
+        # of the room is open (uvloop releases its own only after buffer_updated returns) it could still write
+        # into the bytes, so they are not handed out either.
+        self._spare = room
+        return PyBytes_FromStringAndSize(PyBytes_AS_STRING(room.data), room.start + n)
+
+
 cdef class Framer:
     """Stateful stream splitter (see framing_py.Framer): feed it reads from the socket, get a FrameIndex per
     read. The same API as the pure twin, with the arguments checked once, at construction."""
@@ -506,6 +651,7 @@ cdef class Framer:
     cdef readonly object max_body_length
     cdef int64_t _max_body
     cdef bytes _pending
+    cdef ReadBuffer _reads  # created by the first get_buffer
 
     def __init__(self, sep=1, max_body_length=DEFAULT_MAX_BODY_LENGTH):
         self.sep = checked_separator(sep)
@@ -521,6 +667,21 @@ cdef class Framer:
         cdef Py_ssize_t consumed = index.consumed
         self._pending = b"" if consumed == PyBytes_GET_SIZE(buffer) else buffer[consumed:]
         return index
+
+    def get_buffer(self, sizehint=-1):
+        """Writable room for the next socket read, placed after the kept remainder (see ReadBuffer)."""
+        if self._reads is None:
+            self._reads = ReadBuffer()
+        return self._reads.room(self._pending)
+
+    def received(self, nbytes):
+        """The kept remainder followed by the ``nbytes`` bytes just read into get_buffer's room, as one ``bytes``
+        object (no copy); the remainder goes with it, so feed takes the result as is."""
+        if self._reads is None:
+            raise RuntimeError("Framer.received called without get_buffer before it")
+        data = self._reads.take_after(self._pending, nbytes)
+        self._pending = b""
+        return data
 
     def msgtype_if_one_frame(self, data):
         """MsgType(35) of ``data`` when nothing is pending and ``data`` (bytes) is exactly one valid frame, else
@@ -563,5 +724,5 @@ cdef class Framer:
 __all__ = [
     "ABSURD_BODYLENGTH", "BAD_BEGINSTRING", "BAD_BODYLENGTH_TAG", "BAD_BODYLENGTH_VALUE", "BAD_CHECKSUM_FIELD",
     "BAD_LENGTH", "BAD_MSGTYPE", "CHECKSUM_MISMATCH", "DEFAULT_MAX_BODY_LENGTH", "GARBAGE", "OK", "REASON_NAMES",
-    "FrameIndex", "Framer", "checksum", "format_checksum", "split_frames", "FRAME_START",
+    "DEFAULT_READ_SIZE", "FrameIndex", "Framer", "ReadBuffer", "checksum", "format_checksum", "split_frames", "FRAME_START",
 ]

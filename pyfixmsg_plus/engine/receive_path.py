@@ -95,6 +95,8 @@ class ReceivePath:
                     self._receive_now(data, code, conn)  # the pump's work without its coroutines, nor an index
                 return
         index = framer.feed(data)
+        if framer.pending and conn is not None and conn.reader is not framer:
+            conn.read_with(framer)  # later reads land after the kept remainder: feed then joins nothing
         count = index.count
         if not count:
             return  # only part of a frame so far: the framer keeps it

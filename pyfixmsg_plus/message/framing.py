@@ -25,9 +25,11 @@ BAD_CHECKSUM_FIELD: int = _module.BAD_CHECKSUM_FIELD
 CHECKSUM_MISMATCH: int = _module.CHECKSUM_MISMATCH
 REASON_NAMES: tuple[str, ...] = _module.REASON_NAMES
 DEFAULT_MAX_BODY_LENGTH: int = _module.DEFAULT_MAX_BODY_LENGTH
+DEFAULT_READ_SIZE: int = _module.DEFAULT_READ_SIZE
 
 FrameIndex = _module.FrameIndex
 Framer = _module.Framer
+ReadBuffer = _module.ReadBuffer
 checksum = _module.checksum
 format_checksum = _module.format_checksum
 split_frames = _module.split_frames
@@ -36,8 +38,8 @@ split_frames = _module.split_frames
 COMPILED: bool = _module.__name__.startswith("pyfixmsg_plus._speedups.")
 
 __all__ = [
-    "ABSURD_BODYLENGTH", "BAD_BEGINSTRING", "BAD_BODYLENGTH_TAG", "BAD_BODYLENGTH_VALUE",
-    "BAD_CHECKSUM_FIELD",
-    "BAD_LENGTH", "BAD_MSGTYPE", "CHECKSUM_MISMATCH", "COMPILED", "DEFAULT_MAX_BODY_LENGTH", "GARBAGE", "OK",
-    "REASON_NAMES", "FrameIndex", "Framer", "checksum", "format_checksum", "split_frames",
+    "ABSURD_BODYLENGTH", "BAD_BEGINSTRING", "BAD_BODYLENGTH_TAG", "BAD_BODYLENGTH_VALUE", "BAD_CHECKSUM_FIELD",
+    "BAD_LENGTH", "BAD_MSGTYPE", "CHECKSUM_MISMATCH", "COMPILED", "DEFAULT_MAX_BODY_LENGTH", "DEFAULT_READ_SIZE",
+    "GARBAGE", "OK", "REASON_NAMES", "FrameIndex", "Framer", "ReadBuffer", "checksum", "format_checksum",
+    "split_frames",
 ]

@@ -399,10 +399,56 @@ def split_frames(
     return spans.index(buf, pos, sep)
 
 
+#: bytes a socket read may fill at most (asyncio's own read size for a stream socket)
+DEFAULT_READ_SIZE: Final = 256 * 1024
+
+
+class ReadBuffer:
+    """Where a socket read lands (the ``get_buffer``/``buffer_updated`` pair of ``asyncio.BufferedProtocol``).
+
+    :meth:`get_buffer` gives writable room for one read of at most ``capacity`` bytes; :meth:`received` then gives
+    the bytes read as a new immutable ``bytes`` object, which a FrameIndex (and a store keeping its frames) may
+    keep: later reads never change it. This twin reads into one reused bytearray and copies each read out; the
+    compiled twin reads straight into the ``bytes`` object it then returns (no copy).
+    """
+
+    def __init__(self, capacity: int = DEFAULT_READ_SIZE) -> None:
+        if type(capacity) is not int or capacity <= 0:
+            raise ValueError(f"ReadBuffer capacity must be a positive int (bytes), got {capacity!r}")
+        self.capacity = capacity
+        self._buffer = bytearray(capacity)
+        self._prefix: bytes | None = None  # what goes before the read's bytes (None: no room handed out)
+
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """Writable room for the next read, ``capacity`` bytes (``sizehint`` is ignored, as asyncio allows)."""
+        return self._room(b"")
+
+    def received(self, nbytes: int) -> bytes:
+        """The ``nbytes`` bytes just read into the room of :meth:`get_buffer`, as a new ``bytes`` object."""
+        return self._take_after(b"", nbytes)
+
+    def _room(self, prefix: bytes) -> memoryview:
+        self._prefix = prefix
+        return memoryview(self._buffer)
+
+    def _take_after(self, prefix: bytes, nbytes: int) -> bytes:
+        """``prefix`` followed by the ``nbytes`` bytes read (one copy)."""
+        if self._prefix is None:
+            raise RuntimeError("ReadBuffer.received called without get_buffer before it")
+        if type(nbytes) is not int or not 0 <= nbytes <= self.capacity:
+            raise ValueError(f"ReadBuffer.received nbytes={nbytes!r} must be within 0..capacity={self.capacity}")
+        self._prefix = None
+        with memoryview(self._buffer) as view:
+            return b"".join((prefix, view[:nbytes]))
+
+
 class Framer:
     """Stateful stream splitter: feed it reads from the socket, get a FrameIndex per read.
 
-    Keeps the incomplete remainder between calls, so a frame may arrive one byte at a time.
+    Keeps the incomplete remainder between calls, so a frame may arrive one byte at a time. A connection may also
+    read straight into the framer (:meth:`get_buffer`, then :meth:`received`): each read then lands after the
+    kept remainder, and :meth:`received` gives remainder and read as one ``bytes`` object that :meth:`feed` splits
+    without joining them again (the compiled twin makes no copy at all).
     """
 
     _split = staticmethod(split_frames)
@@ -411,6 +457,7 @@ class Framer:
         self.sep = _check_separator(sep)
         self.max_body_length = _check_max_body_length(max_body_length)
         self._pending = b""
+        self._reads: ReadBuffer | None = None  # created by the first get_buffer
 
     def feed(self, data: bytes | bytearray | memoryview) -> FrameIndex:
         """Append ``data`` to the kept remainder and split; offsets refer to the returned index's
@@ -420,6 +467,24 @@ class Framer:
         index = self._split(buffer, self.sep, self.max_body_length, False)
         self._pending = buffer[index.consumed:]
         return index
+
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """Writable room for the next socket read, placed after the kept remainder (see :class:`ReadBuffer`)."""
+        reads = self._reads
+        if reads is None:
+            reads = self._reads = ReadBuffer()
+        return reads._room(self._pending)
+
+    def received(self, nbytes: int) -> bytes:
+        """The kept remainder followed by the ``nbytes`` bytes just read into :meth:`get_buffer`'s room, as one
+        ``bytes`` object; the remainder is handed over with it (``pending`` becomes 0), so :meth:`feed` (or
+        :meth:`msgtype_if_one_frame`) takes the result as is."""
+        reads = self._reads
+        if reads is None:
+            raise RuntimeError("Framer.received called without get_buffer before it")
+        data = reads._take_after(self._pending, nbytes)
+        self._pending = b""
+        return data
 
     def msgtype_if_one_frame(self, data: bytes | bytearray | memoryview) -> bytes | None:
         """MsgType(35) of ``data`` when nothing is pending and ``data`` (bytes) is exactly one valid frame, else
@@ -457,6 +522,7 @@ __all__ = [
     "BAD_MSGTYPE",
     "CHECKSUM_MISMATCH",
     "DEFAULT_MAX_BODY_LENGTH",
+    "DEFAULT_READ_SIZE",
     "FRAME_START",
     "GARBAGE",
     "MAX_BEGINSTRING_LENGTH",
@@ -467,6 +533,7 @@ __all__ = [
     "REASON_NAMES",
     "FrameIndex",
     "Framer",
+    "ReadBuffer",
     "checksum",
     "format_checksum",
     "split_frames",

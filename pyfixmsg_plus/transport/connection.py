@@ -13,6 +13,14 @@ Backpressure (a slow reader must not grow our memory without bound), configured 
 * a writer with more to send than fits (a resend of many stored messages) writes it in pieces, awaiting
   :meth:`Connection.wait_for_room` before each, so that the peer's reading paces it.
 
+Reads: the connection is an ``asyncio.BufferedProtocol`` (asyncio's and uvloop's TCP and TLS transports all
+read into the protocol's buffer): each read lands in a reader's buffer (``get_buffer``/``received``) and its
+bytes go to :meth:`Receiver.on_data` as one immutable ``bytes`` object, which a frame index and the store may keep.
+The reader is a :class:`~pyfixmsg_plus.message.framing.ReadBuffer` of the connection's own until the receiver
+names its framer with :meth:`Connection.read_with`: the framer's kept remainder (a frame cut by the end of the
+previous read) is then already in front of each read, so splitting a read never joins the two (with the compiled
+framing, no copy of a read is made at all). ``data_received`` stays for callers that hand bytes in directly.
+
 Latency: TCP_NODELAY is set on every TCP socket (``FlowControl.nodelay``): FIX messages are small and each one
 must leave at once, not wait for the peer's acknowledgement of the previous one (Nagle's algorithm).
 
@@ -100,7 +108,22 @@ class Receiver(Protocol):
     def on_disconnected(self, exc: BaseException | None) -> None: ...
 
 
-class Connection(asyncio.Protocol):
+class Reader(Protocol):
+    """Where a connection's reads land (``asyncio.BufferedProtocol``'s pair): room for a read, then its bytes."""
+
+    def get_buffer(self, sizehint: int = -1) -> memoryview: ...
+
+    def received(self, nbytes: int) -> bytes: ...
+
+
+def _own_reader() -> Reader:
+    # imported here: the transport layer knows no FIX, the read buffer merely lives beside the framer
+    from pyfixmsg_plus import _impl
+
+    return cast(Reader, _impl.load("framing").ReadBuffer())
+
+
+class Connection(asyncio.BufferedProtocol):
     """An asyncio protocol that forwards bytes to a :class:`Receiver` and bounds its write buffer.
 
     ``receiver_factory`` is called once the connection is made (after the TLS handshake): an attempt that
@@ -129,6 +152,9 @@ class Connection(asyncio.Protocol):
         # one loop callback at the start of the next iteration: the callers of at_turn_end, then the held writes
         self._turn_pending = False
         self._turn_callbacks: list[Callable[[], None]] = []
+        # where reads land: our own ReadBuffer until read_with names another; _filling gave the current room
+        self.reader: Reader | None = None
+        self._filling: Reader | None = None
 
     # ------------------------------------------------------------------ asyncio.Protocol callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -147,6 +173,32 @@ class Connection(asyncio.Protocol):
             self.abort()
             return
         self._guard("on_connected", self.receiver.on_connected, self)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        reader = self.reader
+        if reader is None:
+            reader = self.reader = _own_reader()
+        self._filling = reader  # buffer_updated asks the reader that gave the room, even if read_with came between
+        return reader.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        filling = self._filling
+        if filling is None:
+            raise TransportError(f"buffer_updated({nbytes}) without get_buffer on connection {self.describe()}")
+        self._filling = None
+        data = filling.received(nbytes)  # with the framer's kept remainder in front, which was counted before
+        self.bytes_received += nbytes
+        receiver = self.receiver
+        if receiver is not None:
+            try:  # _guard, inlined: once per read
+                receiver.on_data(data)
+            except Exception as exc:
+                self._receiver_failed("on_data", exc)
+
+    def read_with(self, reader: Reader) -> None:
+        """Read from now on into ``reader``'s buffers (the receiver's framer, which then finds its kept remainder
+        in front of each read). Call it from :meth:`Receiver.on_data` or between reads."""
+        self.reader = reader
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)
