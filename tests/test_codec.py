@@ -187,3 +187,37 @@ def test_parse_message_follows_refresh_layout_and_pickling(impl: Any) -> None:
     clone = pickle.loads(pickle.dumps(codec))
     again = clone.parse_message(frame)
     assert again[268] == [{279: "0", 55: "A"}] and again.codec is clone
+
+
+# --- the installed parse_message: the parser's own (one frame a message in the pure twin) -------------------------
+LEARNT = 12  # frames of one shape: past the pure parser's compile threshold, so the last ones run generated code
+
+
+def test_parse_message_follows_encoding_and_refresh_layout_after_shapes_are_learnt(impl: Any) -> None:
+    codec = Codec(spec=FixSpec.from_builtin("FIX.4.4"), fragment_class=FixFragment, parser=impl.parser)
+    frame = b"8=FIX.4.4\x0135=X\x01268=1\x01279=0\x0158=caf\xc3\xa9\x0110=000\x01"
+    learnt = [codec.parse_message(frame) for _ in range(LEARNT)]
+    assert all(msg[268] == [{279: "0", 58: "café"}] and msg.codec is codec for msg in learnt)
+    codec.encoding = "latin-1"  # the wire path stops: every frame is decoded as latin-1 by the lenient path
+    assert codec.parse_message(frame)[268] == [{279: "0", 58: "cafÃ©"}]
+    codec.encoding = None
+    assert codec.parse_message(frame)[268] == [{279: "0", 58: "café"}]
+    del codec.spec.msg_types["X"].groups[268]  # the spec changes; refresh_layout makes the parser forget its plans
+    codec.refresh_layout()
+    assert [dict(codec.parse_message(frame)) for _ in range(LEARNT)] == [
+        {8: "FIX.4.4", 35: "X", 268: "1", 279: "0", 58: "café", 10: "000"}
+    ] * LEARNT
+
+
+def test_a_codec_subclass_parse_message_override_is_called(impl: Any) -> None:
+    class CountingCodec(Codec):
+        calls = 0
+
+        def parse_message(self, frame: Any, message_class: Any = None) -> FixMessage:
+            CountingCodec.calls += 1
+            return super().parse_message(frame, message_class)
+
+    codec = CountingCodec(parser=impl.parser)
+    frame = b"8=FIX.4.4\x0135=0\x0110=000\x01"
+    assert [dict(codec.parse_message(frame)) for _ in range(LEARNT)] == [{8: "FIX.4.4", 35: "0", 10: "000"}] * LEARNT
+    assert CountingCodec.calls == LEARNT and "parse_message" not in codec.__dict__

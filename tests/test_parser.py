@@ -761,3 +761,151 @@ def test_the_compile_budget_bounds_what_ever_new_shapes_cost(monkeypatch: pytest
 
 def parse_pairs_as_str(frame: bytes) -> list[tuple[int, str]]:
     return [(tag, value.decode()) for tag, value in _impl.pure("parser").parse_pairs(frame)]
+
+
+# --- MessageParser.parse_message in one frame: the prepared parser's own parse_message -------------------------
+# The pure twin shadows MessageParser.parse_message on each instance with a closure that finishes a frame of a
+# known shape and MsgType in one Python frame (the compiled twin's method does it in C). Frames are parsed REPEAT
+# times so that the last parses take that closure and run generated builders.
+
+
+class _Declined:
+    """What a fallback returns in these tests: the frame and the class it was given, for exact comparisons."""
+
+    def __init__(self, frame: Any, message_class: Any) -> None:
+        self.frame, self.message_class = bytes(frame), message_class
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Declined) and (self.frame, self.message_class) == (other.frame, other.message_class)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def codec_like_parser(impl: Any, layouts: Any, codec: Any = None, **kwargs: Any) -> Any:
+    """A parser set up as Codec sets one up: a default class, a fallback, layouts taken from a source."""
+    source = kwargs.pop("layouts_source", lambda: impl.parser.compile_layouts(layouts))
+    return impl.parser.MessageParser(None, FixFragment, RepeatingGroup, codec, 1, FixMessage, _Declined, source)
+
+
+def expected_message(frame: bytes, layouts: Any, message_class: Any = None) -> Any:
+    parsed = spec_parse(frame, layouts)
+    return _Declined(frame, message_class) if parsed is None else ordered(parsed)
+
+
+def result(value: Any) -> Any:
+    return value if isinstance(value, _Declined) else ordered(value)
+
+
+def test_parse_message_of_a_prepared_parser_sets_codec_time_and_class(impl: Any, layouts44: Any) -> None:
+    codec = Codec()
+    parser = codec_like_parser(impl, layouts44, codec)
+    for msg in [parser.parse_message(MD_FRAME) for _ in range(REPEAT)]:
+        assert type(msg) is FixMessage and msg.codec is codec and msg._time_ns > 0
+        assert ordered(msg) == ordered(spec_parse(MD_FRAME, layouts44))
+    without_codec = codec_like_parser(impl, layouts44)
+    assert all(not hasattr(msg, "_time_ns")
+               for msg in [without_codec.parse_message(MD_FRAME) for _ in range(REPEAT)])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        MD_FRAME.replace(b"268=2", b"268=0"),  # a count the learnt plan reads as a group: assembled field by field
+        MD_FRAME.replace(b"270=1", b"270=1=2"),  # '=' in a value: same tag pieces, not the shape's frame
+        MD_FRAME.replace(b"270=1", b"270=\xff"),  # not UTF-8: the fallback
+        MD_FRAME[:-1],  # no final separator: the fallback
+        MD_FRAME.replace(b"279=1", b"347=1"),  # MessageEncoding(347): the fallback
+    ],
+)
+def test_parse_message_after_a_shape_is_learnt_declines_what_parse_declines(
+    impl: Any, layouts44: Any, frame: bytes
+) -> None:
+    parser = codec_like_parser(impl, layouts44)
+    [parser.parse_message(MD_FRAME) for _ in range(REPEAT)]
+    assert [result(parser.parse_message(frame)) for _ in range(REPEAT)] == [expected_message(frame, layouts44)] * REPEAT
+
+
+def test_parse_message_of_other_classes_and_buffers(impl: Any, layouts44: Any) -> None:
+    parser = codec_like_parser(impl, layouts44)
+    [parser.parse_message(MD_FRAME) for _ in range(REPEAT)]
+    expected = ordered(spec_parse(MD_FRAME, layouts44))
+    for frame in (bytearray(MD_FRAME), memoryview(MD_FRAME), MD_FRAME):
+        assert ordered(parser.parse_message(frame, FixMessage)) == expected
+        assert ordered(parser.parse_message(frame)) == expected
+    msg = parser.parse_message(MD_FRAME, _PrefilledMessage)
+    assert type(msg) is _PrefilledMessage and list(msg) == [1, 35, 268, 10]
+    assert parser.parse_message(MD_FRAME[:-1], _PrefilledMessage) == _Declined(MD_FRAME[:-1], _PrefilledMessage)
+    with pytest.raises(TypeError, match="message_class"):
+        parser.parse_message(MD_FRAME, "FixMessage")
+
+
+def test_parse_message_follows_set_lenient_and_reset_layouts(impl: Any, layouts44: Any) -> None:
+    current = {"layouts": impl.parser.compile_layouts(layouts44)}
+    parser = codec_like_parser(impl, layouts44, layouts_source=lambda: current["layouts"])
+    [parser.parse_message(MD_FRAME) for _ in range(REPEAT)]
+    parser.set_lenient(True)
+    assert parser.parse_message(MD_FRAME) == _Declined(MD_FRAME, None)
+    parser.set_lenient(False)
+    assert isinstance(parser.parse_message(MD_FRAME)[268], RepeatingGroup)
+    current["layouts"] = impl.parser.compile_layouts({})
+    parser.reset_layouts()
+    flat = ordered(spec_parse(MD_FRAME, {}))
+    assert [ordered(parser.parse_message(MD_FRAME)) for _ in range(REPEAT)] == [flat] * REPEAT
+
+
+class _CountingParserMixin:
+    """A MessageParser subclass whose parse_message override must stay in force."""
+
+    calls = 0
+
+    def parse_message(self, frame: Any, message_class: Any = None) -> Any:
+        type(self).calls += 1
+        return super().parse_message(frame, message_class)  # type: ignore[misc]
+
+
+def test_a_subclass_override_of_parse_message_is_not_shadowed(impl: Any, layouts44: Any) -> None:
+    counting: Any = type("CountingParser", (_CountingParserMixin, impl.parser.MessageParser), {})
+    parser = counting(None, FixFragment, RepeatingGroup, None, 1, FixMessage, _Declined, lambda: layouts44)
+    msgs = [parser.parse_message(MD_FRAME) for _ in range(REPEAT)]
+    assert counting.calls == REPEAT and all(ordered(m) == ordered(spec_parse(MD_FRAME, layouts44)) for m in msgs)
+
+
+def test_a_copied_pure_parser_parses_with_its_own_state(layouts44: Any) -> None:
+    """White-box: the one-frame function is a closure over its parser; a copy or a pickle round trip makes its own."""
+    import copy
+    import pickle
+
+    pure = _impl.pure("parser")
+    parser = pure.MessageParser(None, FixFragment, RepeatingGroup, None, 1, FixMessage, None, None)
+    parser.parse_message(wire((35, "0"), (112, "t")))
+    for clone in (copy.copy(parser), pickle.loads(pickle.dumps(parser))):
+        assert clone.parse_message.__closure__ is not None
+        assert any(cell.cell_contents is clone for cell in clone.parse_message.__closure__)
+        assert clone.parse_message(wire((35, "0"), (112, "u"))) == {35: "0", 112: "u"}
+        clone.set_lenient(True)  # no fallback: a lenient parser has nothing to give
+        with pytest.raises(ValueError, match="no fallback"):
+            clone.parse_message(wire((35, "0"), (112, "u")))
+        assert parser.parse_message(wire((35, "0"), (112, "v"))) == {35: "0", 112: "v"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(frame_fields_st.map(lambda f: wire(*f)),
+                          st.lists(piece_st, max_size=20).map(lambda p: b"".join(x + SOH for x in p))),
+                min_size=1, max_size=6))  # fmt: skip
+def test_parse_message_follows_the_field_by_field_rules(frames: list[bytes]) -> None:
+    """Random frames (groups, odd values, pieces without '=' or with two), each parsed until its plan runs
+    generated code, through a codec-like parser of each twin present: parse, or the fallback when it declines."""
+    modules = [_impl.pure("parser")]
+    compiled = _impl.compiled("parser")
+    if compiled is not None and not _impl.extensions_disabled():
+        modules.append(compiled)
+    codec = Codec()
+    parsers = [
+        m.MessageParser(None, FixFragment, RepeatingGroup, codec, 1, FixMessage, _Declined,
+                        lambda m=m: m.compile_layouts(LAYOUTS_44))
+        for m in modules
+    ]  # fmt: skip
+    for frame in frames:
+        expected = expected_message(frame, LAYOUTS_44)
+        for parser in parsers:
+            assert [result(parser.parse_message(frame)) for _ in range(REPEAT)] == [expected] * REPEAT
