@@ -304,7 +304,16 @@ class Application:
         if result is not None and inspect.isawaitable(result):
             return self._dispatch_after(result, message, sessionID)
         handlers = self._handlers  # handler_for, without reading MsgType(35) when no handler is registered
-        handler = (handlers.get(msg_type_of(message)) if handlers else None) or self._fallback or self.onMessage
+        handler = None
+        if handlers:
+            # read after fromApp, as handler_for does (a callback may change it); msg_type_of for anything but a
+            # str value read by get(), the usual FixMessage case, without its call
+            try:
+                msg_type = message.get(MSG_TYPE_TAG)
+            except AttributeError:  # not a mapping: msg_type_of says what it is
+                msg_type = None
+            handler = handlers.get(msg_type if type(msg_type) is str else msg_type_of(message))
+        handler = handler or self._fallback or self.onMessage
         result = handler(message, sessionID)
         if result is not None and inspect.isawaitable(result):
             return _delivered_after(result)
