@@ -47,6 +47,7 @@ cdef enum:
     K_UTCTIMESTAMP = 7
     K_ENUM = 8
     K_CALL = 9
+    K_ENUM_SET = 10  # compiled only: an enum whose values do not pack, looked up in its frozenset
     C_MAX_FIELDS = 512
     C_SLOTS = 1024
     C_MAX_TYPES = 32
@@ -128,16 +129,29 @@ cdef int64_t days_from_civil(int64_t y, int64_t m, int64_t d) noexcept nogil:
     return era * 146097 + doe - 719468 + d - 1
 
 
-cdef bint timestamp_inside(cbuf v, Py_ssize_t n, double low, double high) noexcept nogil:
+ctypedef struct DayCache:
+    # the first 8 bytes (YYYYMMDD) of the last SendingTime(52) converted, and its days since the epoch:
+    # a session's frames share a date, so the calendar arithmetic runs about once a day
+    uint64_t code
+    int64_t days
+
+
+cdef bint timestamp_inside(cbuf v, Py_ssize_t n, double low, double high, DayCache* cache) noexcept nogil:
     """A well-formed UTCTimestamp whose whole second s has low < s and s + 1 < high."""
-    cdef int64_t year, seconds
+    cdef int64_t year, seconds, days
+    cdef uint64_t code
     if not is_timestamp(v, n):
         return False
-    year = (v[0] - 48) * 1000 + (v[1] - 48) * 100 + two(v + 2)
-    if year < 1:
-        return False
-    seconds = (days_from_civil(year, two(v + 4), two(v + 6)) * 86400 + two(v + 9) * 3600
-               + two(v + 12) * 60 + two(v + 15))
+    memcpy(&code, v, 8)
+    if code == cache.code:
+        days = cache.days
+    else:
+        year = (v[0] - 48) * 1000 + (v[1] - 48) * 100 + two(v + 2)
+        if year < 1:
+            return False
+        days = days_from_civil(year, two(v + 4), two(v + 6))
+        cache.code, cache.days = code, days
+    seconds = days * 86400 + two(v + 9) * 3600 + two(v + 12) * 60 + two(v + 15)
     return low < <double>seconds and <double>(seconds + 1) < high
 
 
@@ -150,70 +164,123 @@ cdef inline uint64_t pack_short(cbuf v, Py_ssize_t n) noexcept nogil:
     return key
 
 
-cdef class _Enum:
-    """Allowed values of an enumerated field: packed integers when all are short and few, else the frozenset."""
-    cdef uint64_t packed[C_PACKED_ENUM_MAX]
-    cdef Py_ssize_t count
-    cdef bint use_packed
-    cdef object values
+ctypedef struct Position:
+    # ENUM: bit c of singles set when the one-byte value c is allowed; longer values (2..7 bytes) packed
+    # in the shape's table from ``first`` on, ``size`` of them
+    uint64_t singles[4]
+    Py_ssize_t first
+    # EQUAL: the expected bytes (kept alive by the shape's args) and their length
+    const char* equal
+    Py_ssize_t size
+    uint8_t kind
 
-    def __cinit__(self, values):
-        cdef bytes item
-        self.values = frozenset(values)
-        self.use_packed = len(self.values) <= C_PACKED_ENUM_MAX and all(
-            isinstance(x, bytes) and 0 < len(x) <= 7 for x in self.values)
-        self.count = 0
-        if self.use_packed:
-            for item in self.values:
-                self.packed[self.count] = pack_short(<cbuf><const char*>item, len(item))
-                self.count += 1
 
-    cdef bint contains(self, cbuf v, Py_ssize_t n):
-        cdef uint64_t key
-        cdef Py_ssize_t j
-        if not self.use_packed:
-            return PyBytes_FromStringAndSize(<const char*>v, n) in self.values
-        if n > 7:
-            return False
-        key = pack_short(v, n)
-        for j in range(self.count):
-            if self.packed[j] == key:
-                return True
-        return False
+cdef bint packs(values) noexcept:
+    """True when an enum's values are few and short enough for the packed check (else the frozenset's)."""
+    return len(values) <= C_PACKED_ENUM_MAX and all(isinstance(x, bytes) and 0 < len(x) <= 7 for x in values)
 
 
 cdef class _Shape:
-    """A learnt tag sequence and one value check per position."""
+    """A learnt tag sequence, one value check per position, and where its header fields are.
+
+    The positions of the header fields are a property of the tag sequence, so a frame whose tags equal the
+    shape's has its SenderCompID(49), TargetCompID(56), MsgSeqNum(34) and SendingTime(52) (first occurrence
+    each) at the shape's positions, and carries PossDupFlag(43) / PossResend(97) exactly when the shape does.
+    """
     cdef int32_t* tags
-    cdef uint8_t* kinds
+    cdef Position* positions
+    cdef uint64_t* packed
     cdef Py_ssize_t n
     cdef list args
+    cdef Py_ssize_t sender, target, number, sent
+    cdef bint header_usable  # 8 first, 49/56/34 present, no 43/97
 
     def __dealloc__(self):
         free(self.tags)
-        free(self.kinds)
+        free(self.positions)
+        free(self.packed)
+
+    cdef void find_header(self) noexcept:
+        """The first position of each header field the scanner reads (-1 when absent)."""
+        cdef Py_ssize_t k
+        cdef int32_t tag
+        cdef bint clean = True
+        self.sender = self.target = self.number = self.sent = -1
+        for k in range(self.n):
+            tag = self.tags[k]
+            if tag == 43 or tag == 97:  # PossDupFlag / PossResend: the slow path's rules apply
+                clean = False
+            elif tag == 49 and self.sender < 0:
+                self.sender = k
+            elif tag == 56 and self.target < 0:
+                self.target = k
+            elif tag == 34 and self.number < 0:
+                self.number = k
+            elif tag == 52 and self.sent < 0:
+                self.sent = k
+        self.header_usable = (clean and self.tags[0] == 8 and self.sender >= 0 and self.target >= 0
+                              and self.number >= 0)
+
+
+cdef Py_ssize_t packed_count(list arguments, list kinds) except -1:
+    """How many 2..7-byte enum values the packed table of a shape holds."""
+    cdef Py_ssize_t total = 0
+    for kind, argument in zip(kinds, arguments):
+        if kind == K_ENUM and packs(argument):
+            total += sum(len(x) > 1 for x in argument)
+    return total
+
+
+cdef void set_enum(Position* position, uint64_t* packed, Py_ssize_t* used, values) except *:
+    cdef bytes item
+    cdef unsigned char c
+    position.first = used[0]
+    position.size = 0
+    for item in values:
+        if len(item) == 1:
+            c = (<cbuf><const char*>item)[0]
+            position.singles[c >> 6] |= (<uint64_t>1) << (c & 63)
+        else:
+            packed[used[0]] = pack_short(<cbuf><const char*>item, len(item))
+            used[0] += 1
+            position.size += 1
 
 
 cdef _Shape make_shape(tags, checks):
     cdef _Shape shape = _Shape.__new__(_Shape)
-    cdef Py_ssize_t i, n = len(tags)
-    shape.tags = <int32_t*>malloc(n * sizeof(int32_t))
-    shape.kinds = <uint8_t*>malloc(n * sizeof(uint8_t))
-    if shape.tags == NULL or shape.kinds == NULL:
-        raise MemoryError("no memory for a fast-path shape")
-    shape.n = n
-    shape.args = []
+    cdef Py_ssize_t i, n = len(tags), used = 0
+    cdef Position* position
+    # each argument read once (an enum's values may come as any iterable): frozensets and bytes from here on
+    cdef list kinds = [kind for kind, _ in checks]
+    cdef list arguments = [argument for _, argument in checks]
     for i in range(n):
-        kind, argument = checks[i]
-        if not K_NONE <= kind <= K_CALL:
-            raise ValueError(f"unknown value check kind {kind!r}")
+        if not K_NONE <= kinds[i] <= K_CALL:
+            raise ValueError(f"unknown value check kind {kinds[i]!r}")
+        if kinds[i] == K_ENUM:
+            arguments[i] = frozenset(arguments[i])
+        elif kinds[i] == K_EQUAL:
+            arguments[i] = bytes(arguments[i])
+    shape.tags = <int32_t*>malloc(n * sizeof(int32_t))
+    shape.positions = <Position*>malloc(n * sizeof(Position))
+    shape.packed = <uint64_t*>malloc((packed_count(arguments, kinds) + 1) * sizeof(uint64_t))
+    if shape.tags == NULL or shape.positions == NULL or shape.packed == NULL:
+        raise MemoryError("no memory for a fast-path shape")
+    memset(shape.positions, 0, n * sizeof(Position))
+    shape.n = n
+    shape.args = arguments
+    for i in range(n):
         shape.tags[i] = <int32_t>tags[i]
-        shape.kinds[i] = <uint8_t>kind
-        if kind == K_ENUM:
-            argument = _Enum(argument)
-        elif kind == K_EQUAL:
-            argument = bytes(argument)
-        shape.args.append(argument)
+        position = &shape.positions[i]
+        position.kind = <uint8_t>kinds[i]
+        if kinds[i] == K_ENUM:
+            if packs(arguments[i]):
+                set_enum(position, shape.packed, &used, arguments[i])
+            else:
+                position.kind = K_ENUM_SET
+        elif kinds[i] == K_EQUAL:
+            position.equal = <const char*>(<bytes>arguments[i])
+            position.size = len(<bytes>arguments[i])
+    shape.find_header()
     return shape
 
 
@@ -225,6 +292,7 @@ cdef class RunScanner:
     cdef bint _check_comp_ids, _check_latency, _validate
     cdef double _max_latency
     cdef list _slots
+    cdef DayCache _day
     cdef public object msg_types
     cdef public object begin_string, their_comp_id, our_comp_id, check_comp_ids, max_latency, validate
 
@@ -292,7 +360,7 @@ cdef class RunScanner:
             if shape.tags[k] != <int32_t><int64_t>tags[k]:
                 return False
         for k in range(n):
-            if shape.kinds[k] == K_EQUAL and bytes(pairs[k][1]) != <bytes>shape.args[k]:
+            if shape.positions[k].kind == K_EQUAL and bytes(pairs[k][1]) != <bytes>shape.args[k]:
                 return False
         return True
 
@@ -358,20 +426,31 @@ cdef class RunScanner:
         cdef int32_t tags[C_MAX_FIELDS]
         cdef Py_ssize_t starts[C_MAX_FIELDS]
         cdef Py_ssize_t sizes[C_MAX_FIELDS]
-        cdef Py_ssize_t count = tokenize(frame, length, tags, starts, sizes)
+        cdef uint64_t h = FNV_OFFSET
+        cdef Py_ssize_t count = tokenize(frame, length, tags, starts, sizes, &h)
         if count <= 0:
             return False
-        if not self._header_passes(frame, tags, starts, sizes, count, seqnum, now):
-            return False
         if not self._validate:
-            return True
-        return self._shape_passes(frame, tags, starts, sizes, count)
+            return self._header_passes(frame, tags, starts, sizes, count, seqnum, now)
+        slot = self._slots[<Py_ssize_t>(h % C_SLOTS)]
+        # a frame without its shape fails (the header's outcome cannot change that); with it, the shape
+        # knows where the header fields are
+        if slot is None:
+            return False
+        cdef _Shape shape = <_Shape>slot
+        if shape.n != count or memcmp(shape.tags, tags, count * sizeof(int32_t)) != 0:
+            return False
+        if not shape.header_usable or not self._fields_pass(
+                frame, starts, sizes, shape.sender, shape.target, shape.number, shape.sent, seqnum, now):
+            return False
+        return self._values_pass(shape, frame, starts, sizes)
 
     cdef bint _header_passes(self, cbuf frame, const int32_t* tags, const Py_ssize_t* starts,
                              const Py_ssize_t* sizes, Py_ssize_t count, int64_t seqnum, double now) noexcept:
+        """The header rules on a frame without a shape: find the fields, then check them."""
         cdef Py_ssize_t k, sender = -1, target = -1, number = -1, sent = -1
         cdef int32_t tag
-        if tags[0] != 8 or not same(frame + starts[0], sizes[0], self._begin):
+        if tags[0] != 8:
             return False
         for k in range(count):
             tag = tags[k]
@@ -387,6 +466,15 @@ cdef class RunScanner:
                 sent = k
         if sender < 0 or target < 0 or number < 0:
             return False
+        return self._fields_pass(frame, starts, sizes, sender, target, number, sent, seqnum, now)
+
+    cdef bint _fields_pass(self, cbuf frame, const Py_ssize_t* starts, const Py_ssize_t* sizes,
+                           Py_ssize_t sender, Py_ssize_t target, Py_ssize_t number, Py_ssize_t sent,
+                           int64_t seqnum, double now) noexcept:
+        """BeginString(8) first, MsgSeqNum(34) the expected one, the CompIDs, SendingTime(52) (positions of
+        the first occurrence of each; ``sent`` -1 when absent)."""
+        if not same(frame + starts[0], sizes[0], self._begin):
+            return False
         if not number_is(frame + starts[number], sizes[number], seqnum):
             return False
         if self._check_comp_ids and not (same(frame + starts[sender], sizes[sender], self._theirs)
@@ -395,38 +483,48 @@ cdef class RunScanner:
         if not self._check_latency:
             return True
         return sent >= 0 and timestamp_inside(frame + starts[sent], sizes[sent], now - self._max_latency,
-                                              now + self._max_latency)
+                                              now + self._max_latency, &self._day)
 
-    cdef bint _shape_passes(self, cbuf frame, const int32_t* tags, const Py_ssize_t* starts,
-                            const Py_ssize_t* sizes, Py_ssize_t count) except -1:
-        cdef uint64_t h = FNV_OFFSET
+    cdef bint _values_pass(self, _Shape shape, cbuf frame, const Py_ssize_t* starts,
+                           const Py_ssize_t* sizes) except -1:
         cdef Py_ssize_t k
-        for k in range(count):
-            h = (h ^ <uint64_t><uint32_t>tags[k]) * FNV_PRIME
-        slot = self._slots[<Py_ssize_t>(h % C_SLOTS)]
-        if slot is None:
-            return False
-        cdef _Shape shape = <_Shape>slot
-        if shape.n != count or memcmp(shape.tags, tags, count * sizeof(int32_t)) != 0:
-            return False
-        for k in range(count):
-            if not value_passes(shape, k, frame + starts[k], sizes[k]):
+        cdef const Position* position
+        # SendingTime(52) passed timestamp_inside already when latency is checked: its format check is done
+        cdef Py_ssize_t proven = shape.sent if self._check_latency else -1
+        for k in range(shape.n):
+            position = &shape.positions[k]
+            if position.kind == K_NONE or k == proven and position.kind == K_UTCTIMESTAMP:
+                continue
+            if not value_passes(shape, position, k, frame + starts[k], sizes[k]):
                 return False
         return True
 
 
-cdef bint value_passes(_Shape shape, Py_ssize_t k, cbuf v, Py_ssize_t n) except -1:
-    cdef uint8_t kind = shape.kinds[k]
-    if kind == K_NONE:
-        return True
-    if kind == K_DIGITS:
-        return all_digits(v, n)
+cdef inline bint enum_has(_Shape shape, const Position* position, cbuf v, Py_ssize_t n) noexcept:
+    cdef uint64_t key
+    cdef Py_ssize_t j
+    if n == 1:
+        return (position.singles[v[0] >> 6] >> (v[0] & 63)) & 1
+    if n > 7:
+        return False
+    key = pack_short(v, n)
+    for j in range(position.first, position.first + position.size):
+        if shape.packed[j] == key:
+            return True
+    return False
+
+
+cdef inline bint value_passes(_Shape shape, const Position* position, Py_ssize_t k, cbuf v,
+                              Py_ssize_t n) except -1:
+    cdef uint8_t kind = position.kind
+    if kind == K_ENUM:
+        return enum_has(shape, position, v, n)
     if kind == K_FLOAT:
         return is_float(v, n)
-    if kind == K_ENUM:
-        return (<_Enum>shape.args[k]).contains(v, n)
+    if kind == K_DIGITS:
+        return all_digits(v, n)
     if kind == K_EQUAL:
-        return same(v, n, <bytes>shape.args[k])
+        return n == position.size and memcmp(v, position.equal, n) == 0
     if kind == K_INT:
         return is_int(v, n)
     if kind == K_CHAR:
@@ -435,6 +533,8 @@ cdef bint value_passes(_Shape shape, Py_ssize_t k, cbuf v, Py_ssize_t n) except 
         return n == 1 and (v[0] == 89 or v[0] == 78)
     if kind == K_UTCTIMESTAMP:
         return is_timestamp(v, n)
+    if kind == K_ENUM_SET:
+        return PyBytes_FromStringAndSize(<const char*>v, n) in <frozenset>shape.args[k]
     return bool(shape.args[k](PyBytes_FromStringAndSize(<const char*>v, n)))
 
 
@@ -458,36 +558,43 @@ cdef bint number_is(cbuf v, Py_ssize_t n, int64_t expected) noexcept nogil:
 
 
 cdef Py_ssize_t tokenize(cbuf frame, Py_ssize_t length, int32_t* tags, Py_ssize_t* starts,
-                         Py_ssize_t* sizes) noexcept nogil:
-    """Fields of a SOH-separated frame into the tables; -1 for a tag that is not a plain number (no sign, no
-    leading zero, at most 9 digits), an empty value, a missing final SOH or more than C_MAX_FIELDS fields."""
+                         Py_ssize_t* sizes, uint64_t* hash) noexcept nogil:
+    """Fields of a SOH-separated frame into the tables, and the FNV-1a hash of its tags into ``hash`` (as
+    shape_slot computes it); -1 for a tag that is not a plain number (no sign, no leading zero, at most 9
+    digits), an empty value, a missing final SOH or more than C_MAX_FIELDS fields."""
     cdef Py_ssize_t p = 0, count = 0, digits, end
     cdef int32_t tag
+    cdef uint64_t h = hash[0]
+    # a final SOH bounds every scan below: no loop needs to compare its index with the length
+    if length <= 0 or frame[length - 1] != 1:
+        return -1
     while p < length:
         if count == C_MAX_FIELDS or not (49 <= frame[p] <= 57):
             return -1
         tag = frame[p] - 48
         p += 1
         digits = 1
-        while p < length and is_digit(frame[p]):
+        while is_digit(frame[p]):
             if digits == 9:
                 return -1
             tag = tag * 10 + (frame[p] - 48)
             p += 1
             digits += 1
-        if p >= length or frame[p] != 61:  # '='
+        if frame[p] != 61:  # '='
             return -1
         p += 1
         end = p
-        while end < length and frame[end] != 1:  # values are short: a plain loop beats a memchr call
+        while frame[end] != 1:  # values are short: a plain loop beats a memchr call
             end += 1
-        if end == length or end == p:
+        if end == p:
             return -1
         tags[count] = tag
         starts[count] = p
         sizes[count] = end - p
+        h = (h ^ <uint64_t><uint32_t>tag) * FNV_PRIME
         count += 1
         p = end + 1
+    hash[0] = h
     return count
 
 
