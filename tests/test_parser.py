@@ -759,6 +759,18 @@ def test_the_compile_budget_bounds_what_ever_new_shapes_cost(monkeypatch: pytest
     assert [type(b).__name__ for s in parser._shapes.values() for b in s.builders.values()] == ["function"]
 
 
+def test_a_cache_emptied_by_new_shapes_gets_no_new_compile_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    pure = _impl.pure("parser")
+    monkeypatch.setattr(pure, "_MAX_COMPILES", 1)
+    monkeypatch.setattr(pure, "_MAX_CACHED_SHAPES", 2)
+    parser = pure.MessageParser(None, dict, RepeatingGroup, None)
+    frames = [wire((35, "0"), (5000 + k, "v")) for k in range(3)]
+    parse_repeatedly(parser, frames[0], dict)  # compiled: the whole budget
+    parse_repeatedly(parser, frames[1], dict)  # the cache is full now
+    assert parse_repeatedly(parser, frames[2], dict)[-1] == {35: "0", 5002: "v"}  # emptied the cache, then kept
+    assert [type(b).__name__ for s in parser._shapes.values() for b in s.builders.values()] == ["MessageBuilder"]
+
+
 def parse_pairs_as_str(frame: bytes) -> list[tuple[int, str]]:
     return [(tag, value.decode()) for tag, value in _impl.pure("parser").parse_pairs(frame)]
 

@@ -194,8 +194,9 @@ _MAX_CACHED_SHAPES = 1024  # a parser fed ever-new tag sequences forgets them al
 _MAX_CACHED_FIELDS = 512  # longer tag sequences are not kept (bounds the cache's memory: keys hold the tags)
 _MAX_PLANS_PER_SHAPE = 64  # plans are kept by MsgType value (any str may arrive there)
 # Compiling a plan costs ~0.3 ms for 30 fields, ~3 ms for 500 (vs ~5 us a frame): only shapes up to this many
-# fields are compiled, and at most _MAX_COMPILES per cache generation, so that a peer sending ever-new shapes
-# makes the parser do boundedly more work than it makes it parse.
+# fields are compiled, and at most _MAX_COMPILES between two reset_layouts calls (a cache emptied because ever-new
+# shapes filled it gets no new budget), so that a peer sending ever-new shapes cannot make the parser compile
+# without end: past the budget, plans run as MessageBuilder (same results, interpreted).
 _MAX_COMPILED_FIELDS = 128
 _MAX_COMPILES = 256
 
@@ -322,7 +323,7 @@ class MessageParser:
         again (when there is one)."""
         if self._layouts_source is not None:
             self._layouts = None
-        self._forget_shapes()
+        self._forget_shapes(new_budget=True)
 
     def parse_message(self, frame: bytes | bytearray | memoryview, message_class: type | None = None) -> Any:
         """``parse(frame, message_class or default_class)``; when that declines the frame (None),
@@ -418,10 +419,12 @@ class MessageParser:
             self._shapes[key] = shape
         return None if shape is _DECLINED else shape
 
-    def _forget_shapes(self) -> None:
-        """Empty the shape cache and start a new compile budget (the compiled builders go with the cache)."""
+    def _forget_shapes(self, new_budget: bool = False) -> None:
+        """Empty the shape cache (the compiled builders go with it); with ``new_budget`` (reset_layouts), start a
+        new compile budget too."""
         self._shapes.clear()  # in place: the one-frame parse_message holds this dict's get
-        self._compile_budget = [_MAX_COMPILES]
+        if new_budget:
+            self._compile_budget = [_MAX_COMPILES]
 
     def _current_layouts(self) -> Mapping[str, Layout] | None:
         """The layouts, taken from ``layouts_source`` when they are None (at the first frame and after a reset)."""
