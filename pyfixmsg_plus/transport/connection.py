@@ -188,12 +188,7 @@ class Connection(asyncio.BufferedProtocol):
         self._filling = None
         data = filling.received(nbytes)  # with the framer's kept remainder in front, which was counted before
         self.bytes_received += nbytes
-        receiver = self.receiver
-        if receiver is not None:
-            try:  # _guard, inlined: once per read
-                receiver.on_data(data)
-            except Exception as exc:
-                self._receiver_failed("on_data", exc)
+        self._hand_over(data)
 
     def read_with(self, reader: Reader) -> None:
         """Read from now on into ``reader``'s buffers (the receiver's framer, which then finds its kept remainder
@@ -202,9 +197,13 @@ class Connection(asyncio.BufferedProtocol):
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)
+        self._hand_over(data)
+
+    def _hand_over(self, data: bytes) -> None:
+        """A read's bytes to the receiver (``_guard`` without its per-call arguments: once per read)."""
         receiver = self.receiver
         if receiver is not None:
-            try:  # _guard, inlined: once per read
+            try:
                 receiver.on_data(data)
             except Exception as exc:
                 self._receiver_failed("on_data", exc)
