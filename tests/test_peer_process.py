@@ -17,19 +17,22 @@ from pyfixmsg_plus.testing.peer_process import (
 )
 
 PREFIX = "EVT "
-#: a child that reports "started", then one "tick" per 50 ms until SIGTERM, then its summary
+#: a child that reports "started", then one "tick" per 50 ms until SIGTERM, then its summary. Each line goes out in
+#: one write and the handler only sets a flag: a summary printed from the handler could land inside a tick line
+#: cut between print's two writes, and that line would not parse (a CI failure showed it).
 TICKER = """
 import json, signal, sys, time
-def say(**event): print("EVT " + json.dumps(event), flush=True)
-def bye(*_): say(event="summary", ticks=n); sys.exit(0)
-signal.signal(signal.SIGTERM, bye)
-print("some line that is not an event", flush=True)
+def say(**event): sys.stdout.write("EVT " + json.dumps(event) + "\\n")
+stopping = []
+signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+sys.stdout.write("some line that is not an event\\n")
 say(event="started")
 n = 0
-while True:
+while not stopping:
     n += 1
     say(event="tick", n=n)
     time.sleep(0.05)
+say(event="summary", ticks=n)
 """
 
 
