@@ -221,3 +221,27 @@ def test_a_codec_subclass_parse_message_override_is_called(impl: Any) -> None:
     frame = b"8=FIX.4.4\x0135=0\x0110=000\x01"
     assert [dict(codec.parse_message(frame)) for _ in range(LEARNT)] == [{8: "FIX.4.4", 35: "0", 10: "000"}] * LEARNT
     assert CountingCodec.calls == LEARNT and "parse_message" not in codec.__dict__
+
+
+def _deep(value: Any) -> Any:
+    """A message as nested lists of (tag, value) in key order, groups with their three attributes and classes."""
+    if isinstance(value, RepeatingGroup):
+        return (type(value), value.number_tag, value.first_tag, value.standard, [_deep(entry) for entry in value])
+    if isinstance(value, dict):
+        return (type(value), [(tag, _deep(item)) for tag, item in value.items()])
+    return value
+
+
+def test_corpus_frames_parse_alike_while_and_after_shapes_are_learnt(impl: Any) -> None:
+    """The bench corpus's kinds of frames through one codec, three times over: the first passes learn the shapes
+    (the pure twin then reads them by their patterns), and every pass gives what the first gave."""
+    from pyfixmsg_plus.bench.corpus import generate
+
+    codec = Codec(spec=FixSpec.from_builtin("FIX.4.4"), fragment_class=FixFragment, parser=impl.parser)
+    frames = [message.frame for message in generate(300, seed=3)]
+    first = [_deep(codec.parse_message(frame)) for frame in frames]
+    for _ in range(2):
+        assert [_deep(codec.parse_message(frame)) for frame in frames] == first
+    lenient = Codec(spec=FixSpec.from_builtin("FIX.4.4"), fragment_class=FixFragment, parser=impl.parser)
+    lenient.encoding = "utf-8"  # the lenient path for every frame
+    assert [_deep(lenient.parse_message(frame)) for frame in frames] == first

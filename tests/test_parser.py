@@ -921,3 +921,151 @@ def test_parse_message_follows_the_field_by_field_rules(frames: list[bytes]) -> 
         expected = expected_message(frame, LAYOUTS_44)
         for parser in parsers:
             assert [result(parser.parse_message(frame)) for _ in range(REPEAT)] == [expected] * REPEAT
+
+
+# --- the one-frame parse_message's shape patterns (pure twin) ---------------------------------------------------
+# Once a shape's builder runs compiled, the pure twin's one-frame parse_message reads frames with as many "=" as
+# the shape has fields through the shape's pattern (literal tag pieces, values up to the separator) instead of the
+# cut. The frames below are parsed after such a pattern is in place; the answers must stay those of the rules.
+
+SEPARATORS = [1, ord("|"), ord("^"), ord("]"), ord("\\"), ord("-"), ord("\n"), ord("*"), ord(" "), ord("a")]
+
+
+def wire_sep(sep: int, *fields: tuple[Any, str]) -> bytes:
+    return b"".join(b"%s=%s%c" % (str(tag).encode(), value.encode(), sep) for tag, value in fields)
+
+
+def expected_with_sep(frame: bytes, sep: int, layouts: Any) -> Any:
+    """The field-by-field rules for any separator (the module-level parse_message of the pure twin)."""
+    pure = _impl.pure("parser")
+    parsed = pure.parse_message(frame, sep, pure.compile_layouts(layouts), FixMessage, FixFragment, RepeatingGroup,
+                                None)  # fmt: skip
+    return _Declined(frame, None) if parsed is None else ordered(parsed)
+
+
+def one_frame_parsers(layouts: Any, sep: int = 1) -> list[Any]:
+    """A codec-like parser of each twin present, with separator ``sep``."""
+    modules = [_impl.pure("parser")]
+    compiled = _impl.compiled("parser")
+    if compiled is not None and not _impl.extensions_disabled():
+        modules.append(compiled)
+    return [
+        m.MessageParser(None, FixFragment, RepeatingGroup, None, sep, FixMessage, _Declined,
+                        lambda m=m: m.compile_layouts(layouts))
+        for m in modules
+    ]  # fmt: skip
+
+
+def test_a_compiled_shape_gets_a_pattern_that_later_frames_take(layouts44: Any) -> None:
+    """White-box: the pattern is registered once the builder runs compiled, frames of the shape then go through it
+    (a spy on its fullmatch), first by their separator count, then by their length, with the same messages;
+    reset_layouts forgets the patterns and length hints with the shapes."""
+    pure = _impl.pure("parser")
+    parser = pure.MessageParser(None, FixFragment, RepeatingGroup, None, 1, FixMessage, _Declined,
+                                lambda: pure.compile_layouts(layouts44))  # fmt: skip
+    expected = ordered(spec_parse(MD_FRAME, layouts44))
+    assert [ordered(parser.parse_message(MD_FRAME)) for _ in range(REPEAT)] == [expected] * REPEAT
+    assert list(parser._patterns) == [7] and len(parser._patterns[7]) == 1
+    fullmatch, shape = parser._patterns[7][0]
+    calls: list[str] = []
+
+    def spy(text: str) -> Any:
+        calls.append(text)
+        return fullmatch(text)
+
+    parser._patterns[7][0] = (spy, shape)
+    parser._length_hints.clear()
+    other = MD_FRAME.replace(b"270=1", b"270=1.5").replace(b"279=0", b"279=\xc3\xa9")  # same shape, new values
+    for frame in (other, MD_FRAME, other, MD_FRAME):
+        assert ordered(parser.parse_message(frame)) == ordered(spec_parse(frame, layouts44))
+    assert calls == [other.decode(), MD_FRAME.decode()] * 2
+    assert parser._length_hints == {len(other): (spy, shape), len(MD_FRAME): (spy, shape)}
+    parser.reset_layouts()
+    assert parser._patterns == {} and parser._length_hints == {} and parser._shapes == {}
+
+
+def test_shapes_with_as_many_fields_share_a_count_within_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shapes of one field count are tried in turn; past _MAX_PATTERNS_PER_COUNT they keep to the cut."""
+    pure = _impl.pure("parser")
+    monkeypatch.setattr(pure, "_MAX_PATTERNS_PER_COUNT", 2)
+    parser = pure.MessageParser(None, dict, RepeatingGroup, None, 1, dict, _Declined, None)
+    frames = [wire((35, "0"), (5000 + k, "v"), (10, "000")) for k in range(3)]
+    for frame in frames:
+        assert [parser.parse_message(frame) for _ in range(REPEAT)] == [dict(parse_pairs_as_str(frame))] * REPEAT
+    assert [len(shape.tags) for _, shape in parser._patterns[3]] == [3, 3]
+    for frame in frames * 2 + [wire((35, "0"), (5002, "w"), (10, "001")), wire((35, "0"), (5003, "v"), (10, "0"))]:
+        assert parser.parse_message(frame) == dict(parse_pairs_as_str(frame))
+
+
+@pytest.mark.parametrize("sep", SEPARATORS)
+def test_frames_near_a_learnt_shape_get_what_the_rules_give(sep: int, layouts44: Any) -> None:
+    """Frames with as many '=' as a shape whose pattern is in place but not of it (a '=' moved into a value, a
+    tag spelt with a leading zero, a separator missing or doubled, a value holding the separator, non-UTF-8),
+    for separators that are regex metacharacters too."""
+    fields = [(8, "FIX.4.4"), (35, "X"), (268, "2"), (279, "0"), (270, "1"), (279, "1"), (270, "2"), (10, "000")]
+    learnt = wire_sep(sep, *fields)
+    s = bytes((sep,))
+    near = [
+        learnt.replace(b"270=1" + s, b"270=1=" + s, 1).replace(b"10=", b"10", 1),  # '=' moved into a value
+        learnt.replace(b"279=0", b"0279=0"),  # a tag spelt with a leading zero: another shape
+        learnt.replace(b"270=1", b"271=1"),  # another tag of as many digits
+        learnt.replace(s + b"279=1", b"279=1", 1),  # a separator missing
+        learnt.replace(b"270=2" + s, b"270=2" + s + s),  # a separator doubled
+        learnt.replace(b"270=2", b"270=2" + s + b"9"),  # the separator inside a value
+        learnt.replace(b"270=1", b"270=\xff"),  # not UTF-8
+        learnt[:-1] + b"x",  # no final separator
+        learnt.replace(b"268=2", b"268=0"),  # a count not above zero: assembled field by field
+        learnt.replace(b"35=X", b"35=Y"),  # another MsgType: another plan (no layout: flat)
+        wire_sep(sep, *[(tag, value + "Z") for tag, value in fields]),  # the shape, other values
+    ]
+    for parser in one_frame_parsers(layouts44, sep):
+        assert [result(parser.parse_message(learnt)) for _ in range(REPEAT + 1)] == [
+            expected_with_sep(learnt, sep, layouts44)
+        ] * (REPEAT + 1)
+        for frame in near:
+            assert [result(parser.parse_message(frame)) for _ in range(2)] == [
+                expected_with_sep(frame, sep, layouts44)
+            ] * 2, frame
+
+
+edit_st = st.one_of(
+    st.sampled_from([b"=", b"\x00", b"1", b"0", b"\xff", b"\x00\x00", b"9=", b"a"]), st.binary(max_size=3)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(SEPARATORS), frame_fields_st, st.lists(st.tuples(st.integers(0, 400), edit_st), min_size=1,
+                                                               max_size=6))  # fmt: skip
+def test_edits_of_a_learnt_frame_follow_the_rules(
+    sep: int, fields: list[tuple[int, str]], edits: list[tuple[int, bytes]]
+) -> None:
+    """A frame parsed until its pattern is in place, then copies of it with bytes put in at random places
+    ('=', separators, digits, anything): each twin gives what the field-by-field rules give."""
+    learnt = wire_sep(sep, (8, "FIX.4.4"), *fields, (10, "000"))
+    parsers = one_frame_parsers(LAYOUTS_44, sep)
+    for parser in parsers:
+        assert [result(parser.parse_message(learnt)) for _ in range(REPEAT + 1)] == [
+            expected_with_sep(learnt, sep, LAYOUTS_44)
+        ] * (REPEAT + 1)
+    for at, insert in edits:
+        at %= len(learnt) + 1
+        frame = learnt[:at] + insert.replace(b"\x00", bytes((sep,))) + learnt[at:]
+        for edited in (frame, frame.replace(b"=", b"", 1) if frame.count(b"=") > learnt.count(b"=") else frame):
+            expected = expected_with_sep(edited, sep, LAYOUTS_44)
+            for parser in parsers:
+                assert result(parser.parse_message(edited)) == expected, edited
+
+
+def test_length_hints_are_bounded_and_only_ever_a_first_try(monkeypatch: pytest.MonkeyPatch) -> None:
+    """White-box: past _MAX_LENGTH_HINTS lengths the hints start over; a hint of another shape at the same length
+    (two shapes, one length) costs a try, never a wrong message."""
+    pure = _impl.pure("parser")
+    monkeypatch.setattr(pure, "_MAX_LENGTH_HINTS", 2)
+    parser = pure.MessageParser(None, dict, RepeatingGroup, None, 1, dict, _Declined, None)
+    same_length = [wire((35, "0"), (5000, "v")), wire((35, "0"), (5001, "v"))]
+    other_lengths = [wire((35, "0"), (5000, "v" * k)) for k in (2, 3, 4)]
+    for frame in same_length + other_lengths:
+        assert [parser.parse_message(frame) for _ in range(REPEAT)] == [dict(parse_pairs_as_str(frame))] * REPEAT
+        assert len(parser._length_hints) <= 2
+    for frame in (same_length + other_lengths) * 2:
+        assert parser.parse_message(frame) == dict(parse_pairs_as_str(frame))

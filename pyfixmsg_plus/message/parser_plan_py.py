@@ -1,7 +1,8 @@
-"""Message plans of the pure-Python parser: the structure :func:`parser_py._fill` would build, worked out once per
-(tag sequence, MsgType) and replayed on every frame of that shape.
+"""Message plans of the pure-Python parser: the structure :func:`parser_fields_py._fill` would build, worked out once
+per (tag sequence, MsgType) and replayed on every frame of that shape.
 
-Part of the pure twin of ``_speedups/parser.pyx`` (:mod:`pyfixmsg_plus.message.parser_py` uses it).
+Part of the pure twin of ``_speedups/parser.pyx`` (:mod:`pyfixmsg_plus.message.parser_py` uses it). The parser's
+shape cache entries (:class:`Shape`) and their patterns are defined at the end.
 
 A *step plan* is a tuple of steps that together visit every field of the frame once, in wire order (so the values
 are read from one iterator). Each step is a 3-tuple whose first item says what it is:
@@ -11,21 +12,22 @@ are read from one iterator). Each step is a 3-tuple whose first item says what i
   run of fields (``entries``: one tags tuple per entry);
 * ``(_NESTED_GROUP, (count_tag, first_tag), entries)``: the same with entries that are each a plan (nested groups).
 
-A :class:`MessageBuilder` replays a plan: it takes the frame's pieces (``"tag="``, value, ``"tag="``, value, ...,
-``""``) and fills a message with them, or declines (False) when a count the plan reads as a group is not a count
+A :class:`MessageBuilder` replays a plan: it takes the frame's values (in wire order, one a field) and fills a
+message with them, or declines (False) when a count the plan reads as a group is not a count
 above zero (the caller then assembles the message field by field). After a few frames of its shape it compiles
 the plan into one Python function (see :func:`compile_builder`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import count as counter
 from typing import Any
 
 Layout = Mapping[int, tuple[int, frozenset[int], "Layout"]]
 Plan = tuple[tuple[int, Any, Any], ...]
-Builder = Callable[[list[str], Any], bool]
+Builder = Callable[[Sequence[str], Any], bool]  # (the frame's values in wire order, the message) -> filled
 
 _FIELDS, _FLAT_GROUP, _NESTED_GROUP = 0, 1, 2
 # dict's own update, whatever the class: the parser gives plans only classes that keep dict's __setitem__.
@@ -135,7 +137,7 @@ def make_plan(tags: list[int], layout: Layout | None) -> tuple[tuple[int, ...], 
 
 
 class MessageBuilder:
-    """Replays one plan on the pieces of frames of its shape; after ``USES_BEFORE_COMPILING`` frames it puts a
+    """Replays one plan on the values of frames of its shape; after ``USES_BEFORE_COMPILING`` frames it puts a
     compiled twin of itself in ``home[key]`` (when it can: see :func:`compile_builder`), if ``budget`` (a
     one-item list shared by the builders of one parser: how many compiles are left; None: never compile) allows.
 
@@ -166,13 +168,12 @@ class MessageBuilder:
         self.budget = budget
         self.uses = 0
 
-    def __call__(self, pieces: list[str], message: Any) -> bool:
-        """Fill ``message`` (a dict of a class keeping dict's ``__setitem__``) from the frame cut into ``pieces``;
-        False, with ``message`` untouched, when it must be assembled field by field instead."""
+    def __call__(self, values: Sequence[str], message: Any) -> bool:
+        """Fill ``message`` (a dict of a class keeping dict's ``__setitem__``) from the frame's ``values`` (wire
+        order); False, with ``message`` untouched, when it must be assembled field by field instead."""
         self.uses += 1
         if self.uses == USES_BEFORE_COMPILING:
             self._compile()
-        values = pieces[1::2]
         for i in self.counts:  # the plan holds while every count it read as a group is a count above zero
             if values[i] not in PLAIN_COUNTS and not is_positive_count(values[i]):
                 return False
@@ -229,7 +230,7 @@ def compile_builder(
     cannot be made from a dict in one call.
 
     Why generated code (as ``collections.namedtuple`` and ``dataclasses`` do): the message's keys arrive in one
-    C-level copy of a template dict (so it never resizes) and each value is one store of a constant-index piece;
+    C-level copy of a template dict (so it never resizes) and each value is one store of a constant-index value;
     an entry is one presized dict display. A field then costs a few bytecodes instead of a ``zip`` tuple and a
     growing ``dict.update``, and a group entry is one call, not a Python loop turn. Only ints and names reach the
     source; values stay data."""
@@ -240,7 +241,7 @@ def compile_builder(
     checks = [
         f"    if {v} not in PLAIN_COUNTS and not is_positive_count({v}): return False" for v in map(_value, counts)
     ]
-    text = "\n".join(["def build(pieces, message):", *checks, *source.statements, "    return True"])
+    text = "\n".join(["def build(values, message):", *checks, *source.statements, "    return True"])
     namespace: dict[str, Any] = {
         "PLAIN_COUNTS": PLAIN_COUNTS,
         "is_positive_count": is_positive_count,
@@ -269,8 +270,8 @@ def _builds_from_dict(cls: Any) -> bool:
 
 
 def _value(i: int) -> str:
-    """The source reading value ``i`` of the frame: the pieces alternate "tag=" and value."""
-    return f"pieces[{2 * i + 1}]"
+    """The source reading value ``i`` of the frame (the builder's ``values``: one a field, in wire order)."""
+    return f"values[{i}]"
 
 
 def _builds_from_iterable(cls: type) -> bool:
@@ -338,3 +339,63 @@ def _group_statements(kind: int, tags: tuple[Any, Any], entries: Any, i: int, so
     if not source.groups_from_iterable:
         source.statements.append(f"    extend({group}, {entries_tuple})")
     return group, i
+
+
+# --- shapes ------------------------------------------------------------------------------------------------------
+# The parser (parser_py) cuts a frame into "tag=", value, ..., "" pieces and keys a cache on the joined tag pieces:
+# the frame's *shape*. A shape holds what every frame of it gives, the builders of its plans by MsgType, and once
+# one of them runs compiled, a pattern that reads its frames without the cut.
+#
+# Once a shape's builder runs compiled, the parser's one-frame parse_message skips the cut for its frames: a
+# pattern of the shape, "t1=([^<sep>]*+)<sep>...tn=([^<sep>]*+)<sep>" (its tag pieces as literals), fullmatched on the
+# decoded frame gives the n values in one C call, and no "tag=" string is made (half the strings the cut makes, and
+# the join of the key). Why a match gives what the field-by-field rules give: the pattern spells out every tag
+# piece and every separator and a value runs to the next separator, so the frame reads t1=v1<sep>...tn=vn<sep>
+# with no separator in a value; the rules split each field at its first "=", the one after its digits, so they
+# read the same tags and values (a value may hold "=": the rules keep it, and so does the pattern, where the cut
+# declines such a frame and leaves it to the field-by-field path). The patterns are kept by field count and picked
+# by the frame's separator count (a frame of the shape has exactly as many); a count's few patterns are tried in
+# turn. Counting is a byte loop (~0.17 us at 254 bytes), so the pattern that matched the last frame of the same
+# byte length is tried first: traffic of a few shapes repeats lengths (96% of the bench corpus's frames find their
+# shape so). Which pattern is tried never changes a result: only a full match is taken. The value class is one
+# negated literal on purpose: sre scans that in a tight loop, while a class like "[^=<sep>]" is a charset test a
+# character (~0.5 us a frame more, measured).
+
+
+class Shape:
+    """What one tag sequence always gives: its int tags, the piece count and "=" count a frame of it has
+    (2n+1 and n), the index of its first MsgType(35) (-1: none), the piece whose text picks the plan (the
+    MsgType value; with no MsgType the first tag piece, the same in every frame of the shape), the plans'
+    builders by that text (layouts change only through ``reset_layouts``, which forgets them), its tag pieces
+    ``"<tag>="`` as the frame spells them, and whether its pattern was registered (see the section comment).
+
+    A class with slots, not a NamedTuple: CPython 3.11 reads slots in one specialized bytecode, tuple fields
+    through a descriptor call (four reads a frame)."""
+
+    __slots__ = (
+        "builders", "fields", "msg_type_index", "pattern_made", "pieces", "plan_piece", "tag_pieces", "tags",
+    )  # fmt: skip
+
+    def __init__(self, tags: list[int], tag_pieces: list[str], msg_type_index: int, plan_piece: int) -> None:
+        self.tags = tags
+        self.tag_pieces = tag_pieces
+        self.fields = len(tags)
+        self.pieces = 2 * len(tags) + 1 if tags else -1  # -1: no frame is of this shape (see DECLINED_SHAPE)
+        self.msg_type_index = msg_type_index
+        self.plan_piece = plan_piece
+        self.builders: dict[str, Builder] = {}
+        self.pattern_made = False
+
+
+DECLINED_SHAPE = Shape([], [], -1, 0)  # a strict-looking tag sequence whose tags need the lenient path
+PatternEntry = tuple[Callable[[str], "re.Match[str] | None"], Shape]  # a shape pattern's fullmatch, the shape
+
+
+def shape_pattern(tag_pieces: list[str], sep_char: str) -> re.Pattern[str]:
+    """The pattern a frame of these tag pieces matches in full: each piece as a literal, then a value (any run
+    of characters but the separator) as a group, then the separator (see the section comment above)."""
+    sep = re.escape(sep_char)
+    # possessive (Python 3.11+): a value never gives back characters (none of them could be the separator), so sre
+    # keeps no backtracking points (~0.15 us a frame less than the greedy form, measured; same matches)
+    value = f"([^{sep}]*+){sep}"
+    return re.compile("".join(re.escape(piece) + value for piece in tag_pieces))

@@ -20,158 +20,32 @@ dictionary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from time import time_ns
-from types import MethodType
+from types import FunctionType, MethodType
 from typing import Any
 
-from pyfixmsg_plus.message.parser_plan_py import Builder, Layout, MessageBuilder, make_plan
+from pyfixmsg_plus.message.parser_fields_py import (
+    _MAX_FAST_TAG_DIGITS,
+    _MESSAGE_ENCODING,
+    _fast_pairs,
+    assemble,
+)
+from pyfixmsg_plus.message.parser_fields_py import compile_layouts as compile_layouts  # the twin's public names
+from pyfixmsg_plus.message.parser_fields_py import parse_pairs as parse_pairs
+from pyfixmsg_plus.message.parser_plan_py import (
+    DECLINED_SHAPE,
+    Builder,
+    Layout,
+    MessageBuilder,
+    PatternEntry,
+    Shape,
+    make_plan,
+    shape_pattern,
+)
 
 _MSG_TYPE = 35
-_MESSAGE_ENCODING = 347  # FIX MessageEncoding: Encoded* fields need the codec's decoding, not UTF-8
-_MAX_FAST_TAG_DIGITS = 9
-
-
-def parse_pairs(frame: bytes | bytearray | memoryview, sep: int = 1) -> list[tuple[int, bytes]]:
-    """Split one frame into ``(tag, value)`` pairs in wire order, duplicates kept; never raises on data.
-
-    A field whose tag is not all ASCII digits gets tag 0 (FIX has no tag 0, so validation reports an invalid
-    tag
-    number); a piece without ``=`` gets tag 0 and its whole text as value; a trailing piece without a final
-    separator is included. ``sep`` is the separator byte (SOH = 1).
-    """
-    data = bytes(frame)
-    if not data:
-        return []
-    pieces = data.split(bytes((sep,)))
-    if data[-1] == sep:
-        pieces.pop()  # the final separator closes the last field; it does not open an empty one
-    pairs: list[tuple[int, bytes]] = []
-    for piece in pieces:
-        tag_text, equals, value = piece.partition(b"=")
-        if not equals:
-            pairs.append((0, piece))
-        elif tag_text.isdigit():
-            pairs.append((int(tag_text), value))
-        else:
-            pairs.append((0, value))
-    return pairs
-
-
-def _is_count(value: Any) -> bool:
-    """A NumInGroup value the group builder accepts: ASCII digits only (str or bytes)."""
-    return bool(value) and value.isascii() and value.isdigit()
-
-
-def _is_zero(value: Any) -> bool:
-    """True when an ASCII-digit count is zero (compared by digits: no int conversion, no size limit)."""
-    return value.strip("0" if isinstance(value, str) else b"0") == value[:0]
-
-
-def _read_group(
-    pairs: list[tuple[Any, Any]],
-    i: int,
-    count_tag: int,
-    group_spec: tuple[int, frozenset[int], Layout],
-    fragment_class: Callable[[], Any],
-    group_class: type,
-) -> tuple[Any, int]:
-    """Read the entries of the group counted at ``count_tag`` from ``pairs[i:]``; returns (group, next index).
-
-    As pyfixmsg: entries are split on the first tag seen after the count (the delimiter), an entry runs while
-    its
-    tags belong to the group, and the declared count is not checked against the entries.
-    """
-    first_tag, members, nested = group_spec
-    group = group_class.__new__(group_class)  # type: ignore[call-overload]
-    group.number_tag = count_tag
-    group.first_tag = first_tag
-    group.standard = True  # pyfixmsg's default, stored so that every way of building a group gives one state
-    n = len(pairs)
-    if _is_zero(pairs[i - 1][1]) or i >= n or pairs[i][0] not in members:
-        return group, i
-    delimiter = pairs[i][0]
-    while i < n and pairs[i][0] == delimiter:
-        entry = fragment_class()
-        i = _fill(pairs, i, entry, nested, members, delimiter, fragment_class, group_class)
-        group.append(entry)
-    return group, i
-
-
-def _fill(
-    pairs: list[tuple[Any, Any]],
-    i: int,
-    target: Any,
-    layout: Layout | None,
-    members: frozenset[int] | None,
-    delimiter: Any,
-    fragment_class: Callable[[], Any],
-    group_class: type,
-) -> int:
-    """Put ``pairs[i:]`` into ``target`` until a tag outside ``members`` or a repeated ``delimiter``.
-
-    ``members`` None means the top level (no end). Returns the index of the first pair not consumed.
-    """
-    n = len(pairs)
-    start = i
-    while i < n:
-        tag, value = pairs[i]
-        if members is not None and (tag not in members or (tag == delimiter and i != start)):
-            break
-        group_spec = layout.get(tag) if layout else None
-        if group_spec is not None and _is_count(value):
-            target[tag], i = _read_group(pairs, i + 1, tag, group_spec, fragment_class, group_class)
-        else:
-            target[tag] = value
-            i += 1
-    return i
-
-
-def assemble(
-    pairs: list[tuple[Any, Any]],
-    target: Any,
-    layout: Layout | None,
-    fragment_class: Callable[[], Any],
-    group_class: type,
-) -> Any:
-    """Fill ``target`` (a dict) from ``pairs``, building ``group_class`` groups of ``fragment_class`` entries.
-
-    ``layout`` None or empty parses flat. Duplicate tags at one level overwrite: the last value wins
-    (pyfixmsg).
-    """
-    _fill(pairs, 0, target, layout, None, None, fragment_class, group_class)
-    return target
-
-
-def compile_layouts(layouts: Mapping[str, Layout] | None) -> Mapping[str, Layout] | None:
-    """``layouts`` in the form :func:`parse_message` reads fastest: unchanged here (the compiled twin builds
-    bitsets). Both forms are accepted by ``parse_message``."""
-    return layouts
-
-
-def _fast_pairs(frame: bytes, sep: int) -> list[tuple[int, str]] | None:
-    """The frame's fields with int tags and str values, or None when the lenient path must parse it.
-
-    The field-by-field form of the strict rules (the readable specification); :class:`MessageParser` takes it
-    for frames its whole-frame tokenizer does not cover (see :meth:`MessageParser._parse`).
-    """
-    if not frame or frame[-1] != sep or not 0 <= sep < 128:
-        return None
-    pieces = frame.split(bytes((sep,)))
-    pieces.pop()
-    pairs: list[tuple[int, str]] = []
-    for piece in pieces:
-        tag_text, equals, value = piece.partition(b"=")
-        if not equals or not tag_text.isdigit() or len(tag_text) > _MAX_FAST_TAG_DIGITS:
-            return None
-        tag = int(tag_text)
-        if tag == _MESSAGE_ENCODING:
-            return None
-        try:
-            pairs.append((tag, value.decode("utf-8")))
-        except UnicodeDecodeError:
-            return None
-    return pairs
 
 
 # --- the whole-frame tokenizer ---------------------------------------------------------------------------------
@@ -189,6 +63,9 @@ def _fast_pairs(frame: bytes, sep: int) -> list[tuple[int, str]] | None:
 # and whose replace grew it by n characters (so it holds n "=") has its n "=" in its tag pieces: they hold n of
 # them, at most one each, and the last piece, after the last cut, never ends with "=". So the value pieces hold no
 # "=", each ends at a separator of the frame, the last piece is "" and the frame reads t1=v1<sep>...tn=vn<sep>.
+#
+# Once a shape's builder runs compiled, the one-frame parse_message reads its frames by the shape's pattern
+# instead of cutting them (see the shapes section of parser_plan_py: why, and why the results stay the same).
 
 _MAX_CACHED_SHAPES = 1024  # a parser fed ever-new tag sequences forgets them all and starts over
 _MAX_CACHED_FIELDS = 512  # longer tag sequences are not kept (bounds the cache's memory: keys hold the tags)
@@ -199,6 +76,10 @@ _MAX_PLANS_PER_SHAPE = 64  # plans are kept by MsgType value (any str may arrive
 # without end: past the budget, plans run as MessageBuilder (same results, interpreted).
 _MAX_COMPILED_FIELDS = 128
 _MAX_COMPILES = 256
+# Patterns of compiled shapes, kept by the shape's field count: this many a count at most (a frame of a count
+# tries them in turn before the cut; shapes past this take the cut, with the same results).
+_MAX_PATTERNS_PER_COUNT = 4
+_MAX_LENGTH_HINTS = 4096  # frame length -> the pattern that matched there last (emptied when full)
 
 
 def _whole_frame_separator(sep: int) -> str | None:
@@ -225,29 +106,6 @@ def _checked_tags(tag_pieces: list[str]) -> list[int] | None:
             return None
         tags.append(tag)
     return tags
-
-
-class _Shape:
-    """What one tag sequence always gives: its int tags, the piece count and "=" count a frame of it has
-    (2n+1 and n), the index of its first MsgType(35) (-1: none), the piece whose text picks the plan (the
-    MsgType value; with no MsgType the first tag piece, the same in every frame of the shape) and the plans'
-    builders by that text (layouts change only through ``reset_layouts``, which forgets them).
-
-    A class with slots, not a NamedTuple: CPython 3.11 reads slots in one specialized bytecode, tuple fields
-    through a descriptor call (four reads a frame)."""
-
-    __slots__ = ("builders", "fields", "msg_type_index", "pieces", "plan_piece", "tags")
-
-    def __init__(self, tags: list[int], pieces: int, fields: int, msg_type_index: int, plan_piece: int) -> None:
-        self.tags = tags
-        self.pieces = pieces
-        self.fields = fields
-        self.msg_type_index = msg_type_index
-        self.plan_piece = plan_piece
-        self.builders: dict[str, Builder] = {}
-
-
-_DECLINED = _Shape([], -1, -1, -1, 0)  # a strict-looking tag sequence whose tags need the lenient path
 
 
 def _fills_by_update(cls: Any) -> bool:
@@ -289,7 +147,9 @@ class MessageParser:
         self._lenient_box = [False]  # _lenient for the one-frame parse_message (a list item: no attribute read)
         self._sep_char = _whole_frame_separator(sep)
         self._eq_sep = b"=" + bytes((sep,)) if self._sep_char else b""
-        self._shapes: dict[str, _Shape] = {}
+        self._shapes: dict[str, Shape] = {}
+        self._patterns: dict[int, list[PatternEntry]] = {}  # field count -> the (fullmatch, shape) of that many
+        self._length_hints: dict[int, PatternEntry] = {}  # frame length in bytes -> the entry that matched last
         self._compile_budget = [_MAX_COMPILES]  # shared by the builders of this cache generation
         self._fragments_by_update = _fills_by_update(fragment_class)
         self._update_class: type | None = None  # the last message class found to fill by dict.update
@@ -377,15 +237,16 @@ class MessageParser:
         if self._codec is not None:
             message._time_ns = time_ns()
             message._codec = self._codec
+        values = pieces[1::2]
         if message_class is not self._update_class and not self._note_update_class(message_class):
-            return self._assemble(shape, pieces[1::2], message)
+            return self._assemble(shape, values, message)
         build = shape.builders.get(pieces[shape.plan_piece])
         if build is None:
             build = self._learn_builder(shape, pieces[shape.plan_piece])
-        if build(pieces, message):
+        if build(values, message):
             return message
         # a count the plan reads as a group is not one above zero, or group entries that fill field by field
-        return self._assemble(shape, pieces[1::2], message)
+        return self._assemble(shape, values, message)
 
     def _note_update_class(self, message_class: type) -> bool:
         """Whether messages of ``message_class`` fill by dict.update (remembered for the next frame when so)."""
@@ -394,7 +255,7 @@ class MessageParser:
             return True
         return False
 
-    def _learn_shape(self, pieces: list[str], equals: int) -> _Shape | None:
+    def _learn_shape(self, pieces: list[str], equals: int) -> Shape | None:
         """The cache entry for the shape of a frame cut into ``pieces`` and holding ``equals`` "=", or None when
         the frame is not strict (or its tags need the lenient path): the field-by-field path then decides."""
         fields = len(pieces) // 2
@@ -408,23 +269,54 @@ class MessageParser:
         if cached is not None:  # a strict frame of a known shape fails no check in _parse: this shape is refused
             return None
         tags = _checked_tags(tag_pieces)
-        shape = _DECLINED
+        shape = DECLINED_SHAPE
         if tags is not None:
             msg_type_index = tags.index(_MSG_TYPE) if _MSG_TYPE in tags else -1
             plan_piece = 2 * msg_type_index + 1 if msg_type_index >= 0 else 0
-            shape = _Shape(tags, len(pieces), fields, msg_type_index, plan_piece)
+            shape = Shape(tags, tag_pieces, msg_type_index, plan_piece)
         if fields <= _MAX_CACHED_FIELDS:
             if len(self._shapes) >= _MAX_CACHED_SHAPES:
                 self._forget_shapes()
             self._shapes[key] = shape
-        return None if shape is _DECLINED else shape
+        return None if shape is DECLINED_SHAPE else shape
 
     def _forget_shapes(self, new_budget: bool = False) -> None:
         """Empty the shape cache (the compiled builders go with it); with ``new_budget`` (reset_layouts), start a
         new compile budget too."""
         self._shapes.clear()  # in place: the one-frame parse_message holds this dict's get
+        self._patterns.clear()  # (and these two: their entries name shapes)
+        self._length_hints.clear()
         if new_budget:
             self._compile_budget = [_MAX_COMPILES]
+
+    def _add_pattern(self, shape: Shape) -> None:
+        """Register the pattern of a shape whose builder now runs compiled (once a shape; at most
+        ``_MAX_PATTERNS_PER_COUNT`` a field count), for the one-frame parse_message."""
+        shape.pattern_made = True
+        if self._sep_char is None:
+            return
+        entries = self._patterns.setdefault(shape.fields, [])
+        if len(entries) < _MAX_PATTERNS_PER_COUNT:
+            entries.append((shape_pattern(shape.tag_pieces, self._sep_char).fullmatch, shape))
+
+    def _match_pattern(self, frame: bytes) -> tuple[re.Match[str] | None, Shape | None]:
+        """The match of ``frame`` by a registered pattern of its separator count and that pattern's shape, or
+        (None, None); a match becomes the hint for frames of its length (see parser_plan_py's shapes section)."""
+        entries = self._patterns.get(frame.count(self._sep_char.encode())) if self._sep_char else None
+        if entries is None:
+            return None, None
+        try:
+            text = frame.decode()
+        except UnicodeDecodeError:
+            return None, None
+        for entry in entries:
+            found = entry[0](text)
+            if found is not None:
+                if len(self._length_hints) >= _MAX_LENGTH_HINTS:
+                    self._length_hints.clear()
+                self._length_hints[len(frame)] = entry
+                return found, entry[1]
+        return None, None
 
     def _current_layouts(self) -> Mapping[str, Layout] | None:
         """The layouts, taken from ``layouts_source`` when they are None (at the first frame and after a reset)."""
@@ -437,7 +329,7 @@ class MessageParser:
         layouts = self._current_layouts()
         return layouts.get(msg_type) if layouts and msg_type is not None else None
 
-    def _learn_builder(self, shape: _Shape, plan_text: str) -> Builder:
+    def _learn_builder(self, shape: Shape, plan_text: str) -> Builder:
         """The builder of a tag sequence's plan under the layout of its MsgType (``plan_text`` is the MsgType
         value, or the first tag piece when there is none), kept in the shape's cache entry."""
         msg_type = plan_text if shape.msg_type_index >= 0 else None
@@ -454,7 +346,7 @@ class MessageParser:
         builders[plan_text] = builder
         return builder
 
-    def _assemble(self, shape: _Shape, values: list[str], message: Any) -> Any:
+    def _assemble(self, shape: Shape, values: Sequence[str], message: Any) -> Any:
         """``message`` filled field by field by :func:`assemble` (what the plans stand for)."""
         msg_type_index = shape.msg_type_index
         layout = self._layout_for(values[msg_type_index] if msg_type_index >= 0 else None)
@@ -481,7 +373,9 @@ def _one_frame_parse_message(parser: MessageParser) -> Callable[..., Any]:
     :meth:`MessageParser.set_lenient` updates (an attribute read on the parser, whose ``__dict__`` holds this
     function, cost ~0.05 us); the shape cache is read through the parser's dict, which a reset empties in
     place, so ``reset_layouts`` is seen too. Frames of other classes, ``bytearray``/``memoryview`` frames, new
-    shapes and everything declined take the method.
+    shapes and everything declined take the method. A frame of a shape whose builder runs compiled is read by
+    the shape's pattern rather than cut (see parser_plan_py's shapes section): first the pattern
+    that matched the last frame of its length, then those of its separator count, then the cut.
     """
     general = MethodType(MessageParser.parse_message, parser)
     cls = parser._default_class
@@ -490,6 +384,8 @@ def _one_frame_parse_message(parser: MessageParser) -> Callable[..., Any]:
         return general
     eq_sep = parser._eq_sep
     shapes_get = parser._shapes.get
+    hints_get = parser._length_hints.get
+    match_pattern = parser._match_pattern
     lenient = parser._lenient_box
     codec = parser._codec
     new: Callable[[type], Any] = cls.__new__  # type: ignore[assignment]
@@ -499,23 +395,43 @@ def _one_frame_parse_message(parser: MessageParser) -> Callable[..., Any]:
     def parse_message(frame: bytes | bytearray | memoryview, message_class: type | None = None) -> Any:
         """See :meth:`MessageParser.parse_message` (this is its one-frame form)."""
         if (message_class is None or message_class is cls) and type(frame) is bytes and not lenient[0]:
-            # the steps and the proof of MessageParser._parse, in the same order
-            cut = frame.replace(b"=", eq_sep)
-            try:
-                pieces = cut.decode().split(sep_char)
-            except UnicodeDecodeError:
-                return general(frame, message_class)
-            shape = shapes_get(join(pieces[::2]))
-            if shape is not None and len(pieces) == shape.pieces and len(cut) - len(frame) == shape.fields:
+            shape: Shape | None = None
+            build = found = None
+            hint = hints_get(len(frame))
+            if hint is not None:  # a compiled shape's pattern matched a frame this long (parser_plan_py: shapes)
+                try:
+                    found = hint[0](frame.decode())
+                except UnicodeDecodeError:
+                    return general(frame, message_class)
+                shape = hint[1]
+            if found is None:
+                found, shape = match_pattern(frame)
+            if found is not None and shape is not None:
+                values: Sequence[str] = found.groups()
+                index = shape.msg_type_index
+                build = shape.builders.get(values[index] if index >= 0 else shape.tag_pieces[0])
+            if build is None or shape is None:  # the steps and the proof of MessageParser._parse, in order
+                cut = frame.replace(b"=", eq_sep)
+                try:
+                    pieces = cut.decode().split(sep_char)
+                except UnicodeDecodeError:
+                    return general(frame, message_class)
+                shape = shapes_get(join(pieces[::2]))
+                if shape is None or len(pieces) != shape.pieces or len(cut) - len(frame) != shape.fields:
+                    return general(frame, message_class)
                 build = shape.builders.get(pieces[shape.plan_piece])
-                if build is not None:
-                    message = new(cls)
-                    if codec is not None:
-                        message._time_ns = clock()
-                        message._codec = codec
-                    if build(pieces, message):
-                        return message
-                    return parser._assemble(shape, pieces[1::2], message)
+                if build is None:
+                    return general(frame, message_class)
+                values = pieces[1::2]
+                if not shape.pattern_made and type(build) is FunctionType:
+                    parser._add_pattern(shape)  # its frames take the pattern from now on
+            message = new(cls)
+            if codec is not None:
+                message._time_ns = clock()
+                message._codec = codec
+            if build(values, message):
+                return message
+            return parser._assemble(shape, values, message)
         return general(frame, message_class)
 
     return parse_message
