@@ -510,6 +510,12 @@ def checksum(data, start=0, end=-1):
     return pfm_byte_sum(<cbuf>PyBytes_AS_STRING(view) + lo, <size_t>(hi - lo)) & 0xFF
 
 
+cdef extern from "Python.h":
+    bint PyMemoryView_Check(object obj)
+    ctypedef struct PyMemoryViewObject:
+        Py_ssize_t exports  # buffers exported from this very view (release() refuses while > 0)
+
+
 cdef class _Room:
     """The writable room of one socket read: the tail of a new ``bytes`` object that nobody else sees until
     ReadBuffer.take_after hands it out. Exports count the views open on it (a memoryview and its slices), so that
@@ -614,10 +620,10 @@ cdef class ReadBuffer:
         self._view = None
         self._room_now = None
         self._prefix = None
-        try:
+        # a view still exported (uvloop holds its own until buffer_updated returns) cannot be released: release()
+        # would only raise BufferError (an exception a read); it lets go of the room when that export closes
+        if PyMemoryView_Check(view) and (<PyMemoryViewObject*>view).exports == 0:
             view.release()
-        except BufferError:
-            pass
 
     cdef bytes take_after(self, bytes prefix, object nbytes):
         """``prefix`` followed by the ``nbytes`` bytes read into the room: the room's own bytes when they start
