@@ -77,6 +77,9 @@ class AdminHandlers:
             else:  # FIX: the first message on a connection must be a Logon
                 self.disconnect(f"first message was MsgType {msg_type!r}, not Logon (35=A)")
             return
+        # any message of a logged-on peer is traffic, a rejected one too: a peer that keeps talking is not silent
+        # (without this, a peer whose messages are all rejected got a TestRequest after HeartBtInt)
+        self.timers.received(self.now)
         if not self._check_begin_string(inbound) or not self._check_header_present(inbound):
             return
         if not self._check_dictionary(inbound):
