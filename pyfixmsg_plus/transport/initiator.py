@@ -10,6 +10,7 @@ the primary.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import ssl as ssl_module
@@ -138,16 +139,15 @@ class Initiator:
             else:
                 conn.abort()
         if self._task is not None and not self._task.done():
+            current = asyncio.current_task()
+            cancelled_before = current.cancelling() if current is not None else 0  # e.g. stop() in a cleanup
             self._task.cancel()
-            try:
+            with contextlib.suppress(ReconnectGaveUp, asyncio.CancelledError):  # the connect loop's own end
                 await self._task
-            except ReconnectGaveUp:
-                pass
-            except asyncio.CancelledError:
-                # the connect loop's own cancellation is expected; the caller's must not be swallowed
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
+            # a cancellation of our caller while we waited went to the connect loop's task; when that task ends
+            # without raising (3.11's wait_for can lose it as a connect round fails), it must not be lost
+            if current is not None and current.cancelling() > cancelled_before:
+                raise asyncio.CancelledError
         if conn is not None:
             try:
                 await asyncio.wait_for(conn.wait_closed(), self.close_timeout)
