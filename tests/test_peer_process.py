@@ -81,6 +81,9 @@ def test_wait_for_takes_a_predicate() -> None:
 
 def test_a_missing_event_times_out_naming_it_and_the_last_lines() -> None:
     with ScriptPeer(TICKER) as peer:
+        # a tick line is in hand before the short wait starts: the message must show it even when the child is
+        # slow to write its first tick (a busy machine)
+        peer.wait_for("tick", timeout_s=10)
         started = time.monotonic()
         with pytest.raises(PeerTimeoutError) as raised:
             peer.wait_for("logon", timeout_s=0.5)
@@ -109,8 +112,9 @@ def test_an_exit_before_the_event_is_reported_at_once_with_the_exit_code() -> No
 
 def test_a_peer_that_never_gets_ready_is_killed_and_named() -> None:
     peer = ScriptPeer("import time; print('waiting'); time.sleep(60)")
-    peer.ready_timeout_s = 0.5
-    with pytest.raises(PeerError, match=r"script peer did not report 'started' within 0.5 s") as raised:
+    # long enough for the interpreter to start and print 'waiting' on a busy machine (0.5 s could be too short)
+    peer.ready_timeout_s = 2.0
+    with pytest.raises(PeerError, match=r"script peer did not report 'started' within 2.0 s") as raised:
         peer.start()
     assert "waiting" in str(raised.value)
     assert peer.returncode is not None  # killed, not left behind

@@ -212,9 +212,10 @@ class EventLinePeer:
     # --- waiting ------------------------------------------------------------------------------------------------
 
     def _found(self, matches: EventPredicate, count: int) -> Event | None:
-        """The latest of the first ``count`` matching events once there are that many; called with the lock."""
+        """The ``count``-th matching event once there are that many (later ones do not change it); called with
+        the lock."""
         matching = [e for e in self._events if matches(e)]
-        return dict(matching[-1]) if len(matching) >= count else None
+        return dict(matching[count - 1]) if len(matching) >= count else None
 
     def _not_reported(self, event: str | EventPredicate, what: str | None, count: int, timeout_s: float) -> PeerError:
         matches, name = _matcher(event), _described(event, what)
@@ -230,8 +231,8 @@ class EventLinePeer:
         self, event: str | EventPredicate, *, count: int = 1, timeout_s: float = 30.0, what: str | None = None
     ) -> Event:
         """Blocks until ``count`` events named ``event`` (or matching it, a predicate) were reported; returns the
-        latest. PeerTimeoutError after ``timeout_s``, PeerError if the process exited first; both name the event
-        (``what`` names a predicate) and quote the last lines."""
+        ``count``-th (the first with count=1). PeerTimeoutError after ``timeout_s``, PeerError if the process exited
+        first; both name the event (``what`` names a predicate) and quote the last lines."""
         matches = _matcher(event)
         deadline = time.monotonic() + timeout_s
         with self._changed:
