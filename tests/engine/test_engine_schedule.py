@@ -19,6 +19,14 @@ from pyfixmsg_plus.engine import FixEngine
 from pyfixmsg_plus.engine.engine import SESSION_TIME_ENDED
 from pyfixmsg_plus.engine.session_runner import OUTSIDE_SESSION_TIME
 
+#: EndTime of the tests that log on and are then logged out at the end, in seconds from now. The times are whole
+#: seconds (truncated), so the Logon has at least END_IN_S - 1 s to complete before EndTime; with 3 (2 s at worst)
+#: a slow or busy machine could log on after EndTime and be refused as outside session time
+END_IN_S = 5
+#: StartTime of the new-period test, in seconds from now: the store must be created (and its numbers set) before
+#: it, at least START_IN_S - 1 s later
+START_IN_S = 3
+
 
 def window(start_in: float, end_in: float) -> dict[str, Any]:
     """StartTime/EndTime (UTC, HH:MM:SS) ``start_in``/``end_in`` seconds from now (negative: in the past)."""
@@ -109,7 +117,8 @@ def test_end_time_logs_out_and_later_logons_are_refused() -> None:
         port = free_port()
         executor = Executor()
         acceptor = await FixEngine.create(
-            acceptor_config(port, ["CLIENT"], LogoutTimeout=0.5, **window(-10, 3)), executor)
+            acceptor_config(port, ["CLIENT"], LogoutTimeout=0.5, **window(-10, END_IN_S)), executor
+        )
         executor.engine = acceptor
         await acceptor.open()
         during = await logon_and_read_until_closed(port)
@@ -131,7 +140,7 @@ def test_scheduled_initiator_stops_at_end_time() -> None:
         acceptor = await FixEngine.create(acceptor_config(port, ["CLIENT"]), executor)
         executor.engine = acceptor
         await acceptor.open()
-        engine = await FixEngine.create(initiator_config(port, "CLIENT", **window(-10, 3)), Watcher())
+        engine = await FixEngine.create(initiator_config(port, "CLIENT", **window(-10, END_IN_S)), Watcher())
         await engine.open()
         assert await engine.wait_logged_on(5)
         assert await acceptor.wait_logged_on(5)
@@ -153,8 +162,8 @@ def test_new_period_resets_sequence_numbers_before_logon() -> None:
         acceptor = await FixEngine.create(acceptor_config(port, ["CLIENT"]), executor)
         executor.engine = acceptor
         await acceptor.open()
-        # the store is created now, before the period that starts in ~1-2 s: that period resets it
-        engine = await FixEngine.create(initiator_config(port, "CLIENT", **window(2, 3600)), Watcher())
+        # the store is created now, before the period that starts in ~2-3 s: that period resets it
+        engine = await FixEngine.create(initiator_config(port, "CLIENT", **window(START_IN_S, 3600)), Watcher())
         await engine.initialize()
         await engine.set_sequence_numbers(incoming_seqnum=40, outgoing_seqnum=50)
         await engine.open()
@@ -171,12 +180,19 @@ def test_new_period_resets_sequence_numbers_before_logon() -> None:
 def test_scheduler_schedules_are_reported_as_not_enforced(caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
         port = free_port()
-        config = ConfigManager.from_dict({
-            "DEFAULT": {"ConnectionType": "acceptor", "SocketAcceptHost": "127.0.0.1", "SocketAcceptPort": port,
-                        "HeartBtInt": 30, "StoreType": "memory"},
-            "Scheduler": {"schedules": '[{"time": "08:00", "action": "start"}]'},
-            "SESSION": [{"SenderCompID": "EXEC", "TargetCompID": "CLIENT"}],
-        })
+        config = ConfigManager.from_dict(
+            {
+                "DEFAULT": {
+                    "ConnectionType": "acceptor",
+                    "SocketAcceptHost": "127.0.0.1",
+                    "SocketAcceptPort": port,
+                    "HeartBtInt": 30,
+                    "StoreType": "memory",
+                },
+                "Scheduler": {"schedules": '[{"time": "08:00", "action": "start"}]'},
+                "SESSION": [{"SenderCompID": "EXEC", "TargetCompID": "CLIENT"}],
+            }
+        )
         engine = await FixEngine.create(config, Application())
         with caplog.at_level(logging.WARNING, logger="pyfixmsg_plus.engine"):
             await engine.open()

@@ -34,12 +34,56 @@ from interop_kit import (
 )
 from peer import PeerTLS, QuickFixPeer, free_port, make_self_signed_certificate, require_peer
 
+from pyfixmsg_plus.application import Application
 from pyfixmsg_plus.engine import FixEngine
 from pyfixmsg_plus.testing import OrderFiller, RecordingApplication
 
 ORDERS = 1000
-#: idle period of the heartbeat tests, in seconds: three HeartBtInt intervals of 1 s
-IDLE_S = 3.5
+#: Heartbeats(0) each side must send while both are idle (HeartBtInt=1 s)
+IDLE_HEARTBEATS = 2
+#: upper bound (s) of the idle period those heartbeats must come in. QuickFIX checks its heartbeat timer once a
+#: second, so two come 1-2 s apart; a fixed 3.5 s sleep could see fewer on a slow or busy machine, so the test
+#: waits for the heartbeats, with this margin
+IDLE_TIMEOUT_S = 15.0
+
+
+class SentHeartbeats(Application):
+    """Counts the Heartbeat(0) messages our engine sends (toAdmin sees every outgoing admin message)."""
+
+    heartbeats_sent = 0
+
+    def toAdmin(self, message: Any, sessionID: Any) -> None:
+        if message[35] == "0":
+            self.heartbeats_sent += 1
+
+
+class RecorderCountingHeartbeats(SentHeartbeats, RecordingApplication):
+    """A RecordingApplication that also counts the Heartbeats we send."""
+
+
+class FillerCountingHeartbeats(SentHeartbeats, OrderFiller):
+    """An OrderFiller that also counts the Heartbeats we send."""
+
+
+async def idle_until_heartbeats(
+    app: RecorderCountingHeartbeats | FillerCountingHeartbeats, count: int = IDLE_HEARTBEATS
+) -> None:
+    """Send nothing until each side sent ``count`` more Heartbeat(0) messages (the peer's reach ``app``; ours
+    are what the peer's summary counts); fail after ``IDLE_TIMEOUT_S`` seconds naming what was missing.
+
+    Our own heartbeats are counted, not our MsgSeqNum(34): a late peer heartbeat makes us send a TestRequest(1),
+    which is no heartbeat."""
+    loop = asyncio.get_running_loop()
+    theirs_wanted = app.admin_count("0") + count
+    ours_wanted = app.heartbeats_sent + count
+    deadline = loop.time() + IDLE_TIMEOUT_S
+    while app.admin_count("0") < theirs_wanted or app.heartbeats_sent < ours_wanted:
+        if loop.time() > deadline:
+            theirs = app.admin_count("0") - theirs_wanted + count
+            ours = app.heartbeats_sent - ours_wanted + count
+            raise AssertionError(f"in {IDLE_TIMEOUT_S} s of silence the peer sent {theirs} of {count} "
+                                 f"Heartbeat(0) messages and we sent {ours} of {count}")  # fmt: skip
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -66,7 +110,7 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_initiator_logon_orders_heartbeats_logout() -> None:
     async def scenario() -> None:
-        app = RecordingApplication()
+        app = RecorderCountingHeartbeats()
         async with (
             quickfix_acceptor(heartbeat_s=SHORT_HEARTBEAT_S) as qf,
             await FixEngine.create(our_initiator(qf.port, heartbeat_s=SHORT_HEARTBEAT_S), app) as ours,
@@ -75,10 +119,8 @@ def test_initiator_logon_orders_heartbeats_logout() -> None:
             await qf.await_event("logon", timeout_s=10)
             await send_orders(ours, clordids("I", ORDERS))
             assert_fills(await app.wait_for_count(ORDERS, "8", timeout=60), clordids("I", ORDERS))
-            heartbeats_before = app.admin_count("0")
-            await asyncio.sleep(IDLE_S)
             # HeartBtInt=1 s: QuickFIX sends a Heartbeat(0) each second of silence
-            assert app.admin_count("0") - heartbeats_before >= 2
+            await idle_until_heartbeats(app)
             assert ours.state_machine.state.name == "ACTIVE"
             assert await ours.request_logoff(timeout=10)
             await qf.await_event("logout", timeout_s=10)
@@ -169,7 +211,7 @@ def test_initiator_over_tls_to_quickfix(certificate: tuple[Path, Path]) -> None:
 
 def test_acceptor_logon_orders_heartbeats_logout() -> None:
     async def scenario() -> None:
-        app = OrderFiller()
+        app = FillerCountingHeartbeats()
         port = free_port()
         ours = await open_acceptor(app, port, heartbeat_s=SHORT_HEARTBEAT_S)
         qf = quickfix_initiator(port, heartbeat_s=SHORT_HEARTBEAT_S, orders=ORDERS, linger=True)
@@ -178,9 +220,7 @@ def test_acceptor_logon_orders_heartbeats_logout() -> None:
             assert await ours.wait_logged_on(10)
             done = await qf.await_event("work_done", timeout_s=60)
             assert done["complete"] is True
-            heartbeats_before = app.admin_count("0")
-            await asyncio.sleep(IDLE_S)
-            assert app.admin_count("0") - heartbeats_before >= 2
+            await idle_until_heartbeats(app)
             await qf.astop()  # QuickFIX sends Logout(5); we answer it
             assert await ours.wait_disconnected(10)
             assert app.logouts

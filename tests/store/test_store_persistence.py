@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -32,6 +33,7 @@ class RecordingStore(MemoryStore):
     def __init__(self) -> None:
         super().__init__()
         self.transactions: list[list[int]] = []
+        self.saved_at: list[float] = []  # the event loop's clock (s) when each transaction was recorded
         self.fail_next = 0
         self.delay = 0.0
 
@@ -41,11 +43,26 @@ class RecordingStore(MemoryStore):
             self.fail_next -= 1
             raise OSError("disk full")
         self.transactions.append([r.seq_num for r in records])
+        self.saved_at.append(asyncio.get_running_loop().time())
         await super().save_outbound(session, records)
 
 
 def run(coro):
     return asyncio.run(coro)
+
+
+#: how long (s) a test waits for a background flush that must happen; generous for a slow or busy machine
+ARRIVAL_TIMEOUT_S = 10.0
+
+
+async def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` every 5 ms until it holds; fail naming ``what`` after ``ARRIVAL_TIMEOUT_S`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ARRIVAL_TIMEOUT_S
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} did not happen within {ARRIVAL_TIMEOUT_S} s")
+        await asyncio.sleep(0.005)
 
 
 def test_mode_names_parse_and_bad_name_lists_choices() -> None:
@@ -94,9 +111,7 @@ def test_group_commit_failure_reaches_every_caller_of_the_batch() -> None:
         errors: list[BaseException] = []
         writer = make_writer("group", store, SESSION, on_error=errors.append)
         store.fail_next = 1
-        results = await asyncio.gather(
-            *(writer.before_send([rec(s)]) for s in (1, 2, 3)), return_exceptions=True
-        )
+        results = await asyncio.gather(*(writer.before_send([rec(s)]) for s in (1, 2, 3)), return_exceptions=True)
         assert all(isinstance(r, OSError) for r in results)
         assert len(errors) == 1
         await writer.before_send([rec(1)])  # the next transaction works again
@@ -117,11 +132,14 @@ def test_write_behind_flushes_by_size_and_by_time() -> None:
         await asyncio.sleep(0)
         assert store.transactions == [list(range(1, 11))]
         await writer.before_send([rec(11)])
+        queued_at = asyncio.get_running_loop().time()
         writer.after_send([rec(11)])
-        await asyncio.sleep(0.005)
-        assert store.transactions[-1] == list(range(1, 11))  # not yet: waits flush_interval
-        await asyncio.sleep(0.05)
+        # one record is under max_batch: it waits flush_interval, then goes alone. Checked by the loop's clock
+        # (when the flush ran), not by sleeping a guessed time: a busy machine can run a due timer late.
+        await wait_until(lambda: len(store.transactions) == 2, "the timed flush of record 11")
         assert store.transactions[-1] == [11]
+        early = time.get_clock_info("monotonic").resolution  # asyncio runs a timer up to this much early
+        assert store.saved_at[-1] - queued_at >= 0.02 - early  # not before flush_interval
         await writer.close()
 
     run(body())
@@ -131,14 +149,12 @@ def test_write_behind_failure_is_raised_to_next_caller_and_records_are_retried()
     async def body() -> None:
         store = RecordingStore()
         errors: list[BaseException] = []
-        writer = make_writer(
-            "write_behind", store, SESSION, BatchSettings(flush_interval=0.001), errors.append
-        )
+        writer = make_writer("write_behind", store, SESSION, BatchSettings(flush_interval=0.001), errors.append)
         await writer.recover()
         store.fail_next = 1
         await writer.before_send([rec(1)])
         writer.after_send([rec(1)])
-        await asyncio.sleep(0.02)
+        await wait_until(lambda: bool(errors), "the failed flush's callback")
         assert len(errors) == 1 and isinstance(errors[0], OSError)
         with pytest.raises(StoreFlushError, match="disk full"):
             writer.after_send([rec(2)])  # queued, then the earlier failure is raised
@@ -159,9 +175,7 @@ def test_write_behind_reserves_durably_ahead_and_recovery_resumes_above() -> Non
             writer.after_send([rec(seq)])
             assert (await store.sequence_state(SESSION)).reserved_through >= seq  # durable before the write
         await asyncio.sleep(0)
-        assert (
-            await store.sequence_state(SESSION)
-        ).reserved_through >= 18  # next block reserved in background
+        assert (await store.sequence_state(SESSION)).reserved_through >= 18  # next block reserved in background
         # "crash": nothing flushed (flush_interval is a minute); a new writer must not reuse 1..8
         state = await make_writer("write_behind", store, SESSION, settings).recover()
         assert state.resume_sender_seqnum > 8

@@ -63,8 +63,11 @@ def test_next_message_times_out_and_wait_for_count_names_what_came() -> None:
             with pytest.raises(TimeoutError):
                 await app.next_message(timeout=0.2)
             await pair.initiator.send_message(order(pair.initiator, "Q"))
+            # the one order must have arrived before the short wait for two, or the message would say "0 of 2"
+            # on a slow machine: wait for it with a generous bound first
+            await app.wait_for_count(1, "D", timeout=10.0)
             with pytest.raises(TimeoutError, match="1 of 2 messages with MsgType\\(35\\)=D"):
-                await app.wait_for_count(2, "D", timeout=1.0)
+                await app.wait_for_count(2, "D", timeout=0.2)
             assert (await app.next_message("D"))[49] == "BUY"
 
     run(scenario())
