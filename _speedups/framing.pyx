@@ -512,7 +512,12 @@ def checksum(data, start=0, end=-1):
 
 cdef extern from "Python.h":
     bint PyMemoryView_Check(object obj)
+    int _Py_MEMORYVIEW_RELEASED  # a PyMemoryViewObject.flags bit: release() was called
+    ctypedef struct _PyManagedBufferObject:
+        Py_ssize_t exports  # memoryviews sharing this one buffer of the exporter (a view and its slices)
     ctypedef struct PyMemoryViewObject:
+        _PyManagedBufferObject* mbuf
+        int flags
         Py_ssize_t exports  # buffers exported from this very view (release() refuses while > 0)
 
 
@@ -550,6 +555,27 @@ cdef class _Room:
         self.exports -= 1
 
 
+cdef inline void release_unexported(object view):
+    """Release ``view`` (a memoryview, or None) unless buffers are still exported from it: uvloop holds its own
+    until buffer_updated returns, and release() would only raise BufferError then (an exception a read); the
+    room's export closes when that one does."""
+    if PyMemoryView_Check(view) and (<PyMemoryViewObject*>view).exports == 0:
+        view.release()
+
+
+cdef inline bint sole_view(object view, _Room room):
+    """True when ``view`` is an unreleased memoryview over ``room`` that nothing but the caller's one reference
+    reaches: no other reference to it, no buffer exported from it, no slice or other view sharing its buffer of
+    the room, no other export of the room. Then nobody else can read or write the room's bytes."""
+    if not PyMemoryView_Check(view):
+        return False
+    cdef PyMemoryViewObject* mv = <PyMemoryViewObject*>view
+    return (
+        (<PyObject*>view).ob_refcnt == 1 and mv.exports == 0 and not (mv.flags & _Py_MEMORYVIEW_RELEASED)
+        and mv.mbuf.exports == 1 and room.exports == 1 and room.data is not None
+    )
+
+
 cdef bytes shrunk_sole_bytes(_Room room, Py_ssize_t size):
     """The room's bytes cut to ``size`` bytes, in place (_PyBytes_Resize, which needs the only reference), taken
     from the room; a copy of their first ``size`` bytes when anything else still refers to them."""
@@ -573,13 +599,15 @@ cdef class ReadBuffer:
     """Where a socket read lands (the get_buffer/buffer_updated pair of asyncio.BufferedProtocol): see
     framing_py.ReadBuffer. Each read goes straight into a new ``bytes`` object, cut to the bytes read and handed
     out by ``received`` (no copy); a view of the room still open then (a transport that kept it) makes it a copy,
-    so that bytes handed out never change."""
+    so that bytes handed out never change. A short read is copied out, and its room and memoryview serve the next
+    read while nothing but this buffer reaches that view (uvloop's usual read: no new memoryview a read)."""
 
     cdef readonly Py_ssize_t capacity
     cdef _Room _room_now        # the room handed out by the last get_buffer, or None
     cdef object _view           # the memoryview over it
     cdef bytes _prefix          # what the room's bytes start with
     cdef _Room _spare           # a room whose bytes were copied out, not handed out: reused when no view is open
+    cdef object _spare_view     # the memoryview last handed out over _spare: handed out again while only we hold it
 
     def __init__(self, capacity=DEFAULT_READ_SIZE):
         if type(capacity) is not int or capacity <= 0:
@@ -603,6 +631,18 @@ cdef class ReadBuffer:
         cdef Py_ssize_t k = PyBytes_GET_SIZE(prefix)
         cdef _Room room = self._spare
         self._spare = None
+        view = self._spare_view  # this local and the attribute were its references: now the local alone is ours
+        self._spare_view = None
+        if room is not None and room.start == k and sole_view(view, room):
+            # the room of the last (copied-out) read, reachable through this view only: handed out again as is,
+            # no new memoryview a read (the view's pointer is the room's bytes at ``start``, unchanged)
+            memcpy(PyBytes_AS_STRING(room.data), PyBytes_AS_STRING(prefix), <size_t>k)
+            self._view = view
+            self._room_now = room
+            self._prefix = prefix
+            return view
+        release_unexported(view)  # a holder of the old view can no longer write into the room ...
+        view = None               # ... and with ours gone too, its export of the room closes
         if room is None or room.exports or PyBytes_GET_SIZE(room.data) < k + self.capacity:
             room = _Room.__new__(_Room)
             room.data = PyBytes_FromStringAndSize(NULL, k + self.capacity)
@@ -620,10 +660,7 @@ cdef class ReadBuffer:
         self._view = None
         self._room_now = None
         self._prefix = None
-        # a view still exported (uvloop holds its own until buffer_updated returns) cannot be released: release()
-        # would only raise BufferError (an exception a read); it lets go of the room when that export closes
-        if PyMemoryView_Check(view) and (<PyMemoryViewObject*>view).exports == 0:
-            view.release()
+        release_unexported(view)
 
     cdef bytes take_after(self, bytes prefix, object nbytes):
         """``prefix`` followed by the ``nbytes`` bytes read into the room: the room's own bytes when they start
@@ -635,17 +672,22 @@ cdef class ReadBuffer:
             raise ValueError(f"ReadBuffer.received nbytes={nbytes!r} must be within 0..capacity={self.capacity}")
         cdef Py_ssize_t n = nbytes
         cdef bint same_prefix = self._prefix is prefix
-        self.drop_room()
+        view = self._view
+        self._view = None
+        self._room_now = None
+        self._prefix = None
         if not same_prefix:  # the remainder changed since get_buffer (bytes fed meanwhile): the current one first
-            self._spare = room
+            self._spare, self._spare_view = room, view
             return prefix + PyBytes_FromStringAndSize(PyBytes_AS_STRING(room.data) + room.start, n)
-        if room.exports == 0 and 2 * n >= self.capacity:
-            return shrunk_sole_bytes(room, room.start + n)
-        # A short read is copied and its room serves the next read: a new room per read would cost an allocation
-        # of ``capacity`` bytes (mmap, page faults, munmap) to save a copy of a few hundred bytes. And while a view
-        # of the room is open (uvloop releases its own only after buffer_updated returns) it could still write
-        # into the bytes, so they are not handed out either.
-        self._spare = room
+        if 2 * n >= self.capacity:
+            release_unexported(view)
+            if room.exports == 0:
+                return shrunk_sole_bytes(room, room.start + n)
+        # A short read is copied and its room (with its view, see room()) serves the next read: a new room per read
+        # would cost an allocation of ``capacity`` bytes (mmap, page faults, munmap) to save a copy of a few hundred
+        # bytes. And while a view of the room is open (uvloop releases its own only after buffer_updated returns)
+        # it could still write into the bytes, so they are not handed out either.
+        self._spare, self._spare_view = room, view
         return PyBytes_FromStringAndSize(PyBytes_AS_STRING(room.data), room.start + n)
 
 

@@ -4,7 +4,9 @@ the whole stream does. Both implementations."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import pickle
 from typing import Any
 
 import pytest
@@ -152,3 +154,63 @@ def test_long_reads_are_handed_out_without_a_copy_and_stay_intact(impl: Any) -> 
         frames += frames_of(index)
     assert len(stream) > 2 * read and frames == frames_of(impl.framing.split_frames(stream))
     assert all(bytes(index.buffer) == snapshot for index, snapshot in kept)
+
+
+def uvloop_read(reader: Any, data: bytes) -> bytes:
+    """One read as uvloop makes it: its own export of the room's view held until ``received`` returned."""
+    room = reader.get_buffer(-1)
+    held = pickle.PickleBuffer(room)  # an export of the view, as uvloop's Py_buffer
+    room[: len(data)] = data
+    del room
+    try:
+        return reader.received(len(data))
+    finally:
+        held.release()
+
+
+def scribble(holder: Any, data: bytes) -> None:
+    """Write ``data`` at the start of what ``holder`` reaches, unless it was released (then nothing can be)."""
+    with contextlib.suppress(ValueError):  # "operation forbidden on released memoryview object"
+        memoryview(holder)[: len(data)] = data
+
+
+HOLDERS = {
+    "a kept reference": lambda room: room,
+    "a slice": lambda room: room[8:],
+    "an open export": pickle.PickleBuffer,
+    "a second view of the room": lambda room: memoryview(room.obj),
+}
+
+
+def test_a_short_reads_view_is_handed_out_again_while_nothing_else_reaches_it(impl: Any) -> None:
+    # the compiled twin: no new memoryview a read (uvloop's read path) while the view is the buffer's alone
+    reads = impl.framing.ReadBuffer(64)
+    assert uvloop_read(reads, b"one") == b"one"
+    first = id(reads.get_buffer(-1))
+    assert reads.received(3) == b"one"
+    assert uvloop_read(reads, b"two") == b"two"
+    if impl.name == "compiled":
+        assert id(reads.get_buffer(-1)) == first
+        assert reads.received(0) == b""
+
+
+@pytest.mark.parametrize("hold", HOLDERS.values(), ids=list(HOLDERS))
+def test_a_held_view_of_an_earlier_read_never_writes_into_a_later_read(impl: Any, hold: Any) -> None:
+    # Whatever still reaches the room of a short read (a reference, a slice, an export, another view) keeps the
+    # compiled twin from handing that room out again: what the holder writes later reaches no later read's bytes.
+    reads = impl.framing.ReadBuffer(64)
+    assert uvloop_read(reads, b"first") == b"first"
+    room = reads.get_buffer(-1)
+    holder = hold(room)
+    room[:5] = b"later"
+    del room
+    data = reads.received(5)
+    fresh = reads.get_buffer(-1)
+    fresh[:16] = b"n" * 16
+    del fresh
+    if impl.name == "compiled":  # the pure twin copies out of one bytearray: only bytes handed out are kept safe
+        scribble(holder, b"ZZZZ")
+    assert reads.received(16) == b"n" * 16
+    scribble(holder, b"YYYY")
+    assert data == b"later"
+    assert uvloop_read(reads, b"third") == b"third"
