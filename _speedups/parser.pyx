@@ -8,13 +8,15 @@ separator found (8 bytes per step while 8 remain, then byte by byte) before ``si
 most ``size // 3`` entries (the shortest field, ``1=`` and a separator, is 3 bytes) in a buffer sized from that
 bound. So bounds checks are off without risk on any input (a differential fuzz under ASan checks it).
 
-Where the time goes (FIX 4.4 benchmark corpus, 25 fields a message, ~16.8k instructions a message under
-callgrind): CPython's dict inserts (~4.2k), deallocating the message (~3k), the str values (~1.8k) and the dicts
-themselves (~1k); this module's own code (tokenizing ~2.1k, filling ~2.6k) is less than a third. The fast path sizes
-each dict once (see ``pfp_presize_empty_dict``), inserts with the tag's known hash, writes the groups' and the
-message's attributes straight into their slots, and checks the whole frame for non-ASCII bytes once while
-searching the separators. Measured and left out: sharing values (a 4096/256-slot table by content, and a
-last-value-per-tag table: ~2 hits a message, +570 instructions net); reading tags 8 bytes at a time (more
+Where the time goes (FIX 4.4 benchmark corpus, 25 fields a message, ~11.6k instructions a message under
+callgrind, from ~12.9k before entry 40 of docs/performance.md): this module's own filling (~3.0k, the str values'
+layout and the table writes included) and tokenizing (~2.0k); CPython's allocator (~1.6k), deallocating the
+message, its tables and values (~1.5k), object creation (~0.5k). The fast path sizes each dict once (see
+``pfp_presize_empty_dict``), writes each str value and its table entry in one C step on a table read once per
+dict (``pfp_filler``), writes the groups' and the message's attributes straight into their slots, remembers the
+layout level of recent MsgTypes by their bytes (``_LevelCache``), and checks the whole frame for non-ASCII bytes
+once while searching the separators. Measured and left out: sharing values (a 4096/256-slot table by content,
+and a last-value-per-tag table: ~2 hits a message, +570 instructions net); reading tags 8 bytes at a time (more
 instructions and slower than the digit loop, tags being 2-3 digits).
 """
 
@@ -27,7 +29,7 @@ from cpython.long cimport PyLong_FromLongLong
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeUTF8, PyUnicode_New
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memchr, memcpy
+from libc.string cimport memchr, memcpy, memset
 
 cdef extern from *:
     """
@@ -111,7 +113,9 @@ cdef extern from *:
         k->dk_usable = (Py_ssize_t)usable;
         k->dk_nentries = 0;
         memset(k->dk_indices, 0xff, (size_t)1 << log2_bytes);
-        memset(k->dk_indices + ((size_t)1 << log2_bytes), 0, sizeof(pfp_entry) * usable);
+        /* The entries are left unwritten (new_keys_object zeroes them): 3.11 reads entries only below dk_nentries
+           (look-ups through the indices, iteration, traversal, resize, dealloc); a copy of the whole table
+           (clone_combined_dict_keys) copies the bytes above without reading them as objects. */
         return k;
     }
     #endif
@@ -154,63 +158,46 @@ cdef extern from *:
         else if (log2 < 32) ((int32_t*)k->dk_indices)[i] = (int32_t)ix;
         else ((int64_t*)k->dk_indices)[i] = ix;
     }
-
-    /* d[key] = value written straight into the table of a dict the parser is filling, as insertdict does for a
-       general-keys combined table, where that is plain: key is the parser's shared int object for hash (so identity
-       is equality), the table has a free entry, no deleted slot lies on the probe path, and the value needs no GC
-       tracking change. 1: done; 0: take CPython's own insert (resizes, shared-key tables, anything unusual). The
-       version tag is not bumped: nothing has seen this dict yet (it is being built). */
-    static inline int pfp_table_set(PyObject* d, PyObject* key, Py_hash_t hash, PyObject* value) {
-        PyDictObject* mp = (PyDictObject*)d;
-        pfp_keys* k = (pfp_keys*)mp->ma_keys;
-        pfp_entry* entries;
-        size_t mask, i, perturb = (size_t)hash;
-        Py_ssize_t ix;
-        if (mp->ma_values != NULL || k->dk_kind != 0) return 0;
-        if (!PyUnicode_CheckExact(value) && PyObject_IS_GC(value) && !PyObject_GC_IsTracked(d)) return 0;
-        entries = (pfp_entry*)(k->dk_indices + ((size_t)1 << k->dk_log2_index_bytes));
-        mask = ((size_t)1 << k->dk_log2_size) - 1;
-        i = (size_t)hash & mask;
-        for (;;) {
-            ix = pfp_index_at(k, i);
-            if (ix == -1) break;  /* empty slot: the key is not there */
-            if (ix < 0) return 0;  /* a deleted slot */
-            if (entries[ix].me_key == key) {  /* repeated tag: the last value wins, as in insertdict */
-                PyObject* old = entries[ix].me_value;
-                Py_INCREF(value);
-                entries[ix].me_value = value;
-                Py_DECREF(old);
-                return 1;
-            }
-            if (entries[ix].me_hash == hash) return 0;  /* an equal key in another object: compare as CPython does */
-            perturb >>= 5;
-            i = (i * 5 + perturb + 1) & mask;
-        }
-        if (k->dk_usable <= 0) return 0;
-        Py_INCREF(key);
-        Py_INCREF(value);
-        entries[k->dk_nentries].me_hash = hash;
-        entries[k->dk_nentries].me_key = key;
-        entries[k->dk_nentries].me_value = value;
-        pfp_index_set(k, i, k->dk_nentries);
-        k->dk_version = 0;
-        k->dk_usable--;
-        k->dk_nentries++;
-        mp->ma_used++;
-        return 1;
-    }
     #endif
+
+    /* memcpy(dst, src, n) for n >= 1: values are mostly under 16 bytes, where two overlapping fixed-size copies
+       (both inside [src, src + n) and [dst, dst + n)) are cheaper than a call to memcpy. */
+    static inline void pfp_copy_short(char* dst, const char* src, Py_ssize_t n) {
+        uint64_t w8a, w8b;
+        uint32_t w4a, w4b;
+        uint16_t w2a, w2b;
+        if (n >= 8 && n <= 16) {
+            memcpy(&w8a, src, 8); memcpy(&w8b, src + n - 8, 8);
+            memcpy(dst, &w8a, 8); memcpy(dst + n - 8, &w8b, 8);
+        } else if (n >= 4 && n < 8) {
+            memcpy(&w4a, src, 4); memcpy(&w4b, src + n - 4, 4);
+            memcpy(dst, &w4a, 4); memcpy(dst + n - 4, &w4b, 4);
+        } else if (n >= 2 && n < 4) {
+            memcpy(&w2a, src, 2); memcpy(&w2b, src + n - 2, 2);
+            memcpy(dst, &w2a, 2); memcpy(dst + n - 2, &w2b, 2);
+        } else {
+            memcpy(dst, src, (size_t)n);
+        }
+    }
 
     /* A new str of the n ASCII bytes at p (n >= 1), laid out as PyUnicode_New(n, 127) makes it on 3.11 (compact
        ASCII: the PyASCIIObject header, then the bytes and a NUL), without its generic size and kind dispatch. */
-    static PyObject* pfp_ascii_str(const char* p, Py_ssize_t n) {
+    static inline PyObject* pfp_ascii_str(const char* p, Py_ssize_t n) {
     #if PFP_DICT_FAST
         PyASCIIObject* o;
         char* data;
         if (n < 1 || n > PY_SSIZE_T_MAX / 2) return PyUnicode_FromStringAndSize(p, n);
         o = (PyASCIIObject*)PyObject_Malloc(sizeof(PyASCIIObject) + (size_t)n + 1);
         if (o == NULL) return PyErr_NoMemory();
+    #if defined(Py_REF_DEBUG) || defined(Py_TRACE_REFS)
         PyObject_Init((PyObject*)o, &PyUnicode_Type);
+    #else
+        /* What PyObject_Init does for a static type, without its two calls: str is not a heap type (no type
+           reference), and _Py_NewReference's tracemalloc hook only re-attributes the block to the current
+           traceback, which PyObject_Malloc just recorded from this same frame. */
+        Py_SET_TYPE((PyObject*)o, &PyUnicode_Type);
+        Py_SET_REFCNT((PyObject*)o, 1);
+    #endif
         o->length = n;
         o->hash = -1;
         memset(&o->state, 0, sizeof(o->state));
@@ -220,7 +207,7 @@ cdef extern from *:
         o->state.ready = 1;
         o->wstr = NULL;
         data = (char*)(o + 1);
-        memcpy(data, p, (size_t)n);
+        pfp_copy_short(data, p, n);
         data[n] = 0;
         return (PyObject*)o;
     #else
@@ -230,12 +217,152 @@ cdef extern from *:
     #endif
     }
 
+    /* The table of one dict the parser is filling (the message or a group entry), read once instead of per field.
+       Re-read whenever the dict's table is not the one read (CPython's own insert resized it, or anything else
+       replaced it): the table pointer and its size are compared before every write. */
+    typedef struct {
+        PyObject* d;
+    #if PFP_DICT_FAST
+        int is_dict;
+        pfp_keys* k;  /* NULL: nothing read yet */
+        pfp_entry* entries;
+        size_t mask;
+        uint8_t log2_size;
+    #endif
+    } pfp_filler;
+
+    static inline void pfp_filler_init(pfp_filler* f, PyObject* d) {
+        f->d = d;
+    #if PFP_DICT_FAST
+        f->is_dict = PyDict_Check(d);
+        f->k = NULL;
+        f->entries = NULL;
+        f->mask = 0;
+        f->log2_size = 0;
+    #endif
+    }
+
+    #if PFP_DICT_FAST
+    /* 1 when f's cached table is d's current one and writable here (combined, general keys), else 0. The cache is
+       dropped (pfp_filler_forget) after anything that may replace the table or run Python code, so that a table
+       freed and another allocated at the same address cannot pass for the cached one. */
+    static inline int pfp_filler_ready(pfp_filler* f) {
+        PyDictObject* mp = (PyDictObject*)f->d;
+        pfp_keys* k;
+        if (!f->is_dict) return 0;
+        k = (pfp_keys*)mp->ma_keys;
+        if (k == f->k) return 1;
+        if (mp->ma_values != NULL || k->dk_kind != 0) return 0;
+        f->k = k;
+        f->log2_size = k->dk_log2_size;
+        f->entries = (pfp_entry*)(k->dk_indices + ((size_t)1 << k->dk_log2_index_bytes));
+        f->mask = ((size_t)1 << k->dk_log2_size) - 1;
+        return 1;
+    }
+    #endif
+
+    static inline void pfp_filler_forget(pfp_filler* f) {
+    #if PFP_DICT_FAST
+        f->k = NULL;
+    #endif
+    }
+
+    /* d[key] = value, as insertdict does for a general-keys combined table, where that is plain: key is the
+       parser's shared int object for hash == tag (so identity is equality), the table has a free entry, no deleted
+       slot lies on the probe path; value (a reference the call takes over, NULL after an error: returns -1) is a
+       str or anything else that needs no GC tracking change of d. One-byte indices (tables up to 128 slots) are
+       read without the width dispatch. Anything unusual takes CPython's insert. The keys version is reset, as
+       insertdict does; the dict's own version tag is not bumped: nothing has seen this dict yet (it is being
+       built). 0, or -1 on error. */
+    static inline int pfp_fill_owned(pfp_filler* f, PyObject* key, Py_hash_t hash, PyObject* value) {
+        int status;
+        if (value == NULL) return -1;
+    #if PFP_DICT_FAST
+        if (pfp_filler_ready(f)) {
+            pfp_keys* k = f->k;
+            pfp_entry* entries = f->entries;
+            size_t mask = f->mask, i = (size_t)hash & mask, perturb = (size_t)hash;
+            Py_ssize_t ix;
+            int small = f->log2_size < 8;
+            for (;;) {
+                ix = small ? ((const int8_t*)k->dk_indices)[i] : pfp_index_at(k, i);
+                if (ix == -1) break;  /* empty slot: the key is not there */
+                if (ix < 0) goto generic;  /* a deleted slot */
+                if (entries[ix].me_key == key) {  /* repeated tag: the last value wins, as in insertdict */
+                    PyObject* old = entries[ix].me_value;
+                    entries[ix].me_value = value;
+                    Py_DECREF(old);
+                    return 0;
+                }
+                if (entries[ix].me_hash == hash) goto generic;  /* an equal key in another object */
+                perturb >>= 5;
+                i = (i * 5 + perturb + 1) & mask;
+            }
+            if (k->dk_usable > 0) {
+                Py_ssize_t at = k->dk_nentries;
+                Py_INCREF(key);
+                entries[at].me_hash = hash;
+                entries[at].me_key = key;
+                entries[at].me_value = value;
+                if (small) ((int8_t*)k->dk_indices)[i] = (int8_t)at;
+                else pfp_index_set(k, i, at);
+                k->dk_version = 0;
+                k->dk_usable--;
+                k->dk_nentries = at + 1;
+                ((PyDictObject*)f->d)->ma_used++;
+                return 0;
+            }
+        }
+    generic:
+        pfp_filler_forget(f);  /* CPython's insert may resize the table */
+        status = f->is_dict ? _PyDict_SetItem_KnownHash(f->d, key, value, hash) : PyDict_SetItem(f->d, key, value);
+    #else
+        status = PyDict_SetItem(f->d, key, value);
+    #endif
+        Py_DECREF(value);
+        return status;
+    }
+
+    /* pfp_fill_owned with a borrowed value. */
+    static inline int pfp_fill_str(pfp_filler* f, PyObject* key, Py_hash_t hash, PyObject* value) {
+        Py_INCREF(value);
+        return pfp_fill_owned(f, key, hash, value);
+    }
+
+    /* d[key] = the str of the n ASCII bytes at p (one-character values shared from chars, 128 entries), made
+       and written in one step. */
+    static inline int pfp_fill_ascii(pfp_filler* f, PyObject* key, Py_hash_t hash, const char* p, Py_ssize_t n,
+                                     PyObject** chars) {
+        PyObject* value;
+        if (n == 1) {
+            value = chars[(unsigned char)p[0] & 127];  /* the mask keeps the index in the table, whatever p holds */
+            Py_INCREF(value);
+        } else {
+            value = pfp_ascii_str(p, n);
+        }
+        return pfp_fill_owned(f, key, hash, value);
+    }
+
+    /* A number that changes whenever the dict d changes and is never shared with another dict (CPython 3.11's
+       ma_version_tag, from one global counter), or 0 when there is none to read (no cache then). */
+    static inline uint64_t pfp_dict_version(PyObject* d) {
+    #if PFP_DICT_FAST
+        if (PyDict_CheckExact(d)) return ((PyDictObject*)d)->ma_version_tag;
+    #endif
+        return 0;
+    }
+
     /* d[tag] = value for an int tag >= 0 (below 2**61 - 1, where hash(tag) == tag): skips the hash call, and the
        whole generic insert when tag is the parser's shared object for its value (shared=1). */
     static int pfp_set_tag(PyObject* d, PyObject* tag, long tag_value, PyObject* value, int shared) {
     #if PFP_DICT_FAST
+        pfp_filler f;
         if (!PyDict_Check(d)) return PyDict_SetItem(d, tag, value);  /* not a dict: fails as it always did */
-        if (shared && pfp_table_set(d, tag, (Py_hash_t)tag_value, value)) return 0;
+        /* a GC-tracked value (a group) in a dict not tracked yet (a plain dict entry): CPython's insert tracks it */
+        if (shared && (PyUnicode_CheckExact(value) || !PyObject_IS_GC(value) || PyObject_GC_IsTracked(d))) {
+            pfp_filler_init(&f, d);
+            return pfp_fill_str(&f, tag, (Py_hash_t)tag_value, value);
+        }
         return _PyDict_SetItem_KnownHash(d, tag, value, (Py_hash_t)tag_value);
     #else
         return PyDict_SetItem(d, tag, value);
@@ -248,6 +375,14 @@ cdef extern from *:
     int pfp_presize_empty_dict(object d, Py_ssize_t n) except -1
     int pfp_set_tag(object d, object tag, long tag_value, object value, int shared) except -1
     object pfp_ascii_str(const char* p, Py_ssize_t n)
+    ctypedef struct pfp_filler:
+        pass
+    void pfp_filler_init(pfp_filler* f, object d) noexcept
+    void pfp_filler_forget(pfp_filler* f) noexcept
+    uint64_t pfp_dict_version(object d) noexcept
+    int pfp_fill_str(pfp_filler* f, PyObject* key, Py_ssize_t hash, object value) except -1
+    int pfp_fill_ascii(pfp_filler* f, PyObject* key, Py_ssize_t hash, const char* p, Py_ssize_t n,
+                       PyObject** chars) except -1
 
 cdef extern from "Python.h":
     Py_ssize_t PyDict_GET_SIZE(object d)  # a macro: the dict's own entry count
@@ -263,6 +398,7 @@ cdef extern from "Python.h":
         T_OBJECT_EX
         READONLY
 
+from os import urandom
 from time import time_ns
 
 cdef enum:
@@ -273,6 +409,7 @@ cdef enum:
     MAX_C_TAG_DIGITS = 18
     MSG_TYPE = 35
     MESSAGE_ENCODING = 347  # FIX MessageEncoding: Encoded* fields need the codec's decoding, not UTF-8
+    LEVEL_CACHE = 16  # MsgTypes whose layout level a MessageParser remembers (a slot each)
 
 cdef list _tag_objects = list(range(TAG_CACHE))  # keeps the cached int objects alive
 cdef PyObject* _tag_cache[TAG_CACHE]

@@ -85,6 +85,8 @@ def compile_layouts(layouts):
 
 
 cdef _Level _EMPTY_LEVEL = _compile_level(None)
+# dict versions count from one per process: mixed into the remembered ones so another process's never match
+cdef uint64_t _VERSION_SALT = int.from_bytes(urandom(8), "little")
 
 
 # --- tokenizing: one pass, the field table -------------------------------------------------------------------
@@ -98,6 +100,14 @@ cdef struct FrameView:
 
 cdef Py_ssize_t _tokenize(const char* buf, Py_ssize_t size, int sep, Field* fields, Py_ssize_t capacity,
                           Py_ssize_t* msg_type_index, bint* ascii) noexcept:
+    """_tokenize_with: the usual non-digit separator gets its own copy of the loop, without the digit test."""
+    if 48 <= sep <= 57:
+        return _tokenize_with(buf, size, sep, fields, capacity, msg_type_index, ascii, True)
+    return _tokenize_with(buf, size, sep, fields, capacity, msg_type_index, ascii, False)
+
+
+cdef inline Py_ssize_t _tokenize_with(const char* buf, Py_ssize_t size, int sep, Field* fields, Py_ssize_t capacity,
+                                      Py_ssize_t* msg_type_index, bint* ascii, bint digit_sep) noexcept:
     """Fill fields from a strict frame; the number of fields, or -1 when the lenient path must parse it.
 
     Strict: an ASCII separator other than ``=``; every field is 1-9 ASCII digits (not the separator), ``=``, a
@@ -108,7 +118,7 @@ cdef Py_ssize_t _tokenize(const char* buf, Py_ssize_t size, int sep, Field* fiel
     cdef uint64_t tag, seen = 0
     cdef unsigned int digit
     cdef const char* found
-    cdef bint digit_sep = 48 <= sep <= 57  # legal, if odd: a tag then ends at the separator
+    # digit_sep: a digit separator is legal, if odd: a tag then ends at the separator
     if size == 0 or buf[size - 1] != sep or not 0 <= sep < 128 or sep == 61:
         return -1
     msg_type_index[0] = -1
@@ -165,6 +175,23 @@ cdef bint _count_is_zero(FrameView* frame, Py_ssize_t i) noexcept:
     return True
 
 
+cdef class _LevelCache:
+    """The levels of recent MsgTypes by their raw bytes (1-7, packed with the size: never 0), valid for one
+    version of the layouts dict (salted per process, so that a pickled cache never matches a dict of another
+    process): a direct-mapped table, a slot per key hash. Keys and levels live in one object so that parsers
+    sharing it (a copy.copy) never pair one's key with the other's level."""
+    cdef uint64_t keys[LEVEL_CACHE]
+    cdef list levels
+    cdef uint64_t version
+
+    cdef int forget(self) except -1:
+        memset(self.keys, 0, sizeof(self.keys))
+        self.version = 0
+        if self.levels is None:
+            self.levels = [None] * LEVEL_CACHE
+        return 0
+
+
 # --- building: MessageParser ---------------------------------------------------------------------------------
 
 cdef Py_ssize_t _slot_offset(type cls, str name):
@@ -216,6 +243,7 @@ cdef class MessageParser:
     cdef object fallback  # parse_message's answer to a frame this path declines: fallback(frame, message_class)
     cdef object layouts_source  # called once for the layouts when they are None
     cdef bint lenient  # parse_message hands every frame to the fallback
+    cdef _LevelCache level_cache  # the levels of recent MsgTypes (shared by copies: keys and levels stay paired)
 
     def __init__(self, layouts, fragment_class, group_class, codec=None, int sep=1, default_class=None,
                  fallback=None, layouts_source=None):
@@ -241,6 +269,8 @@ cdef class MessageParser:
         self.fallback = fallback
         self.layouts_source = layouts_source
         self.lenient = False
+        self.level_cache = _LevelCache.__new__(_LevelCache)
+        self.level_cache.forget()
 
     def set_lenient(self, bint lenient):
         """With True, ``parse_message`` gives every frame to the fallback (a codec with a text encoding)."""
@@ -251,6 +281,7 @@ cdef class MessageParser:
         if self.layouts_source is not None:
             self.layouts = None
         self.compiled_levels = {}
+        self.level_cache.forget()
 
     def parse(self, frame, message_class):
         """One well-formed frame as a new ``message_class`` instance (int tags, str values, groups), or None.
@@ -308,7 +339,7 @@ cdef class MessageParser:
     cdef object build(self, FrameView* view, type message_class, Py_ssize_t msg_type_index):
         cdef _Level level = _EMPTY_LEVEL
         if msg_type_index >= 0 and self.has_layouts():
-            level = self.level_for(_field_value(view, msg_type_index))
+            level = self.level_of_field(view, msg_type_index)
         message = _new_instance(message_class)
         if self.codec is not None:
             self.set_codec_and_time(message, message_class)
@@ -325,6 +356,32 @@ cdef class MessageParser:
         if type(self.layouts) is dict:
             return PyDict_GET_SIZE(self.layouts) != 0
         return bool(self.layouts)
+
+    cdef _Level level_of_field(self, FrameView* view, Py_ssize_t i):
+        """``level_for`` the MsgType(35) value in field i, remembered by the value's bytes while the layouts dict
+        is unchanged (its version): a MsgType seen before needs no str and no dict look-up."""
+        cdef Field* field = &view.fields[i]
+        cdef Py_ssize_t size = field.end - field.start, j
+        cdef uint64_t version = pfp_dict_version(self.layouts)
+        cdef uint64_t key = <uint64_t>size << 56
+        cdef unsigned int slot
+        if version == 0 or size < 1 or size > 7:
+            return self.level_for(_field_value(view, i))
+        version ^= _VERSION_SALT
+        for j in range(size):
+            key |= <uint64_t>(<unsigned char>view.buf[field.start + j]) << (8 * j)
+        slot = <unsigned int>((key * 0x9E3779B97F4A7C15ULL) >> 60)  # LEVEL_CACHE == 16 slots
+        cdef _LevelCache cache = self.level_cache
+        if version != cache.version:
+            cache.forget()
+            cache.version = version
+        elif cache.keys[slot] == key:
+            return <_Level>cache.levels[slot]
+        level = self.level_for(_field_value(view, i))
+        cache = self.level_cache  # (the same object: level_for runs no code that could replace it)
+        cache.keys[slot] = key
+        cache.levels[slot] = level
+        return level
 
     cdef _Level level_for(self, msg_type):
         cdef PyObject* found
@@ -394,6 +451,8 @@ cdef class MessageParser:
         cdef Field* field
         cdef long tag
         cdef PyObject* group
+        cdef pfp_filler filler
+        pfp_filler_init(&filler, target)
         while i < view.n:
             field = &view.fields[i]
             tag = field.tag
@@ -403,8 +462,16 @@ cdef class MessageParser:
                 group = level.group(tag)
                 if group != NULL and _all_digits(view.buf + field.start, field.end - field.start):
                     i = self.read_group(view, i + 1, tag, <_Group>group, target)
+                    pfp_filler_forget(&filler)  # new objects were made: the collector (so Python code) may have run
                     continue
-            _set_field(target, tag, _field_value(view, i))
+            if 0 <= tag < TAG_CACHE and view.ascii:  # the common case: value made and written in one C step
+                pfp_fill_ascii(&filler, _tag_cache[tag], tag, view.buf + field.start, field.end - field.start,
+                               _char_cache)
+            elif 0 <= tag < TAG_CACHE:
+                pfp_fill_str(&filler, _tag_cache[tag], tag, _field_value(view, i))
+            else:
+                _set_field(target, tag, _field_value(view, i))
+                pfp_filler_forget(&filler)  # CPython's insert may have resized the table
             i += 1
         return i
 

@@ -131,3 +131,115 @@ def test_a_codec_subclass_keeps_its_own_parse_message(impl_parser: Any) -> None:
 @pytest.fixture
 def impl_parser(impl: Any) -> Any:
     return impl.parser
+
+
+def structure(value: Any) -> Any:
+    """A parsed message as nested lists: (tag, value or entries) in dict order, with each container's type name."""
+    if isinstance(value, list):
+        return [type(value).__name__, [structure(entry) for entry in value]]
+    if isinstance(value, dict):
+        return [type(value).__name__, [(tag, structure(item)) for tag, item in value.items()]]
+    return value
+
+
+# A small layout: NoMDEntries(268) entries led by MDUpdateAction(279), with a nested NoPartyIDs(453) group
+PARTIES: dict[int, Any] = {453: (448, {448, 447, 452}, {})}
+MD_LAYOUT: dict[int, Any] = {268: (279, {279, 269, 270, 271, 55, 453}, PARTIES)}
+# MsgTypes that share first bytes, differ by one byte or in length, are too long to be remembered (8 bytes) or
+# empty or not ASCII; 40 of them fill the parser's 16 remembered slots with collisions
+MSG_TYPES = ["X", "D", "8", "0", "AE", "XX", "X0", "0X", "ABCDEFG", "ABCDEFGH", "", "é", "\x7f"] + [
+    f"U{i}" for i in range(27)
+]
+big_tag_st = st.integers(min_value=10_000, max_value=10_050)
+msg_type_st = st.one_of(st.sampled_from(["X", "AE", "XX"]), st.sampled_from(MSG_TYPES))  # often the same few
+
+
+def md_frame(msg_type: str, entries: int, extra: list[tuple[int, str]]) -> bytes:
+    """35=msg_type, a NoMDEntries(268) group of ``entries`` entries (one with a party), then ``extra``."""
+    fields = [(35, msg_type), (55, "S"), (268, str(entries))]
+    for n in range(entries):
+        fields += [(279, "0"), (269, str(n % 2)), (270, f"1.{n}"), (271, "100")]
+        if n == 1:
+            fields += [(453, "1"), (448, "P"), (447, "D")]
+    return wire(fields + extra)
+
+
+layout_step_st = st.tuples(msg_type_st, st.sampled_from(["md", "flat", "absent"]))
+parse_step_st = st.tuples(
+    msg_type_st,
+    st.integers(min_value=0, max_value=3),
+    st.lists(st.tuples(st.one_of(big_tag_st, st.sampled_from([55, 58, 268, 279, 10_001])), value_st), max_size=4),
+)
+
+
+@pytest.mark.parametrize("name", IMPLEMENTATIONS)
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(layout_step_st, parse_step_st), min_size=1, max_size=40))
+def test_remembered_layouts_follow_the_layouts_dict(name: str, steps: list[tuple[Any, ...]]) -> None:
+    """A long-lived parser, whose MsgType -> layout answers are remembered by the MsgType's bytes, parses every
+    frame as a parser made for that frame alone does, while the layouts dict it holds gains, changes and loses
+    MsgTypes between frames (and MsgTypes collide in the remembered slots, differ by a byte, or are too long).
+    The compiled parser follows the dict as it changes (as it always did); the pure twin's learned shapes keep
+    the layouts they were built with until ``reset_layouts()``, so it is told."""
+    impl_parser = Impl(name=name).parser
+    compiled = impl_parser.compile_layouts({"X": MD_LAYOUT, "AE": MD_LAYOUT})
+    assert compiled is not None
+    layouts = dict(compiled)
+    parser = impl_parser.MessageParser(layouts, FixFragment, RepeatingGroup, None)
+    parsers = [parser, copy.copy(parser)]  # a copy shares what the parser remembers: used in turn with it
+    for number, step in enumerate(steps):
+        if len(step) == 2:  # change the layouts dict in place
+            msg_type, kind = step
+            if kind == "absent":
+                layouts.pop(msg_type, None)
+            else:
+                layouts.update(impl_parser.compile_layouts({msg_type: MD_LAYOUT if kind == "md" else {}}))
+            if name == "pure":
+                for each in parsers:
+                    each.reset_layouts()
+            continue
+        msg_type, entries, extra = step
+        frame = md_frame(msg_type, entries, extra)
+        fresh = impl_parser.MessageParser(dict(layouts), FixFragment, RepeatingGroup, None)
+        parsed = parsers[number % 2].parse(frame, FixMessage)
+        assert structure(parsed) == structure(fresh.parse(frame, FixMessage))
+
+
+@pytest.fixture(scope="module")
+def pure_parser() -> Any:
+    return Impl(name="pure").parser
+
+
+@pytest.mark.parametrize("name", IMPLEMENTATIONS)
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=4),
+    st.lists(st.tuples(st.one_of(big_tag_st, st.sampled_from([35, 55, 58, 268, 279, 269])), value_st), max_size=12),
+    st.lists(st.tuples(st.one_of(big_tag_st, st.sampled_from([11, 55, 58])), value_st), max_size=6),
+)
+def test_fields_around_groups_and_big_tags_match_the_pure_twin(
+    name: str, pure_parser: Any, entries: int, before: list[tuple[int, str]], after: list[tuple[int, str]]
+) -> None:
+    """Top-level fields written around groups (whose objects may start a collection) and tags above the shared
+    range (CPython's own insert, which may resize the table) interleave with the parser's direct table writes:
+    the message equals the pure twin's, repeated tags keep their first position and last value, and the dicts
+    then behave as ordinary ones."""
+    fields = [(tag, value) for tag, value in before if tag not in (35, 268)]
+    frame = wire([(35, "X"), *fields]) + md_frame("X", entries, after)[len(b"35=X\x01") :]
+    layouts = {"X": MD_LAYOUT}
+    impl_parser = Impl(name=name).parser
+    ours = impl_parser.MessageParser(impl_parser.compile_layouts(layouts), FixFragment, RepeatingGroup, None)
+    pure = pure_parser.MessageParser(pure_parser.compile_layouts(layouts), FixFragment, RepeatingGroup, None)
+    for _ in range(2):  # the second parse starts from the size hints and remembered layout the first one left
+        msg = ours.parse(frame, FixMessage)
+        assert structure(msg) == structure(pure.parse(frame, FixMessage))
+    before_edit = list(dict.items(msg))
+    last = before_edit[-1][0]
+    del msg[last]
+    msg[last] = "again"
+    msg[10**12] = "new"
+    assert list(dict.items(msg)) == [*before_edit[:-1], (last, "again"), (10**12, "new")]
+    assert all(msg[tag] is value for tag, value in dict.items(msg)) and 10**13 not in msg
+    group = dict.get(msg, 268)
+    for entry in group if isinstance(group, list) else []:
+        assert all(entry[tag] is value for tag, value in dict.items(entry)) and 10**13 not in entry
