@@ -145,20 +145,12 @@ class SendPath:
             self._outputs.append(([SendFrame(record.data, record.seq_num, msg_type, self._store_timing)], self.conn,
                                   None))  # fmt: skip
             return None
-        pump = self._pump  # _inside_pump, inlined (_eager_step is False here)
         if (
-            self._sent_this_turn or self._pumping or self._outputs or self._inputs
-            or (pump is not None and asyncio.current_task() is pump)
+            self._sent_this_turn or self._pumping or self._outputs or self._inputs or self._inside_pump()
             or len(record.data) > _SMALL_RUN_BYTES or (self._notify_admin and msg_type in ADMIN_MSG_TYPES)
         ):  # fmt: skip
             return self.send_outputs([SendFrame(record.data, record.seq_num, msg_type, self._store_timing)], now)
-        self._sent_this_turn = True  # _claim_turn, inlined: once per send on the round trip
-        conn = self.conn
-        if conn is not None:
-            conn.at_turn_end(self._end_turn)
-        else:
-            asyncio.get_running_loop().call_soon(self._end_turn)
-        return self._send_record_at_once(record, conn)
+        return self._send_record_at_once(record, self._claim_turn())
 
     def _send_record_at_once(
         self, record: FrameRecord, conn: Connection | None, report: bool = True

@@ -188,12 +188,7 @@ class Connection(asyncio.BufferedProtocol):
         self._filling = None
         data = filling.received(nbytes)  # with the framer's kept remainder in front, which was counted before
         self.bytes_received += nbytes
-        receiver = self.receiver  # _hand_over, inlined: once per read
-        if receiver is not None:
-            try:
-                receiver.on_data(data)
-            except Exception as exc:
-                self._receiver_failed("on_data", exc)
+        self._hand_over(data)
 
     def read_with(self, reader: Reader) -> None:
         """Read from now on into ``reader``'s buffers (the receiver's framer, which then finds its kept remainder
@@ -314,9 +309,7 @@ class Connection(asyncio.BufferedProtocol):
         Works whatever the connection's state (the callback runs after a close or abort too). An exception from
         the callback is logged; the other callbacks and the held writes still run."""
         self._turn_callbacks.append(callback)
-        if not self._turn_pending:  # _schedule_turn_end, inlined (once per send on the round trip)
-            self._turn_pending = True
-            self._loop.call_soon(self._end_turn)
+        self._schedule_turn_end()
 
     def has_room(self, nbytes: int) -> bool:
         """True when ``nbytes`` more can be queued without passing ``FlowControl.max_buffer``."""
