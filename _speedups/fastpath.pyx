@@ -8,7 +8,7 @@ bounded by MAX_FIELDS.
 
 import numpy as np
 
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcmp, memcpy, memset
 from cpython.bytes cimport PyBytes_FromStringAndSize
@@ -62,6 +62,7 @@ cdef uint64_t FNV_PRIME = 0x100000001B3ULL
 
 
 include "fastpath_checks.pxi"
+include "fastpath_split.pxi"
 
 
 ctypedef struct Position:
@@ -88,6 +89,8 @@ cdef class _Shape:
     each) at the shape's positions, and carries PossDupFlag(43) / PossResend(97) exactly when the shape does.
     """
     cdef int32_t* tags
+    cdef TagText* texts
+    cdef bint texts_usable  # every tag has its ``<tag>=`` word: frames can be split as this shape
     cdef Position* positions
     cdef uint64_t* packed
     cdef Py_ssize_t n
@@ -97,6 +100,7 @@ cdef class _Shape:
 
     def __dealloc__(self):
         free(self.tags)
+        free(self.texts)
         free(self.positions)
         free(self.packed)
 
@@ -161,9 +165,10 @@ cdef _Shape make_shape(tags, checks):
         elif kinds[i] == K_EQUAL:
             arguments[i] = bytes(arguments[i])
     shape.tags = <int32_t*>malloc(n * sizeof(int32_t))
+    shape.texts = <TagText*>malloc(n * sizeof(TagText))
     shape.positions = <Position*>malloc(n * sizeof(Position))
     shape.packed = <uint64_t*>malloc((packed_count(arguments, kinds) + 1) * sizeof(uint64_t))
-    if shape.tags == NULL or shape.positions == NULL or shape.packed == NULL:
+    if shape.tags == NULL or shape.texts == NULL or shape.positions == NULL or shape.packed == NULL:
         raise MemoryError("no memory for a fast-path shape")
     memset(shape.positions, 0, n * sizeof(Position))
     shape.n = n
@@ -181,6 +186,7 @@ cdef _Shape make_shape(tags, checks):
             position.equal = <const char*>(<bytes>arguments[i])
             position.size = len(<bytes>arguments[i])
     shape.find_header()
+    shape.texts_usable = set_tag_texts(shape.texts, shape.tags, n)
     return shape
 
 
@@ -192,6 +198,9 @@ cdef class RunScanner:
     cdef bint _check_comp_ids, _check_latency, _validate
     cdef double _max_latency
     cdef list _slots
+    # per field count, the slot of the shape last found for a frame with that many fields (-1: none), the
+    # guess that lets the next such frame be split as that shape
+    cdef int16_t _guess[C_MAX_FIELDS + 1]
     cdef DayCache _day
     cdef public object msg_types
     cdef public object begin_string, their_comp_id, our_comp_id, check_comp_ids, max_latency, validate
@@ -210,7 +219,7 @@ cdef class RunScanner:
         self._check_latency = max_latency is not None
         self._max_latency = float(max_latency) if max_latency is not None else 0.0
         self.validate = self._validate = bool(validate)
-        self._slots = [None] * C_SLOTS
+        self.clear()
 
     def allow(self, msg_type):
         """Let frames of ``msg_type`` pass too (see the pure twin)."""
@@ -267,6 +276,7 @@ cdef class RunScanner:
     def clear(self):
         """Forget every shape."""
         self._slots = [None] * C_SLOTS
+        memset(self._guess, 0xFF, sizeof(self._guess))
 
     def scan(self, index, Py_ssize_t start, int64_t expected, int64_t not_before, double now):
         """How many frames from span ``start`` on pass (see the pure twin)."""
@@ -327,12 +337,18 @@ cdef class RunScanner:
         cdef Py_ssize_t starts[C_MAX_FIELDS]
         cdef Py_ssize_t sizes[C_MAX_FIELDS]
         cdef uint64_t h = FNV_OFFSET
-        cdef Py_ssize_t count = tokenize(frame, length, tags, starts, sizes, &h)
+        cdef Py_ssize_t count, slot_index
+        if self._validate:
+            guessed = self._split_as_guessed(frame, length, starts, sizes)
+            if guessed is not None:
+                return self._shape_passes(<_Shape>guessed, frame, starts, sizes, seqnum, now)
+        count = tokenize(frame, length, tags, starts, sizes, &h)
         if count <= 0:
             return False
         if not self._validate:
             return self._header_passes(frame, tags, starts, sizes, count, seqnum, now)
-        slot = self._slots[<Py_ssize_t>(h % C_SLOTS)]
+        slot_index = <Py_ssize_t>(h % C_SLOTS)
+        slot = self._slots[slot_index]
         # a frame without its shape fails (the header's outcome cannot change that); with it, the shape
         # knows where the header fields are
         if slot is None:
@@ -340,6 +356,36 @@ cdef class RunScanner:
         cdef _Shape shape = <_Shape>slot
         if shape.n != count or memcmp(shape.tags, tags, count * sizeof(int32_t)) != 0:
             return False
+        self._guess[count] = <int16_t>slot_index
+        return self._shape_passes(shape, frame, starts, sizes, seqnum, now)
+
+    cdef object _split_as_guessed(self, cbuf frame, Py_ssize_t length, Py_ssize_t* starts, Py_ssize_t* sizes):
+        """The shape last found for frames with as many fields, when the frame splits as it (starts and sizes
+        filled as tokenize would); None otherwise. The guess is the shape now in the slot its tags hash to, so
+        a frame that splits as it has exactly the outcome of the tokenize path."""
+        cdef Py_ssize_t ends[C_MAX_FIELDS + 16]  # soh_offsets may write past its count, up to 16 more
+        cdef Py_ssize_t count
+        cdef int16_t slot_index
+        if length <= 0 or frame[length - 1] != 1:
+            return None
+        count = soh_offsets(frame, length, ends, C_MAX_FIELDS)
+        if count <= 0:
+            return None
+        slot_index = self._guess[count]
+        if slot_index < 0:
+            return None
+        slot = self._slots[slot_index]
+        if slot is None:
+            return None
+        cdef _Shape shape = <_Shape>slot
+        if shape.n != count or not shape.texts_usable \
+                or not split_as_shape(shape.texts, count, frame, length, ends, starts, sizes):
+            return None
+        return shape
+
+    cdef bint _shape_passes(self, _Shape shape, cbuf frame, const Py_ssize_t* starts, const Py_ssize_t* sizes,
+                            int64_t seqnum, double now) except -1:
+        """The header and value checks of a frame whose tags are the shape's."""
         if not shape.header_usable or not self._fields_pass(
                 frame, starts, sizes, shape.sender, shape.target, shape.number, shape.sent, seqnum, now):
             return False
@@ -455,47 +501,6 @@ cdef bint number_is(cbuf v, Py_ssize_t n, int64_t expected) noexcept nogil:
             return False
         value = value * 10 + (v[i] - 48)
     return value == expected
-
-
-cdef Py_ssize_t tokenize(cbuf frame, Py_ssize_t length, int32_t* tags, Py_ssize_t* starts,
-                         Py_ssize_t* sizes, uint64_t* hash) noexcept nogil:
-    """Fields of a SOH-separated frame into the tables, and the FNV-1a hash of its tags into ``hash`` (as
-    shape_slot computes it); -1 for a tag that is not a plain number (no sign, no leading zero, at most 9
-    digits), an empty value, a missing final SOH or more than C_MAX_FIELDS fields."""
-    cdef Py_ssize_t p = 0, count = 0, digits, end
-    cdef int32_t tag
-    cdef uint64_t h = hash[0]
-    # a final SOH bounds every scan below: no loop needs to compare its index with the length
-    if length <= 0 or frame[length - 1] != 1:
-        return -1
-    while p < length:
-        if count == C_MAX_FIELDS or not (49 <= frame[p] <= 57):
-            return -1
-        tag = frame[p] - 48
-        p += 1
-        digits = 1
-        while is_digit(frame[p]):
-            if digits == 9:
-                return -1
-            tag = tag * 10 + (frame[p] - 48)
-            p += 1
-            digits += 1
-        if frame[p] != 61:  # '='
-            return -1
-        p += 1
-        end = p
-        while frame[end] != 1:  # values are short: a plain loop beats a memchr call
-            end += 1
-        if end == p:
-            return -1
-        tags[count] = tag
-        starts[count] = p
-        sizes[count] = end - p
-        h = (h ^ <uint64_t><uint32_t>tag) * FNV_PRIME
-        count += 1
-        p = end + 1
-    hash[0] = h
-    return count
 
 
 # the one-order lane: its own concern, in its own file
