@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 #: columns used when the output is not a terminal (a pipe or a log file): tables read better unwrapped there
-PIPE_WIDTH = 200
+PIPE_WIDTH = 260
 
 
 def make_console(*, stderr: bool = False) -> Console:

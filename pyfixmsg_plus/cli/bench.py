@@ -30,6 +30,8 @@ SCENARIOS = ("wire", *LIVE, *LONG, "all")
 NOTHING_TO_PLOT = ("wire", "scale")
 #: progress steps of each live scenario (one per row it measures); scale's depend on --sessions
 LIVE_STEPS = {"inbound": 5, "roundtrip": 4, "outbound": 3, "recovery": 3}
+#: --repeat when not given: `wire` keeps the best of 5 runs per case; `inbound` runs each row once
+WIRE_REPEAT, INBOUND_REPEAT = 5, 1
 
 
 def _ratio(value: float, reference: float | None) -> str:
@@ -85,6 +87,17 @@ def _as_json(m: Measurement) -> dict[str, object]:
     }
 
 
+def wire_repeat(args: argparse.Namespace) -> int:
+    """Runs per wire case (the best is kept): --repeat, else WIRE_REPEAT."""
+    return WIRE_REPEAT if args.repeat is None else int(args.repeat)
+
+
+def inbound_repeat(args: argparse.Namespace) -> int:
+    """Interleaved rounds of the inbound rows (each row's figure the median of its runs): --repeat, else
+    INBOUND_REPEAT."""
+    return INBOUND_REPEAT if args.repeat is None else int(args.repeat)
+
+
 def run_wire_scenario(args: argparse.Namespace, console: Console) -> list[Measurement]:
     from pyfixmsg_plus.bench.wire import Case, run_wire
 
@@ -95,7 +108,7 @@ def run_wire_scenario(args: argparse.Namespace, console: Console) -> list[Measur
             progress.update(task, total=total, description=f"{case.operation} ({case.implementation})")
             progress.advance(task)
 
-        return run_wire(count=args.count, repeat=args.repeat, on_case=advance)
+        return run_wire(count=args.count, repeat=wire_repeat(args), on_case=advance)
 
 
 def parse_sessions(text: str) -> list[int]:
@@ -116,7 +129,7 @@ def _steps(name: str, args: argparse.Namespace) -> int:
         from pyfixmsg_plus.bench.live.scale import steps_for
 
         return steps_for(args.sessions)
-    return LIVE_STEPS[name]
+    return LIVE_STEPS[name] * (inbound_repeat(args) if name == "inbound" else 1)
 
 
 def _run_one(name: str, args: argparse.Namespace, step: Callable[[str], None]) -> list[LiveResult]:
@@ -130,6 +143,8 @@ def _run_one(name: str, args: argparse.Namespace, step: Callable[[str], None]) -
         return run_recovery(args.stored, on_step=step)
     from pyfixmsg_plus.bench.live import LIVE_SCENARIOS
 
+    if name == "inbound":
+        return LIVE_SCENARIOS[name](args.count, on_step=step, repeat=inbound_repeat(args))
     size = args.samples if name == "roundtrip" else args.count
     return LIVE_SCENARIOS[name](size, on_step=step)
 
@@ -158,7 +173,7 @@ def _print_wire(results: list[Measurement], args: argparse.Namespace, console: C
         for m in results:
             sys.stdout.write(json.dumps({"kind": "wire", **_as_json(m)}) + "\n")
         return
-    title = (f"pyfixmsg-plus {__version__} wire benchmarks ({args.count:,} messages, best of {args.repeat}; "
+    title = (f"pyfixmsg-plus {__version__} wire benchmarks ({args.count:,} messages, best of {wire_repeat(args)}; "
              f"{_implementation_note()})")  # fmt: skip
     console.print(render_table(results, title))
 
@@ -168,6 +183,9 @@ def _live_title(names: list[str], args: argparse.Namespace) -> str:
     sizes = []
     if {"inbound", "outbound"} & set(names):
         sizes.append(f"{args.count:,} messages per blast")
+    rounds = inbound_repeat(args)
+    if "inbound" in names and rounds > 1:
+        sizes.append(f"inbound: median of {rounds} interleaved runs per row, lowest-highest in brackets")
     if "roundtrip" in names:
         sizes.append(f"{args.samples:,} round trips")
     if "recovery" in names:
@@ -219,7 +237,7 @@ def _write_plot(results: list[LiveResult], args: argparse.Namespace, console: Co
 
 def _command(args: argparse.Namespace) -> int:
     for option in ("count", "samples", "repeat", "stored", "hold", "rate"):
-        if getattr(args, option) <= 0:
+        if getattr(args, option) is not None and getattr(args, option) <= 0:
             raise SystemExit(f"bench: --{option} = {getattr(args, option)} must be positive")
     _check_plot_possible(args)
     console = make_console(stderr=args.json)
@@ -245,7 +263,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--count", type=int, default=20_000, help="messages in the wire corpus and in each live blast (default 20000)"
     )
     parser.add_argument("--samples", type=int, default=10_000, help="round trips of `roundtrip` (default 10000)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per case; the best is kept (default 5)")
+    parser.add_argument(
+        "--repeat", type=int, default=None,
+        help=f"wire: runs per case, the best kept (default {WIRE_REPEAT}); inbound: rounds, each running every row "
+             f"once in the same order, each row's figure the median of its runs, with the lowest and highest "
+             f"(default {INBOUND_REPEAT}); `all` applies it to both; other live scenarios run once",
+    )  # fmt: skip
     parser.add_argument(
         "--sessions",
         type=parse_sessions,

@@ -104,25 +104,45 @@ def initiator_config(port: int, store: StoreVariant, scratch: Path) -> ConfigMan
     )
 
 
-#: MsgType(35) of Logout
-LOGOUT = "5"
+#: MsgType(35) of Logout and of Logon
+LOGOUT, LOGON = "5", "A"
 
 
 class LogoutAnswerClock(Application):
     """Notes when our engine is about to send a Logout(35=5) (``logout_sent_at``, ``time.perf_counter()``
     seconds, and the ``logout_sent`` event): in the inbound blast that is the answer to the sender's Logout, sent
-    once every message before it was handled, so persisting can be timed from there on."""
+    once every message before it was handled, so persisting can be timed from there on.
+
+    It also reads the CPU time of the thread that calls it, the engine's event-loop thread
+    (``time.thread_time()`` seconds), when the Logon(35=A) answer and the Logout answer are about to be sent:
+    :attr:`loop_cpu_seconds` is the loop's CPU for everything the sender sent in between, whatever share of a core
+    the loop got (waiting in the selector costs none; other threads, such as aiosqlite's, are not in it).
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.logout_sent_at = 0.0
         self.logout_sent = asyncio.Event()
+        self.cpu_at_logon_answer: float | None = None
+        self.cpu_at_logout_answer: float | None = None
 
     def toAdmin(self, message: Any, sessionID: Any) -> None:
-        # called just before the Logout answer is stored and written (only admin messages come here)
-        if msg_type_of(message) == LOGOUT and not self.logout_sent.is_set():
+        # called on the loop thread just before an admin message is stored and written (only admin messages come
+        # here): the Logon answer precedes the sender's first application message, the Logout answer follows its last
+        msg_type = msg_type_of(message)
+        if msg_type == LOGON and self.cpu_at_logon_answer is None:
+            self.cpu_at_logon_answer = time.thread_time()
+        elif msg_type == LOGOUT and not self.logout_sent.is_set():
+            self.cpu_at_logout_answer = time.thread_time()
             self.logout_sent_at = time.perf_counter()
             self.logout_sent.set()
+
+    @property
+    def loop_cpu_seconds(self) -> float | None:
+        """CPU seconds the loop thread spent from the Logon answer to the Logout answer (None until both)."""
+        if self.cpu_at_logon_answer is None or self.cpu_at_logout_answer is None:
+            return None
+        return self.cpu_at_logout_answer - self.cpu_at_logon_answer
 
 
 class CountingApplication(LogoutAnswerClock):

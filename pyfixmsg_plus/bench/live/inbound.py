@@ -27,6 +27,17 @@ a store row kept, inserted again by plain sqlite3 into a new file of our stores'
 ``synchronous``, as many rows per transaction as our writers' batches), by each of ``executemany``, multi-row
 INSERT and run blobs, keeping the fastest (the label names it). Persisted rows carry their ratio
 to it (``details["vs_sqlite_ceiling"]``, and the table's "vs SQLite ceiling" column).
+
+Our rows also keep the CPU time the acceptor's event-loop thread spent from its Logon answer to its Logout answer
+(:class:`~pyfixmsg_plus.bench.live.engines.LogoutAnswerClock`): ``details["cpu_ns_per_message"]`` (over the
+refreshes delivered) does not depend on how much of a core the loop got, and ``details["loop_cpu_share"]`` is that
+CPU time over the blast (the blaster's first write to the Logout answer): how much of the window the loop was on
+CPU. Starting at the Logon answer rather than at the first delivery keeps the framing of the first socket read
+inside; the aiosqlite writer thread's work is not in it (it is not the loop's).
+
+``repeat`` > 1 runs every row that many times in interleaved rounds (:mod:`~pyfixmsg_plus.bench.live.repeat`):
+each row's figure is the median of its runs, the min, the max and every run's figures are in its details, and the
+ceiling ratios are taken between medians.
 """
 
 from __future__ import annotations
@@ -55,7 +66,15 @@ from pyfixmsg_plus.bench.live.engines import (
     in_thread,
 )
 from pyfixmsg_plus.bench.live.qfpy_rows import qfpy_inbound, qfpy_row
-from pyfixmsg_plus.bench.live.results import QUICKFIX, LiveResult, ceiling_label, is_persisted_row, unavailable
+from pyfixmsg_plus.bench.live.repeat import combine_rounds, run_interleaved
+from pyfixmsg_plus.bench.live.results import (
+    QUICKFIX,
+    LiveResult,
+    ceiling_label,
+    ceiling_row,
+    is_persisted_row,
+    unavailable,
+)
 from pyfixmsg_plus.bench.peers import PeerAvailability, find_peer
 from pyfixmsg_plus.bench.sqlite_ceiling import (
     CEILING_BATCH,
@@ -92,6 +111,19 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def loop_cpu_details(loop_cpu_seconds: float | None, delivered: int, blast_seconds: float) -> dict[str, Any]:
+    """Our acceptor's loop-thread CPU over the blast: ``loop_cpu_seconds``, ``cpu_ns_per_message`` (nanoseconds
+    per delivered refresh) and ``loop_cpu_share`` (CPU seconds over the blast's seconds); empty when the CPU was
+    not read (no Logon or Logout answer) or nothing was delivered."""
+    if loop_cpu_seconds is None or delivered <= 0 or blast_seconds <= 0:
+        return {}
+    return {
+        "loop_cpu_seconds": loop_cpu_seconds,
+        "cpu_ns_per_message": loop_cpu_seconds * 1e9 / delivered,
+        "loop_cpu_share": loop_cpu_seconds / blast_seconds,
+    }
 
 
 def _variant(row: InboundVariant | StoreVariant) -> InboundVariant:
@@ -159,6 +191,7 @@ async def _ours(count: int, variant: InboundVariant, scratch: Path) -> LiveResul
         blast = await in_thread(blaster.wait, timeout_for(count))
         blast_seconds = blast.blast_seconds or 0.0
         details = blast_details(blast, app.seconds) | {"store": variant.store.label}
+        details |= loop_cpu_details(app.loop_cpu_seconds, app.count, blast_seconds)
         if variant.on_batch:
             details |= {"batches": getattr(app, "batches", 0), "first_batch": getattr(app, "first_batch", 0)}
         messages, seconds = app.count, blast_seconds
@@ -221,30 +254,29 @@ def _ceiling_source(measured: Sequence[tuple[InboundVariant, Path, LiveResult]])
     return None
 
 
-def run_inbound(
-    count: int = 20_000,
-    stores: Sequence[InboundVariant | StoreVariant] = INBOUND_STORES,
-    on_step: Callable[[str], None] | None = None,
-    use_uvloop: bool | None = None,
-) -> list[LiveResult]:
-    """The QuickFIX C++ reference row, the QuickFIX Python binding's row, one row per variant of our acceptor
-    (``count`` refreshes each), then, when a row persisted, the raw batched SQLite ceiling of the same frames (and
-    each persisted row's ratio to it).
+def _round_step(step: Callable[[str], None], number: int, rounds: int) -> Callable[[str], None]:
+    """``step`` with the round named in each description when there is more than one."""
+    if rounds == 1:
+        return step
+    return lambda description: step(f"round {number + 1}/{rounds}: {description}")
 
-    ``stores``: InboundVariants, or StoreVariants (taken as fromApp rows). Without the QuickFIX peer or the
-    binding only its row is unavailable (with the reason): the blaster needs neither.
-    """
-    peers = find_peer()
-    step = on_step or (lambda _: None)
+
+def _inbound_round(
+    count: int, variants: Sequence[InboundVariant], peers: PeerAvailability, step: Callable[[str], None],
+    use_uvloop: bool | None,
+) -> list[LiveResult]:  # fmt: skip
+    """Every row of the scenario once, in order: QuickFIX C++, the QuickFIX Python binding, our ``variants``, then
+    the raw batched SQLite ceiling of the first fully persisted store file (no ratios to it yet)."""
     if peers.available:
         step(f"{SCENARIO}: {QUICKFIX}")
         results = [quickfix_inbound(count, peers)]
     else:
         results = [unavailable(SCENARIO, QUICKFIX, peers.reason)]
     results.append(qfpy_row(SCENARIO, lambda binding: qfpy_inbound(count, binding, SCENARIO), step))
+    # a directory per round, removed with its store files once the round is over (200k refreshes are ~40 MB each)
     with tempfile.TemporaryDirectory(prefix="pyfixmsg-plus-bench-") as scratch:
         measured: list[tuple[InboundVariant, Path, LiveResult]] = []
-        for number, variant in enumerate(map(_variant, stores)):
+        for number, variant in enumerate(variants):
             step(f"{SCENARIO}: our acceptor, {variant.label}")
             # a directory per row: two rows of the same store type must not share (and count) one file
             row_dir = Path(scratch) / f"row{number}"
@@ -257,13 +289,43 @@ def run_inbound(
             step(f"{SCENARIO}: raw batched SQLite ceiling")
             ceiling = sqlite_ceiling_row(*source, into=Path(scratch))
             if ceiling is not None:
-                results = [*with_ceiling_ratios(results, ceiling), ceiling]
+                results.append(ceiling)
     return results
+
+
+def run_inbound(
+    count: int = 20_000,
+    stores: Sequence[InboundVariant | StoreVariant] = INBOUND_STORES,
+    on_step: Callable[[str], None] | None = None,
+    use_uvloop: bool | None = None,
+    repeat: int = 1,
+) -> list[LiveResult]:
+    """The QuickFIX C++ reference row, the QuickFIX Python binding's row, one row per variant of our acceptor
+    (``count`` refreshes each), then, when a row persisted, the raw batched SQLite ceiling of the same frames (and
+    each persisted row's ratio to it).
+
+    ``stores``: InboundVariants, or StoreVariants (taken as fromApp rows). Without the QuickFIX peer or the
+    binding only its row is unavailable (with the reason): the blaster needs neither. ``repeat``: rounds, each
+    running every row once in the same order; each row's figure is then the median of its runs (see
+    :func:`~pyfixmsg_plus.bench.live.repeat.combine_runs`), and the ceiling ratios are between medians.
+    """
+    if repeat < 1:
+        raise ValueError(f"inbound repeat = {repeat}: must be at least 1 round")
+    peers = find_peer()
+    variants = [_variant(row) for row in stores]
+    step = on_step or (lambda _: None)
+    rounds = run_interleaved(
+        repeat, lambda number: _inbound_round(count, variants, peers, _round_step(step, number, repeat), use_uvloop)
+    )
+    results = combine_rounds(rounds)
+    ceiling = ceiling_row(results, SCENARIO)
+    return with_ceiling_ratios(results, ceiling) if ceiling is not None else results
 
 
 __all__ = [
     "MD_REFRESH",
     "SCENARIO",
+    "loop_cpu_details",
     "persisted_seconds",
     "quickfix_inbound",
     "run_inbound",

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
+from pyfixmsg_plus.bench.live.repeat import run_spread
 from pyfixmsg_plus.bench.live.results import (
     ECHO_FLOOR,
     QUICKFIX_PYTHON,
@@ -31,6 +32,8 @@ BINDING_COLUMN = ("vs QuickFIX Python", "right")
 BINDING_AT = 9
 #: shown when a scenario has a raw batched SQLite ceiling row: the persisted rows' rate over the ceiling's
 CEILING_COLUMN = ("vs SQLite ceiling", "right")
+#: shown when a row measured its event-loop thread's CPU: nanoseconds per message and the share of the blast on CPU
+LOOP_CPU_COLUMN = ("loop CPU / msg (share of blast)", "right")
 SCALE_COLUMNS = (
     ("scenario", "left"), ("implementation", "left"), ("sessions", "right"), ("held", "right"),
     ("missed heartbeats", "right"), ("longest silence s", "right"), ("CPU ms / session / s", "right"),
@@ -60,6 +63,33 @@ def _rate_ratio(row: LiveResult, reference: LiveResult | None) -> str:
     return f"{row.messages_per_second / reference.messages_per_second:.2f}x"
 
 
+def _short_rates(low: float, high: float) -> str:
+    """``low-high`` messages per second, both in the unit that suits ``high`` (M, k or none)."""
+    for scale, unit, digits in ((1e6, " M", 2), (1e3, " k", 1)):
+        if high >= scale:
+            return f"{low / scale:.{digits}f}-{high / scale:.{digits}f}{unit}"
+    return f"{low:.0f}-{high:.0f}"
+
+
+def rate_cell(row: LiveResult) -> str:
+    """The row's rate, messages per second; for a row repeated over several runs (the rate is then their median)
+    with the lowest and highest run and the number of runs, e.g. ``1,412,000 (1.21-1.55 M, 5 runs)``."""
+    rate = f"{row.messages_per_second:,.0f}"
+    spread = run_spread(row)
+    if spread is None:
+        return rate
+    return f"{rate} ({_short_rates(spread.min_per_s, spread.max_per_s)}, {spread.runs} runs)"
+
+
+def loop_cpu_cell(row: LiveResult) -> str:
+    """The event-loop thread's CPU per message and its share of the blast, e.g. ``610 ns (82%)``; ``-``
+    for a row that did not measure it."""
+    cpu_ns, share = row.details.get("cpu_ns_per_message"), row.details.get("loop_cpu_share")
+    if row.unavailable or not isinstance(cpu_ns, float):
+        return "-"
+    return f"{cpu_ns:,.0f} ns" + (f" ({share:.0%})" if isinstance(share, float) else "")
+
+
 def _cells(row: LiveResult, results: Sequence[LiveResult]) -> list[str]:
     if row.unavailable:
         return [row.scenario, row.implementation, *["-"] * 8, f"unavailable: {row.unavailable}"]
@@ -67,7 +97,7 @@ def _cells(row: LiveResult, results: Sequence[LiveResult]) -> list[str]:
     floor = reference_row(results, row.scenario, ECHO_FLOOR)
     latency = row.latency
     if latency is None:
-        figures = [f"{row.messages_per_second:,.0f}", "-", "-", "-", "-"]
+        figures = [rate_cell(row), "-", "-", "-", "-"]
         # the ceiling is SQLite alone, not a FIX engine: no ratio to QuickFIX
         versus_quickfix = "-" if is_ceiling_row(row) else _rate_ratio(row, quickfix)
         return [row.scenario, row.implementation, f"{row.messages:,}", *figures, versus_quickfix, "-", ""]
@@ -125,8 +155,10 @@ def render_live_table(results: Sequence[LiveResult], title: str) -> Table:
     with_notes = any(row.unavailable for row in rows)
     with_ceiling = any(is_ceiling_row(row) for row in rows)
     with_binding = any(row.implementation == QUICKFIX_PYTHON and not row.unavailable for row in rows)
+    with_loop_cpu = any("cpu_ns_per_message" in row.details for row in rows)
     columns = (*COLUMNS[:BINDING_AT], *((BINDING_COLUMN,) if with_binding else ()), *COLUMNS[BINDING_AT:],
-               *((CEILING_COLUMN,) if with_ceiling else ()), *((NOTE_COLUMN,) if with_notes else ()))  # fmt: skip
+               *((CEILING_COLUMN,) if with_ceiling else ()), *((LOOP_CPU_COLUMN,) if with_loop_cpu else ()),
+               *((NOTE_COLUMN,) if with_notes else ()))  # fmt: skip
     for name, justify in columns:
         table.add_column(name, justify=justify)
     for row in rows:
@@ -135,6 +167,8 @@ def render_live_table(results: Sequence[LiveResult], title: str) -> Table:
             cells.insert(BINDING_AT, _binding_ratio(row, results))
         if with_ceiling:
             cells.append(_ceiling_ratio(row, results))
+        if with_loop_cpu:
+            cells.append(loop_cpu_cell(row))
         table.add_row(*([*cells, note] if with_notes else cells))
     return table
 
