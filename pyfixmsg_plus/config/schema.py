@@ -317,7 +317,9 @@ _STORE = (
         "PersistMessages",
         v.BOOLEAN,
         "Y",
-        "Keep sent messages so a ResendRequest is answered with them.",
+        "Keep sent messages so a ResendRequest is answered with them. N: sent messages are not stored (the "
+        "sequence numbers still are, so a restart continues them) and a ResendRequest is answered with one "
+        "SequenceReset-GapFill.",
         _SAME,
     ),
     _k(

@@ -130,7 +130,9 @@ class FixEngine:
             self._specs.codec_for(spec),
             store,
             key,
-            make_writer(settings.persistence_mode.value, store, key, batch),
+            make_writer(
+                settings.persistence_mode.value, store, key, batch, persist_messages=settings.persist_messages
+            ),
             InboundWriter(store, key, batch),
             deliver_per_frame=deliver_per_frame,
             schedule=building.build_schedule(settings),

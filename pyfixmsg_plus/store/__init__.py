@@ -41,6 +41,7 @@ from pyfixmsg_plus.store.persistence import (
     WriteBehindWriter,
     make_writer,
 )
+from pyfixmsg_plus.store.sequence_only import SequenceOnlyStore
 from pyfixmsg_plus.store.sqlite_store import SQLiteStore
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "PersistenceMode",
     "ReplayFrame",
     "SQLiteStore",
+    "SequenceOnlyStore",
     "SequenceReuseError",
     "SequenceState",
     "SessionKey",

@@ -145,6 +145,13 @@ def check_seq_num(seq_num: int, field: str = "MsgSeqNum(34)") -> int:
     return seq_num
 
 
+def check_next_sender(next_sender_seqnum: int) -> int:
+    """``next_sender_seqnum`` if it can follow a storable number (1 .. 2**32), else ValueError naming it."""
+    if not 1 <= next_sender_seqnum <= MAX_SEQ_NUM + 1:
+        raise ValueError(f"next sender MsgSeqNum(34) = {next_sender_seqnum} is outside 1..{MAX_SEQ_NUM + 1}")
+    return next_sender_seqnum
+
+
 def msg_type_of(frame: bytes) -> str:
     """MsgType(35) of a raw frame, '' when the frame has none (used by the original ``store_message`` API)."""
     start = frame.find(b"\x0135=")
@@ -244,6 +251,16 @@ class MessageStore(abc.ABC):
     @abc.abstractmethod
     async def reserve_through(self, session: SessionKey, seq_num: int) -> None:
         """Durably record that outbound numbers up to ``seq_num`` may be used before they are stored."""
+
+    async def advance_sender_seqnum(self, session: SessionKey, next_sender_seqnum: int) -> None:
+        """Durably raise the next outbound MsgSeqNum(34) to ``next_sender_seqnum`` (never lowering it) without
+        storing a message: how sent numbers are kept with ``PersistMessages = N`` (see ``SequenceOnlyStore``).
+
+        This default reserves the numbers below it (:meth:`reserve_through`), which recovery resumes above just
+        the same; the bundled stores override it to move the number itself.
+        """
+        if check_next_sender(next_sender_seqnum) > 1:
+            await self.reserve_through(session, next_sender_seqnum - 1)
 
     @abc.abstractmethod
     async def reset(self, session: SessionKey) -> None:

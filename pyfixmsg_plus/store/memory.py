@@ -18,6 +18,7 @@ from pyfixmsg_plus.store.contract import (
     SequenceState,
     SessionKey,
     StoredMessage,
+    check_next_sender,
     check_seq_num,
 )
 from pyfixmsg_plus.store.errors import SequenceReuseError, StoreClosedError
@@ -203,6 +204,15 @@ class MemoryStore(MessageStore):
             # an explicit reset of the outbound number re-opens the numbers above it: their old copies go
             for seq in [seq for seq in data.outbound if seq >= outgoing_seqnum]:
                 del data.outbound[seq]
+
+    async def advance_sender_seqnum(self, session: SessionKey, next_sender_seqnum: int) -> None:
+        self.advance_sender_seqnum_now(session, next_sender_seqnum)
+
+    def advance_sender_seqnum_now(self, session: SessionKey, next_sender_seqnum: int) -> None:
+        """:meth:`advance_sender_seqnum` as a plain call (this store never waits): PersistMessages=N's hot path."""
+        data = self._last_data if session is self._last_key else self._data(session)
+        assert data is not None  # set together with _last_key, which is never None here
+        data.next_sender_seqnum = max(data.next_sender_seqnum, check_next_sender(next_sender_seqnum))
 
     async def reserve_through(self, session: SessionKey, seq_num: int) -> None:
         data = self._data(session)

@@ -29,10 +29,11 @@ from typing import Any
 
 from pyfixmsg_plus.eager import start_eagerly
 from pyfixmsg_plus.store.batching import BatchFlusher, BatchSettings, ErrorCallback
-from pyfixmsg_plus.store.contract import FrameRecord, MessageStore, SequenceState, SessionKey
+from pyfixmsg_plus.store.contract import MAX_SEQ_NUM, FrameRecord, MessageStore, SequenceState, SessionKey
 from pyfixmsg_plus.store.errors import StoreClosedError, StoreFlushError
 from pyfixmsg_plus.store.pipelined import PipelinedFlusher
 from pyfixmsg_plus.store.runs import FrameRun
+from pyfixmsg_plus.store.sequence_only import SequenceOnlyStore
 
 
 class PersistenceMode(enum.StrEnum):
@@ -259,6 +260,8 @@ def _plain_save(store: MessageStore) -> Callable[[SessionKey, Sequence[FrameReco
     it); None otherwise: a subclass that overrides ``save_outbound`` (to wait, fail or count) keeps it in use."""
     from pyfixmsg_plus.store.memory import MemoryStore  # here: the memory store is one backend among several
 
+    if type(store) is SequenceOnlyStore:  # PersistMessages=N: the number alone, a plain call over a memory store
+        return store.plain_save()
     if getattr(type(store), "save_outbound", None) is not MemoryStore.save_outbound:
         return None
     save_now: Callable[[SessionKey, Sequence[FrameRecord]], None] = store.save_outbound_now  # type: ignore[attr-defined]
@@ -361,8 +364,19 @@ class WriteBehindWriter(OutboundWriter):
         try:
             await self._wait_extension()
             await self._batches.close()
+            await self._release_unused_reservation()
         finally:
             self._closed = True
+
+    async def _release_unused_reservation(self) -> None:
+        """After a clean close every number written is stored, so the numbers reserved above the last stored one
+        were never used: give them back, so that the next run resumes right after the last message sent instead
+        of a reserve_block later (a crash skips this, and recovery then resumes above the reservation)."""
+        state = await self.store.sequence_state(self.session)
+        if state.next_sender_seqnum <= MAX_SEQ_NUM and state.reserved_through >= state.next_sender_seqnum:
+            # SET_SENDER semantics: the next number stays, the reservation drops to just below it
+            await self.store.set_sequence_numbers(self.session, outgoing_seqnum=state.next_sender_seqnum)
+        self._reserved = min(self._reserved, state.next_sender_seqnum - 1)
 
     @property
     def queued(self) -> int:
@@ -465,6 +479,14 @@ def make_writer(
     session: SessionKey,
     settings: BatchSettings | None = None,
     on_error: ErrorCallback | None = None,
+    *,
+    persist_messages: bool = True,
 ) -> OutboundWriter:
-    """The outbound writer of ``mode`` (``sync``, ``group`` or ``write_behind``) for one session."""
-    return _WRITERS[PersistenceMode.parse(mode)](store, session, settings, on_error)
+    """The outbound writer of ``mode`` (``sync``, ``group`` or ``write_behind``) for one session.
+
+    ``persist_messages`` False (``PersistMessages = N``): the writer keeps the sent MsgSeqNum(34)s durable as
+    ``mode`` says but stores no message (see :class:`~pyfixmsg_plus.store.sequence_only.SequenceOnlyStore`), so a
+    ResendRequest(2) is answered with SequenceReset-GapFill. This is the only place that setting is read.
+    """
+    outbound_store = store if persist_messages else SequenceOnlyStore(store)
+    return _WRITERS[PersistenceMode.parse(mode)](outbound_store, session, settings, on_error)

@@ -30,6 +30,7 @@ from pyfixmsg_plus.store.contract import (
     SequenceState,
     SessionKey,
     StoredMessage,
+    check_next_sender,
     check_seq_num,
 )
 from pyfixmsg_plus.store.errors import (
@@ -517,6 +518,13 @@ class SQLStoreBase(MessageStore):
                 # an explicit reset of the outbound number re-opens the numbers above it: their old copies go
                 stream = stream_of(session_id, Direction.OUTBOUND)
                 await self._run(schema.DELETE_RANGE, key_range(stream, outgoing_seqnum, MAX_SEQ_NUM))
+
+    async def advance_sender_seqnum(self, session: SessionKey, next_sender_seqnum: int) -> None:
+        check_next_sender(next_sender_seqnum)
+        session_id = await self._session_id(session)
+        operation = f"advance the next outbound MsgSeqNum(34) to {next_sender_seqnum} for session {session}"
+        # one statement, so one autocommit transaction (see is_lone_statement); max() never lowers the number
+        await self._write(operation, [(schema.ADVANCE_SENDER, (next_sender_seqnum, session_id), False)])
 
     async def reserve_through(self, session: SessionKey, seq_num: int) -> None:
         check_seq_num(seq_num, "reserved MsgSeqNum(34)")

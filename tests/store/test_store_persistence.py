@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -13,8 +14,10 @@ from pyfixmsg_plus.store import (
     FrameRecord,
     InboundWriter,
     MemoryStore,
+    MessageStore,
     PersistenceMode,
     SessionKey,
+    SQLiteStore,
     StoreFlushError,
     make_writer,
 )
@@ -181,6 +184,31 @@ def test_write_behind_reserves_durably_ahead_and_recovery_resumes_above() -> Non
         assert state.resume_sender_seqnum > 8
         assert set(range(1, 9)) <= set(state.possibly_lost)
         assert await store.get_outbound(SESSION, 1, 0) == []  # answered with GapFill
+
+    run(body())
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_write_behind_gives_back_its_unused_reservation_on_a_clean_close(backend: str, tmp_path: Path) -> None:
+    """A clean close stores every number sent, so the next run resumes right after the last one sent (not a
+    reserve_block later); without the close (a crash) it resumes above the reservation."""
+
+    async def body() -> None:
+        store: MessageStore = MemoryStore() if backend == "memory" else SQLiteStore(tmp_path / "wb.db")
+        await store.open()
+        settings = BatchSettings(reserve_block=100, flush_interval=60.0)
+        writer = make_writer("write_behind", store, SESSION, settings)
+        await writer.recover()
+        for seq in range(1, 6):
+            await writer.before_send([rec(seq)])
+            writer.after_send([rec(seq)])
+        crashed = make_writer("write_behind", store, SESSION, settings)
+        assert (await crashed.recover()).resume_sender_seqnum > 100  # the reservation holds until the close
+        await writer.close()
+        state = await make_writer("write_behind", store, SESSION, settings).recover()
+        assert (state.resume_sender_seqnum, list(state.possibly_lost)) == (6, [])
+        assert [m.seq_num for m in await store.get_outbound(SESSION, 1, 0)] == [1, 2, 3, 4, 5]
+        await store.close()
 
     run(body())
 
