@@ -209,7 +209,9 @@ def resolve_engine(sections: list[RawSection], convert: _Converter) -> EngineSet
                 fields[key.attr] = convert.value(key, entry[1], entry[2])
     schedules = fields["schedules"]
     assert isinstance(schedules, tuple) and all(isinstance(s, ScheduleEntry) for s in schedules)
-    return EngineSettings(use_uvloop=bool(fields["use_uvloop"]), schedules=schedules)
+    return EngineSettings(
+        use_uvloop=bool(fields["use_uvloop"]), schedules=schedules, gc_freeze=bool(fields["gc_freeze"])
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,3 +173,5 @@ class EngineSettings:
 
     use_uvloop: bool
     schedules: tuple[ScheduleEntry, ...]
+    #: freeze the objects alive once the engine is open (``GcFreeze``; docs/performance.md entry 43)
+    gc_freeze: bool = False

@@ -20,6 +20,7 @@ from pyfixmsg_plus.application import Application, DoNotSend
 from pyfixmsg_plus.config import ConfigManager, SessionSettings
 from pyfixmsg_plus.engine import building
 from pyfixmsg_plus.engine.acceptor_router import AcceptorRouter
+from pyfixmsg_plus.engine.gc_freeze import freeze_survivors
 from pyfixmsg_plus.engine.session_runner import SessionRunner
 from pyfixmsg_plus.message.codec import Codec
 from pyfixmsg_plus.message.fixmessage import FixMessage
@@ -235,6 +236,8 @@ class FixEngine:
             await self._stop_transports(graceful=False)
             raise
         self._running = True
+        if self.config.engine_settings().gc_freeze:
+            freeze_survivors()
 
     async def start(self) -> None:
         """Run the engine until :meth:`disconnect` (await it for the engine's life, or run it as a task)."""

@@ -8,6 +8,7 @@ with the reason (its own checks are in test_bench_qfpy.py).
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 from contextlib import redirect_stdout
@@ -74,8 +75,9 @@ def test_inbound_blast_delivers_every_refresh_with_each_store(quickfix_peer: pee
 def test_round_trip_times_every_order_and_the_echo_floor(quickfix_peer: peers.PeerAvailability) -> None:
     rows = measured(run_round_trip(SAMPLES))
     assert [row.implementation for row in rows] == expected(
-        QUICKFIX, QUICKFIX_PYTHON, "pyfixmsg-plus initiator, memory store", ECHO_FLOOR
+        QUICKFIX, QUICKFIX_PYTHON, "pyfixmsg-plus initiator, memory store, GcFreeze=Y", ECHO_FLOOR
     )
+    assert gc.get_freeze_count() == 0  # our row froze the process's objects and thawed them after it
     for row in rows:
         latency = row.latency
         assert latency is not None and latency.samples == SAMPLES
