@@ -20,6 +20,7 @@ and a last-value-per-tag table: ~2 hits a message, +570 instructions net); readi
 instructions and slower than the digit loop, tags being 2-3 digits).
 """
 
+cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_Check, PyDict_GetItem, PyDict_GetItemWithError, PyDict_SetItem
 from cpython.list cimport PyList_Append

@@ -13,6 +13,7 @@ cdef inline bint _bit(const unsigned char* bits, long tag) noexcept:
     return bits[tag >> 3] & (1 << (tag & 7))
 
 
+@cython.auto_pickle(False)  # pickled with its _Level (as the raw layout): a bitset is no Python value
 cdef class _Group:
     """One group of a compiled layout: delimiter, members (bitset below TAG_CACHE, frozenset above), nested level."""
     cdef object first_tag
@@ -29,11 +30,17 @@ cdef class _Group:
 
 cdef class _Level:
     """One level of a compiled layout: count tags (bitset + dict count tag -> _Group), and how many fields the
-    last dict built at this level held (the size its next dict is created with; only a hint)."""
+    last dict built at this level held (the size its next dict is created with; only a hint).
+
+    Pickled as the raw layout it stands for, compiled again when loaded (Cython's own pickling of the bitsets
+    would turn them into bytes cut at their first zero byte, which fail to load)."""
     cdef unsigned char count_bits[BITSET_BYTES]
     cdef dict groups
     cdef bint empty
     cdef Py_ssize_t size_hint
+
+    def __reduce__(self):
+        return _level_from_layout, (_raw_layout(self),)
 
     cdef inline bint may_count(self, long tag) noexcept:
         """False when tag is surely not a count tag here (the bitset answers below TAG_CACHE)."""
@@ -74,6 +81,21 @@ cdef _Level _compile_level(layout):
         if 0 <= tag < TAG_CACHE:
             level.count_bits[tag >> 3] |= 1 << (tag & 7)
     return level
+
+
+cdef dict _raw_layout(_Level level):
+    """The raw layout (``count_tag -> (first_tag, member_tags, nested_layout)``) that compiles to ``level``."""
+    cdef _Group group
+    cdef dict raw = {}
+    for count_tag, found in level.groups.items():
+        group = <_Group>found
+        raw[count_tag] = (group.first_tag, group.members, _raw_layout(group.nested))
+    return raw
+
+
+def _level_from_layout(layout):
+    """A raw layout compiled (how a pickled compiled layout is loaded)."""
+    return _compile_level(layout)
 
 
 def compile_layouts(layouts):
@@ -175,11 +197,11 @@ cdef bint _count_is_zero(FrameView* frame, Py_ssize_t i) noexcept:
     return True
 
 
+@cython.auto_pickle(False)  # never copied nor pickled: a parser's copy starts with a cache of its own
 cdef class _LevelCache:
     """The levels of recent MsgTypes by their raw bytes (1-7, packed with the size: never 0), valid for one
-    version of the layouts dict (salted per process, so that a pickled cache never matches a dict of another
-    process): a direct-mapped table, a slot per key hash. Keys and levels live in one object so that parsers
-    sharing it (a copy.copy) never pair one's key with the other's level."""
+    version of the layouts dict (salted per process, so that a cache of another process never matches): a
+    direct-mapped table, a slot per key hash. Keys and levels live in one object, replaced as one."""
     cdef uint64_t keys[LEVEL_CACHE]
     cdef list levels
     cdef uint64_t version
@@ -225,7 +247,7 @@ cdef class MessageParser:
     creation time; ``sep`` is the separator byte.
     """
     cdef object layouts
-    cdef dict compiled_levels  # raw layouts compiled on first use, by MsgType
+    cdef dict compiled_levels  # raw layouts compiled on first use: MsgType -> (the raw layout, its _Level)
     cdef object fragment_class
     cdef type group_class
     cdef object codec
@@ -247,6 +269,28 @@ cdef class MessageParser:
 
     def __init__(self, layouts, fragment_class, group_class, codec=None, int sep=1, default_class=None,
                  fallback=None, layouts_source=None):
+        self.prepare(layouts, fragment_class, group_class, codec, sep, default_class, fallback, layouts_source)
+
+    def __reduce__(self):
+        # What the pure twin's pickle holds: the settings, the layouts held now and lenience (a subclass's
+        # instance dict too), not what was learnt from frames; loaded without calling __init__, as the pure
+        # twin is. copy.copy takes this way too: a copy learns on its own.
+        state = (self.layouts, self.fragment_class, self.group_class, self.codec, self.sep, self.default_class,
+                 self.fallback, self.layouts_source, self.lenient, getattr(self, "__dict__", None))
+        return _new_parser, (type(self),), state
+
+    def __setstate__(self, state):
+        layouts, fragment_class, group_class, codec, sep, default_class, fallback, layouts_source, lenient, extra = (
+            state
+        )
+        self.prepare(layouts, fragment_class, group_class, codec, sep, default_class, fallback, layouts_source)
+        self.lenient = lenient
+        if extra:
+            self.__dict__.update(extra)
+
+    cdef int prepare(self, layouts, fragment_class, group_class, codec, int sep, default_class, fallback,
+                     layouts_source) except -1:
+        """Set up a new parser (``__init__``, and a pickled one when loaded)."""
         if not isinstance(group_class, type):
             raise TypeError(f"MessageParser: group_class={group_class!r} must be a class")
         self.layouts = layouts
@@ -271,6 +315,7 @@ cdef class MessageParser:
         self.lenient = False
         self.level_cache = _LevelCache.__new__(_LevelCache)
         self.level_cache.forget()
+        return 0
 
     def set_lenient(self, bint lenient):
         """With True, ``parse_message`` gives every frame to the fallback (a codec with a text encoding)."""
@@ -395,10 +440,12 @@ cdef class MessageParser:
         if type(layout) is _Level:
             return <_Level>layout
         cached = PyDict_GetItem(self.compiled_levels, msg_type)
-        if cached != NULL:
-            return <_Level>cached
+        # compiled from this very layout: an entry replaced in the layouts dict is compiled again (the pair keeps
+        # the raw layout alive, so its identity cannot pass to another object)
+        if cached != NULL and (<tuple>cached)[0] is layout:
+            return <_Level>(<tuple>cached)[1]
         level = _compile_level(layout)
-        self.compiled_levels[msg_type] = level
+        self.compiled_levels[msg_type] = (layout, level)
         return level
 
     cdef int set_codec_and_time(self, object message, type message_class) except -1:
@@ -493,6 +540,11 @@ cdef class MessageParser:
             spec.entry_size_hint = _dict_size(entry)
             PyList_Append(group, entry)
         return i
+
+
+def _new_parser(cls):
+    """An instance of ``cls`` (MessageParser or a subclass) not set up yet: its pickled state sets it up."""
+    return cls.__new__(cls)
 
 
 def parse_message(frame, int sep, layouts, message_class, fragment_class, group_class, codec):

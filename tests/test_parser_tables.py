@@ -179,14 +179,13 @@ def test_remembered_layouts_follow_the_layouts_dict(name: str, steps: list[tuple
     """A long-lived parser, whose MsgType -> layout answers are remembered by the MsgType's bytes, parses every
     frame as a parser made for that frame alone does, while the layouts dict it holds gains, changes and loses
     MsgTypes between frames (and MsgTypes collide in the remembered slots, differ by a byte, or are too long).
-    The compiled parser follows the dict as it changes (as it always did); the pure twin's learned shapes keep
-    the layouts they were built with until ``reset_layouts()``, so it is told."""
+    Both twins follow the dict as it changes, untold (no ``reset_layouts()``)."""
     impl_parser = Impl(name=name).parser
     compiled = impl_parser.compile_layouts({"X": MD_LAYOUT, "AE": MD_LAYOUT})
     assert compiled is not None
     layouts = dict(compiled)
     parser = impl_parser.MessageParser(layouts, FixFragment, RepeatingGroup, None)
-    parsers = [parser, copy.copy(parser)]  # a copy shares what the parser remembers: used in turn with it
+    parsers = [parser, copy.copy(parser)]  # a copy (it learns on its own) holds the same dict: used in turn
     for number, step in enumerate(steps):
         if len(step) == 2:  # change the layouts dict in place
             msg_type, kind = step
@@ -194,9 +193,6 @@ def test_remembered_layouts_follow_the_layouts_dict(name: str, steps: list[tuple
                 layouts.pop(msg_type, None)
             else:
                 layouts.update(impl_parser.compile_layouts({msg_type: MD_LAYOUT if kind == "md" else {}}))
-            if name == "pure":
-                for each in parsers:
-                    each.reset_layouts()
             continue
         msg_type, entries, extra = step
         frame = md_frame(msg_type, entries, extra)

@@ -366,8 +366,9 @@ class Shape:
     """What one tag sequence always gives: its int tags, the piece count and "=" count a frame of it has
     (2n+1 and n), the index of its first MsgType(35) (-1: none), the piece whose text picks the plan (the
     MsgType value; with no MsgType the first tag piece, the same in every frame of the shape), the plans'
-    builders by that text (layouts change only through ``reset_layouts``, which forgets them), its tag pieces
-    ``"<tag>="`` as the frame spells them, and whether its pattern was registered (see the section comment).
+    builders by that text (the parser checks that the layout a MsgType's plans were made with is still the one
+    its layouts hold: ``MessageParser._plans_hold``), its tag pieces ``"<tag>="`` as the frame spells them, and
+    whether its pattern was registered (see the section comment).
 
     A class with slots, not a NamedTuple: CPython 3.11 reads slots in one specialized bytecode, tuple fields
     through a descriptor call (four reads a frame)."""

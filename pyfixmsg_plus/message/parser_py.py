@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from time import time_ns
-from types import FunctionType, MethodType
+from types import FunctionType, MappingProxyType, MethodType
 from typing import Any
 
 from pyfixmsg_plus.message.parser_fields_py import (
@@ -80,6 +80,14 @@ _MAX_COMPILES = 256
 # tries them in turn before the cut; shapes past this take the cut, with the same results).
 _MAX_PATTERNS_PER_COUNT = 4
 _MAX_LENGTH_HINTS = 4096  # frame length -> the pattern that matched there last (emptied when full)
+_MAX_PLANNED_MSG_TYPES = 4096  # MsgType values whose plans' layouts are remembered (all caches emptied when full)
+_UNPLANNED = object()  # no plans made for a MsgType value (no layout is this)
+_NO_LAYOUTS: Mapping[str, Layout] = MappingProxyType({})  # what the one-frame parse_message reads for None
+# learnt from frames (and the one-frame function, a closure over the instance): a copy or a pickle starts without
+_NOT_COPIED = (
+    "parse_message", "_shapes", "_patterns", "_length_hints", "_planned", "_compile_budget", "_update_class",
+    "_lenient_box", "_layouts_box",
+)  # fmt: skip
 
 
 def _whole_frame_separator(sep: int) -> str | None:
@@ -144,16 +152,25 @@ class MessageParser:
         self._fallback = fallback
         self._layouts_source = layouts_source
         self._lenient = False
-        self._lenient_box = [False]  # _lenient for the one-frame parse_message (a list item: no attribute read)
         self._sep_char = _whole_frame_separator(sep)
         self._eq_sep = b"=" + bytes((sep,)) if self._sep_char else b""
+        self._fragments_by_update = _fills_by_update(fragment_class)
+        self._start_caches()
+        self._install_one_frame_path()
+
+    def _start_caches(self) -> None:
+        """Empty caches (what the parser learns from frames: never part of a copy or a pickle) and the boxes
+        the one-frame parse_message reads."""
         self._shapes: dict[str, Shape] = {}
         self._patterns: dict[int, list[PatternEntry]] = {}  # field count -> the (fullmatch, shape) of that many
         self._length_hints: dict[int, PatternEntry] = {}  # frame length in bytes -> the entry that matched last
+        # MsgType(35) value -> the layout the cached plans for it were made with (see _plans_hold)
+        self._planned: dict[str, Layout | None] = {}
         self._compile_budget = [_MAX_COMPILES]  # shared by the builders of this cache generation
-        self._fragments_by_update = _fills_by_update(fragment_class)
         self._update_class: type | None = None  # the last message class found to fill by dict.update
-        self._install_one_frame_path()
+        # what the one-frame parse_message reads of the parser: list items, not attributes (cheaper to read)
+        self._lenient_box = [self._lenient]
+        self._layouts_box = [_NO_LAYOUTS if self._layouts is None else self._layouts]
 
     def _install_one_frame_path(self) -> None:
         """Shadow :meth:`parse_message` on this instance with its one-frame form (a codec hands it out as its
@@ -163,14 +180,17 @@ class MessageParser:
             self.__dict__["parse_message"] = _one_frame_parse_message(self)
 
     def __getstate__(self) -> dict[str, Any]:
-        # the one-frame function is a closure over this instance: a copy makes its own
+        # The one-frame function is a closure over this instance: a copy makes its own. The caches are left
+        # out (as the compiled twin does): a copy or an unpickled parser learns again (the generated builders
+        # in them could not be pickled), and its boxes are its own (set_lenient on one must not reach the other).
         state = dict(self.__dict__)
-        state.pop("parse_message", None)
+        for name in _NOT_COPIED:
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lenient_box = [self._lenient]  # a copy's own: set_lenient on one must not reach the other
+        self._start_caches()
         self._install_one_frame_path()
 
     def set_lenient(self, lenient: bool) -> None:
@@ -182,8 +202,13 @@ class MessageParser:
         """Forget the layouts (and the plans made from them): the next frame takes them from ``layouts_source``
         again (when there is one)."""
         if self._layouts_source is not None:
-            self._layouts = None
+            self._set_layouts(None)
         self._forget_shapes(new_budget=True)
+
+    def _set_layouts(self, layouts: Mapping[str, Layout] | None) -> None:
+        """Hold ``layouts`` (None: none yet, asked of ``layouts_source`` at the next frame)."""
+        self._layouts = layouts
+        self._layouts_box[0] = _NO_LAYOUTS if layouts is None else layouts  # what the one-frame path reads
 
     def parse_message(self, frame: bytes | bytearray | memoryview, message_class: type | None = None) -> Any:
         """``parse(frame, message_class or default_class)``; when that declines the frame (None),
@@ -240,9 +265,10 @@ class MessageParser:
         values = pieces[1::2]
         if message_class is not self._update_class and not self._note_update_class(message_class):
             return self._assemble(shape, values, message)
-        build = shape.builders.get(pieces[shape.plan_piece])
-        if build is None:
-            build = self._learn_builder(shape, pieces[shape.plan_piece])
+        plan_text = pieces[shape.plan_piece]
+        build = shape.builders.get(plan_text)
+        if build is None or (shape.msg_type_index >= 0 and not self._plans_hold(plan_text)):
+            build = self._learn_builder(shape, plan_text)
         if build(values, message):
             return message
         # a count the plan reads as a group is not one above zero, or group entries that fill field by field
@@ -284,8 +310,9 @@ class MessageParser:
         """Empty the shape cache (the compiled builders go with it); with ``new_budget`` (reset_layouts), start a
         new compile budget too."""
         self._shapes.clear()  # in place: the one-frame parse_message holds this dict's get
-        self._patterns.clear()  # (and these two: their entries name shapes)
+        self._patterns.clear()  # (and these three: their entries name shapes, or the plans the shapes hold)
         self._length_hints.clear()
+        self._planned.clear()
         if new_budget:
             self._compile_budget = [_MAX_COMPILES]
 
@@ -299,16 +326,18 @@ class MessageParser:
         if len(entries) < _MAX_PATTERNS_PER_COUNT:
             entries.append((shape_pattern(shape.tag_pieces, self._sep_char).fullmatch, shape))
 
-    def _match_pattern(self, frame: bytes) -> tuple[re.Match[str] | None, Shape | None]:
+    def _match_pattern(self, frame: bytes, text: str | None = None) -> tuple[re.Match[str] | None, Shape | None]:
         """The match of ``frame`` by a registered pattern of its separator count and that pattern's shape, or
-        (None, None); a match becomes the hint for frames of its length (see parser_plan_py's shapes section)."""
+        (None, None); a match becomes the hint for frames of its length (see parser_plan_py's shapes section).
+        ``text`` is the frame decoded, when the caller has it already (else decoded here when needed)."""
         entries = self._patterns.get(frame.count(self._sep_char.encode())) if self._sep_char else None
         if entries is None:
             return None, None
-        try:
-            text = frame.decode()
-        except UnicodeDecodeError:
-            return None, None
+        if text is None:
+            try:
+                text = frame.decode()
+            except UnicodeDecodeError:
+                return None, None
         for entry in entries:
             found = entry[0](text)
             if found is not None:
@@ -321,8 +350,16 @@ class MessageParser:
     def _current_layouts(self) -> Mapping[str, Layout] | None:
         """The layouts, taken from ``layouts_source`` when they are None (at the first frame and after a reset)."""
         if self._layouts is None and self._layouts_source is not None:
-            self._layouts = self._layouts_source()
+            self._set_layouts(self._layouts_source())
         return self._layouts
+
+    def _plans_hold(self, msg_type: str) -> bool:
+        """Whether the cached plans for a MsgType(35) value were made with the layout the layouts hold for it
+        now: a layouts dict changed in place (an entry added, replaced or deleted) is followed without
+        ``reset_layouts``, as the compiled twin follows it (the identity of the entry is compared, so a layout
+        changed inside, not replaced, is not seen, by either twin)."""
+        layouts = self._layouts
+        return (layouts.get(msg_type) if layouts else None) is self._planned.get(msg_type, _UNPLANNED)
 
     def _layout_for(self, msg_type: str | None) -> Layout | None:
         """The group layout of a MsgType(35) value (None: none, or no MsgType, or no layouts)."""
@@ -333,7 +370,12 @@ class MessageParser:
         """The builder of a tag sequence's plan under the layout of its MsgType (``plan_text`` is the MsgType
         value, or the first tag piece when there is none), kept in the shape's cache entry."""
         msg_type = plan_text if shape.msg_type_index >= 0 else None
-        plan = make_plan(shape.tags, self._layout_for(msg_type))
+        layout = self._layout_for(msg_type)
+        if msg_type is not None and self._planned.get(msg_type, layout) is not layout:
+            # the layouts dict changed in place since plans were made for this MsgType: as reset_layouts (the
+            # shape in hand leaves the cache with the others; this frame's plan is made under the new layout)
+            self._forget_shapes(new_budget=True)
+        plan = make_plan(shape.tags, layout)
         builders = shape.builders
         budget = self._compile_budget if len(shape.tags) <= _MAX_COMPILED_FIELDS else None
         builder = MessageBuilder(
@@ -341,6 +383,10 @@ class MessageParser:
         )
         if self._layouts is None and self._layouts_source is not None:
             return builder  # the source has no layouts yet: it is asked again at the next frame, as it always was
+        if msg_type is not None:
+            if len(self._planned) >= _MAX_PLANNED_MSG_TYPES:  # ever-new MsgType values: start over
+                self._forget_shapes()
+            self._planned[msg_type] = layout
         if len(builders) >= _MAX_PLANS_PER_SHAPE:  # one tag sequence sent with ever-new MsgType values
             builders.clear()
         builders[plan_text] = builder
@@ -372,10 +418,12 @@ def _one_frame_parse_message(parser: MessageParser) -> Callable[..., Any]:
     tokenizer and the parser is not lenient. Lenience is read at every frame from a list that
     :meth:`MessageParser.set_lenient` updates (an attribute read on the parser, whose ``__dict__`` holds this
     function, cost ~0.05 us); the shape cache is read through the parser's dict, which a reset empties in
-    place, so ``reset_layouts`` is seen too. Frames of other classes, ``bytearray``/``memoryview`` frames, new
-    shapes and everything declined take the method. A frame of a shape whose builder runs compiled is read by
-    the shape's pattern rather than cut (see parser_plan_py's shapes section): first the pattern
-    that matched the last frame of its length, then those of its separator count, then the cut.
+    place, so ``reset_layouts`` is seen too, and a builder is taken only while the layouts hold the layout its
+    plan was made with (one look-up a frame: a layouts dict changed in place is followed). Frames of other
+    classes, ``bytearray``/``memoryview`` frames, new shapes and everything declined take the method. A frame
+    of a shape whose builder runs compiled is read by the shape's pattern rather than cut (see parser_plan_py's
+    shapes section): first the pattern that matched the last frame of its length, then those of its separator
+    count, then the cut.
     """
     general = MethodType(MessageParser.parse_message, parser)
     cls = parser._default_class
@@ -387,6 +435,9 @@ def _one_frame_parse_message(parser: MessageParser) -> Callable[..., Any]:
     hints_get = parser._length_hints.get
     match_pattern = parser._match_pattern
     lenient = parser._lenient_box
+    layouts_box = parser._layouts_box
+    planned = parser._planned
+    unplanned = _UNPLANNED
     codec = parser._codec
     new: Callable[[type], Any] = cls.__new__  # type: ignore[assignment]
     join = "".join
@@ -396,20 +447,30 @@ def _one_frame_parse_message(parser: MessageParser) -> Callable[..., Any]:
         """See :meth:`MessageParser.parse_message` (this is its one-frame form)."""
         if (message_class is None or message_class is cls) and type(frame) is bytes and not lenient[0]:
             shape: Shape | None = None
-            build = found = None
+            build = found = text = None
             hint = hints_get(len(frame))
             if hint is not None:  # a compiled shape's pattern matched a frame this long (parser_plan_py: shapes)
                 try:
-                    found = hint[0](frame.decode())
+                    text = frame.decode()
                 except UnicodeDecodeError:
                     return general(frame, message_class)
+                found = hint[0](text)
                 shape = hint[1]
             if found is None:
-                found, shape = match_pattern(frame)
+                found, shape = match_pattern(frame, text)
             if found is not None and shape is not None:
                 values: Sequence[str] = found.groups()
                 index = shape.msg_type_index
-                build = shape.builders.get(values[index] if index >= 0 else shape.tag_pieces[0])
+                if index < 0:
+                    build = shape.builders.get(shape.tag_pieces[0])
+                else:
+                    msg_type = values[index]
+                    build = shape.builders.get(msg_type)
+                    try:  # the layouts may have changed in place since its plans were made (MessageParser._plans_hold)
+                        if layouts_box[0].get(msg_type) is not planned[msg_type]:
+                            build = None
+                    except KeyError:  # no plans made for msg_type (then no builder either)
+                        build = None
             if build is None or shape is None:  # the steps and the proof of MessageParser._parse, in order
                 cut = frame.replace(b"=", eq_sep)
                 try:
@@ -419,9 +480,12 @@ def _one_frame_parse_message(parser: MessageParser) -> Callable[..., Any]:
                 shape = shapes_get(join(pieces[::2]))
                 if shape is None or len(pieces) != shape.pieces or len(cut) - len(frame) != shape.fields:
                     return general(frame, message_class)
-                build = shape.builders.get(pieces[shape.plan_piece])
+                plan_text = pieces[shape.plan_piece]
+                build = shape.builders.get(plan_text)
                 if build is None:
                     return general(frame, message_class)
+                if shape.msg_type_index >= 0 and layouts_box[0].get(plan_text) is not planned.get(plan_text, unplanned):
+                    return general(frame, message_class)  # a layouts entry changed in place: relearnt there
                 values = pieces[1::2]
                 if not shape.pattern_made and type(build) is FunctionType:
                     parser._add_pattern(shape)  # its frames take the pattern from now on

@@ -153,7 +153,7 @@ class AdminHandlers:
             return False
         if not self._check_comp_ids(inbound):
             return False
-        self.timers.received(self.now)
+        # (the timers were told of this message by handle, the only way here, before the checks)
         seqnum = inbound.seqnum or 0
         expected = self.seq.next_target
         if known and seqnum == expected and self.seq.resend is None:

@@ -46,7 +46,8 @@ class Timers:
         self.last_sent = now
 
     def received(self, now: float) -> None:
-        """A message from the counterparty was accepted at ``now``: an outstanding TestRequest is answered."""
+        """A message from the counterparty arrived at ``now`` (accepted or rejected: either shows the peer is
+        alive, so an outstanding TestRequest counts as answered)."""
         self.last_received = now
         self.test_requests_sent = 0
 
