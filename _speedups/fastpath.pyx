@@ -198,9 +198,10 @@ cdef class RunScanner:
     cdef bint _check_comp_ids, _check_latency, _validate
     cdef double _max_latency
     cdef list _slots
-    # per field count, the slot of the shape last found for a frame with that many fields (-1: none), the
-    # guess that lets the next such frame be split as that shape
-    cdef int16_t _guess[C_MAX_FIELDS + 1]
+    # per field count, the slots of the two shapes last found for frames with that many fields (-1: none), most
+    # recent first: the guesses that let the next such frame be split as one of them (two, because a feed often
+    # alternates shapes of equal length, e.g. the same group entries in another order)
+    cdef int16_t _guess[C_MAX_FIELDS + 1][2]
     cdef DayCache _day
     cdef public object msg_types
     cdef public object begin_string, their_comp_id, our_comp_id, check_comp_ids, max_latency, validate
@@ -356,32 +357,41 @@ cdef class RunScanner:
         cdef _Shape shape = <_Shape>slot
         if shape.n != count or memcmp(shape.tags, tags, count * sizeof(int32_t)) != 0:
             return False
-        self._guess[count] = <int16_t>slot_index
+        self._remember_guess(count, <int16_t>slot_index)
         return self._shape_passes(shape, frame, starts, sizes, seqnum, now)
 
+    cdef inline void _remember_guess(self, Py_ssize_t count, int16_t slot_index) noexcept:
+        cdef int16_t* guesses = self._guess[count]
+        if guesses[0] != slot_index:
+            guesses[1] = guesses[0]
+            guesses[0] = slot_index
+
     cdef object _split_as_guessed(self, cbuf frame, Py_ssize_t length, Py_ssize_t* starts, Py_ssize_t* sizes):
-        """The shape last found for frames with as many fields, when the frame splits as it (starts and sizes
-        filled as tokenize would); None otherwise. The guess is the shape now in the slot its tags hash to, so
-        a frame that splits as it has exactly the outcome of the tokenize path."""
+        """One of the two shapes last found for frames with as many fields, when the frame splits as it (starts
+        and sizes filled as tokenize would); None otherwise. A guess is the shape now in the slot its tags hash
+        to, so a frame that splits as it has exactly the outcome of the tokenize path."""
         cdef Py_ssize_t ends[C_MAX_FIELDS + 16]  # soh_offsets may write past its count, up to 16 more
         cdef Py_ssize_t count
+        cdef int k
         cdef int16_t slot_index
+        cdef _Shape shape
         if length <= 0 or frame[length - 1] != 1:
             return None
         count = soh_offsets(frame, length, ends, C_MAX_FIELDS)
         if count <= 0:
             return None
-        slot_index = self._guess[count]
-        if slot_index < 0:
-            return None
-        slot = self._slots[slot_index]
-        if slot is None:
-            return None
-        cdef _Shape shape = <_Shape>slot
-        if shape.n != count or not shape.texts_usable \
-                or not split_as_shape(shape.texts, count, frame, length, ends, starts, sizes):
-            return None
-        return shape
+        for k in range(2):
+            slot_index = self._guess[count][k]
+            if slot_index < 0:
+                return None
+            slot = self._slots[slot_index]
+            if slot is None:
+                continue
+            shape = <_Shape>slot
+            if shape.n == count and shape.texts_usable \
+                    and split_as_shape(shape.texts, count, frame, length, ends, starts, sizes):
+                return shape
+        return None
 
     cdef bint _shape_passes(self, _Shape shape, cbuf frame, const Py_ssize_t* starts, const Py_ssize_t* sizes,
                             int64_t seqnum, double now) except -1:
