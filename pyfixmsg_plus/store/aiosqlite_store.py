@@ -29,6 +29,29 @@ class WriteChain:
         self.failure: BaseException | None = None
 
 
+class ThreadWrite(asyncio.Future[None]):
+    """The future of a write put on aiosqlite's thread, which also says, without an event-loop turn, whether the
+    thread has finished the write: ``ended_on_thread`` is set there as soon as the job returns or raises, while
+    the future itself is only settled when the loop runs aiosqlite's ``call_soon_threadsafe`` callback. During
+    an inbound blast the loop may not turn for 100-200 ms (uvloop reads up to 32 chunks of a busy socket in one
+    iteration, each delivered in the same iteration), so a writer that waited for the futures to settle would
+    idle meanwhile (see :class:`~pyfixmsg_plus.store.pipelined.PipelinedFlusher`)."""
+
+    ended_on_thread = False
+    failed_on_thread = False
+
+
+def run_and_mark(job: Callable[[], None], future: ThreadWrite) -> None:
+    """Run ``job`` on the writer thread, then mark ``future`` as ended there, and as failed when it raised."""
+    try:
+        job()
+    except BaseException:
+        future.failed_on_thread = True
+        raise
+    finally:
+        future.ended_on_thread = True
+
+
 class AioSQLiteStore(SQLStoreBase):
     """A message store in one SQLite file, driven through aiosqlite."""
 
@@ -78,13 +101,14 @@ class AioSQLiteStore(SQLStoreBase):
 
     def _put(self, job: Callable[[], None]) -> asyncio.Future[None] | None:
         """Put ``job`` on aiosqlite's thread now (what aiosqlite's ``_execute`` does, minus the await) and return
-        its future; None when the connection is closed or aiosqlite no longer has the queue this relies on."""
+        its future (a :class:`ThreadWrite`, marked by the thread when the job has ended); None when the
+        connection is closed or aiosqlite no longer has the queue this relies on."""
         connection = self._connection
         tx = getattr(connection, "_tx", None)
         if connection is None or tx is None or not getattr(connection, "_running", False):
             return None
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        tx.put_nowait((future, job))
+        future = ThreadWrite(loop=asyncio.get_running_loop())
+        tx.put_nowait((future, functools.partial(run_and_mark, job, future)))
         return future
 
     async def _write(self, operation: str, steps: Sequence[Step]) -> None:

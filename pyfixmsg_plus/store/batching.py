@@ -134,13 +134,14 @@ class BatchFlusher:
             del self._groups[:count]
             self._queued -= len(records)
 
-    def _take_batch(self, skip: int = 0) -> tuple[int, Sequence[FrameRecord], Any]:
-        """The next batch from queued group ``skip`` on: (groups taken, their records, the batch's tag)."""
+    def _take_batch(self, skip: int = 0, limit: int = 0) -> tuple[int, Sequence[FrameRecord], Any]:
+        """The next batch from queued group ``skip`` on, of up to ``limit`` records (``max_batch`` when 0; a
+        group larger than that is taken whole): (groups taken, their records, the batch's tag)."""
         parts: list[Sequence[FrameRecord]] = []
         sizes: list[int] = []
         size = 0
         tag: Any = None
-        max_batch = self._settings.max_batch
+        max_batch = limit or self._settings.max_batch
         for group, group_tag in self._groups[skip:] if skip else self._groups:
             group_size = len(group)  # once: a FrameRun's len is a Python call
             if size and size + group_size > max_batch:

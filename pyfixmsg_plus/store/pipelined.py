@@ -24,10 +24,18 @@ QueueBatch = Callable[[Sequence[FrameRecord], Any], "asyncio.Future[None] | None
 
 class PipelinedFlusher(BatchFlusher):
     """A :class:`BatchFlusher` whose full batches start at once through ``queue`` (``store.queue_inbound``), up
-    to ``depth`` in flight; a partial batch, or one ``queue`` cannot start, goes through ``save`` once nothing
-    is in flight. ``queue`` must commit batches in the order given and refuse one whose predecessor in flight
-    failed. Groups leave the queue in order as their batches commit; after a failure the failed batch and
-    those behind it stay queued, and the failure is raised to the next caller, as with BatchFlusher.
+    to ``depth`` unfinished on the writer thread; a partial batch, or one ``queue`` cannot start, goes through
+    ``save`` once nothing is in flight. ``queue`` must commit batches in the order given and refuse one whose
+    predecessor in flight failed. Groups leave the queue in order as their batches commit; after a failure the
+    failed batch and those behind it stay queued, and the failure is raised to the next caller, as with
+    BatchFlusher.
+
+    A batch counts as unfinished until its future is done or, for a future with an ``ended_on_thread``
+    attribute (:class:`~pyfixmsg_plus.store.aiosqlite_store.ThreadWrite`), until the thread says it ended: the
+    next batch then starts from the receive callback even when the loop has not turned since. While the thread
+    is busy with an earlier batch, the full batches that piled up start as one transaction of up to ``merge``
+    batches: the thread hands the GIL back once per transaction and waits up to the switch interval (5 ms) to
+    take it again while the loop receives, so larger transactions keep it ahead of a blast.
     """
 
     def __init__(
@@ -37,13 +45,17 @@ class PipelinedFlusher(BatchFlusher):
         settings: BatchSettings,
         what: str,
         on_error: ErrorCallback | None = None,
-        depth: int = 16,
+        depth: int = 2,
+        merge: int = 16,
     ) -> None:
         if depth < 1:
             raise ValueError(f"{what}: depth = {depth} batches in flight must be at least 1")
+        if merge < 1:
+            raise ValueError(f"{what}: merge = {merge} batches per transaction must be at least 1")
         super().__init__(save, settings, what, on_error)
         self._queue_batch = queue
         self._depth = depth
+        self._merge = merge
         #: (future, groups, records) of each batch in flight, oldest first
         self._in_flight: collections.deque[tuple[asyncio.Future[None], int, int]] = collections.deque()
         self._in_flight_records = 0
@@ -58,19 +70,40 @@ class PipelinedFlusher(BatchFlusher):
             self._task = asyncio.get_running_loop().create_task(self._flush_all())
 
     def _queue_full_batches(self) -> None:
-        """Start every full batch of the groups not in flight yet, up to ``depth`` in flight."""
-        while (
-            not self._saving and not self._chain_broken and len(self._in_flight) < self._depth
-            and self._queued - self._in_flight_records >= self._settings.max_batch
-        ):  # fmt: skip
+        """Start the full batches of the groups not in flight yet, up to ``depth`` unfinished on the thread:
+        one batch when the thread is idle, else as many full batches as wait, up to ``merge``, as one."""
+        max_batch = self._settings.max_batch
+        while not self._saving and not self._chain_broken:
+            waiting = self._queued - self._in_flight_records
+            if waiting < max_batch:
+                return
+            busy = self._unfinished()
+            if busy >= self._depth or busy < 0:
+                return
+            limit = max_batch if not busy else max_batch * min(self._merge, waiting // max_batch)
             taken = sum(count for _, count, _ in self._in_flight)
-            count, records, tag = self._take_batch(taken)
+            count, records, tag = self._take_batch(taken, limit)
             future = self._queue_batch(records, tag)
             if future is None:
                 return
             self._in_flight.append((future, count, len(records)))
             self._in_flight_records += len(records)
             future.add_done_callback(self._settle)
+
+    def _unfinished(self) -> int:
+        """Batches in flight that the writer thread has not finished (see the class docstring); -1 when one of
+        them failed and is not settled yet: nothing may start before the loop settles it (the batches behind a
+        failed one must not commit, lest the stored next expected MsgSeqNum(34) pass unstored messages)."""
+        busy = 0
+        for future, _, _ in self._in_flight:
+            if future.done():
+                if future.cancelled() or future.exception() is not None:
+                    return -1
+            elif getattr(future, "failed_on_thread", False):
+                return -1
+            elif not getattr(future, "ended_on_thread", False):
+                busy += 1
+        return busy
 
     def _settle(self, _: object = None) -> None:
         """Take the ended batches at the head of the flight out of the queue (or keep them, after a failure)."""
