@@ -267,6 +267,12 @@ cdef class MessageParser:
     cdef bint lenient  # parse_message hands every frame to the fallback
     cdef _LevelCache level_cache  # the levels of recent MsgTypes (shared by copies: keys and levels stay paired)
 
+    def __cinit__(self, *args, **kwargs):
+        # every method is safe on any instance, also one made by __new__ and never set up (a subclass's copy)
+        self.compiled_levels = {}
+        self.level_cache = _LevelCache.__new__(_LevelCache)
+        self.level_cache.forget()
+
     def __init__(self, layouts, fragment_class, group_class, codec=None, int sep=1, default_class=None,
                  fallback=None, layouts_source=None):
         self.prepare(layouts, fragment_class, group_class, codec, sep, default_class, fallback, layouts_source)

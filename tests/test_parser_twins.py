@@ -3,6 +3,7 @@ and parsers (and compiled layouts) copied or pickled before and after they have 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import pickle
@@ -227,3 +228,21 @@ def test_compiled_layouts_pickle(impl: Any) -> None:
     for frame in FRAMES:
         got = impl.parser.MessageParser(loaded, FixFragment, RepeatingGroup, None).parse(frame, FixMessage)
         assert structure(got) == structure(fresh_parse(impl.parser, compiled, frame))
+
+
+def test_a_parser_never_set_up_raises_instead_of_crashing(impl: Any) -> None:
+    """``MessageParser.__new__`` without ``__init__`` (a subclass's copy whose ``__setstate__`` skips the base):
+    forgetting layouts and parsing work or raise (the pure twin raises AttributeError), never crash the process
+    (the compiled twin once read its unset tables)."""
+
+    class Restoring(impl.parser.MessageParser):
+        def __setstate__(self, state: Any) -> None:  # restores only what it added itself
+            self.__dict__.update(state[-1] if isinstance(state, tuple) else {})
+
+    copied = copy.copy(Restoring(dict(LAYOUTS_44), FixFragment, RepeatingGroup, None))
+    bare = impl.parser.MessageParser.__new__(impl.parser.MessageParser)
+    for parser in (copied, bare):
+        with contextlib.suppress(AttributeError, TypeError):
+            parser.reset_layouts()
+        with contextlib.suppress(AttributeError, TypeError):
+            parser.parse(MD_FRAME, FixMessage)

@@ -199,7 +199,8 @@ _CONNECTION = (
         v.BOOLEAN,
         "N",
         "Once the engine is open, freeze the objects then alive (gc.freeze), so that full garbage collections "
-        "no longer walk them: no 10-40 ms collector pause in a latency-sensitive process. Process-wide.",
+        "no longer walk them: no 13-50 ms collector pause in a latency-sensitive process. Process-wide; "
+        "disconnect() thaws them.",
         scope=Scope.ENGINE,
     ),
 )

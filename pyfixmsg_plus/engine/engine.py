@@ -20,7 +20,7 @@ from pyfixmsg_plus.application import Application, DoNotSend
 from pyfixmsg_plus.config import ConfigManager, SessionSettings
 from pyfixmsg_plus.engine import building
 from pyfixmsg_plus.engine.acceptor_router import AcceptorRouter
-from pyfixmsg_plus.engine.gc_freeze import freeze_survivors
+from pyfixmsg_plus.engine.gc_freeze import freeze_survivors, thaw
 from pyfixmsg_plus.engine.session_runner import SessionRunner
 from pyfixmsg_plus.message.codec import Codec
 from pyfixmsg_plus.message.fixmessage import FixMessage
@@ -92,6 +92,7 @@ class FixEngine:
         self._schedule_tasks: list[asyncio.Task[None]] = []
         self._initialized = False
         self._running = False
+        self._froze_gc = False  # GcFreeze: this engine froze the process's objects (thawed at disconnect)
         self._stopped = asyncio.Event()
 
     # ------------------------------------------------------------------ construction
@@ -238,6 +239,7 @@ class FixEngine:
         self._running = True
         if self.config.engine_settings().gc_freeze:
             freeze_survivors()
+            self._froze_gc = True
 
     async def start(self) -> None:
         """Run the engine until :meth:`disconnect` (await it for the engine's life, or run it as a task)."""
@@ -366,6 +368,9 @@ class FixEngine:
             await runner.close()
         for store in self.stores:
             await store.close()
+        if self._froze_gc:  # what was frozen becomes collectable again: cycles dropped meanwhile are freed
+            thaw()
+            self._froze_gc = False
         self._running = False
         self._initialized = False
         self._stopped.set()

@@ -5,7 +5,7 @@ sessions' tables). CPython's full (generation 2) collections walk all of them, a
 round trip for 13-40 ms here (docs/performance.md, entry 43). :func:`gc.freeze` moves the objects alive at that
 moment to a permanent generation that collections skip; they are still freed by reference counting, and only
 cycles among them that become garbage later are never reclaimed. The setting is process-wide, so it is off by
-default and an engine-wide key.
+default and an engine-wide key; :meth:`FixEngine.disconnect` thaws what its engine froze (:func:`thaw`).
 """
 
 from __future__ import annotations
@@ -23,3 +23,9 @@ def freeze_survivors() -> int:
     frozen = gc.get_freeze_count()
     log.info("GcFreeze: %d objects moved to the permanent generation; full collections skip them", frozen)
     return frozen
+
+
+def thaw() -> None:
+    """Undo :func:`freeze_survivors` (:func:`gc.unfreeze`): the frozen objects go back to the oldest generation,
+    so cycles among them that became garbage meanwhile are collected. Process-wide, as the freeze was."""
+    gc.unfreeze()

@@ -304,6 +304,7 @@ class WriteBehindWriter(OutboundWriter):
             self._save, self.settings, f"write-behind store of session {session}", on_error
         )
         self._reserved = -1  # unknown until recover() or the first reservation
+        self._top_sent = 0  # the highest number handed to before_send*: it may have reached the peer
         self._extension: asyncio.Task[None] | None = None
         self._extension_failure: BaseException | None = None
 
@@ -315,6 +316,7 @@ class WriteBehindWriter(OutboundWriter):
     async def recover(self) -> SequenceState:
         state = await super().recover()
         self._reserved = state.reserved_through
+        self._top_sent = state.resume_sender_seqnum - 1
         return state
 
     async def before_send(self, records: Sequence[FrameRecord]) -> None:
@@ -322,7 +324,9 @@ class WriteBehindWriter(OutboundWriter):
         self._raise_extension_failure()
         self._batches.raise_failure()
         if records:
-            await self.reserve(max(record.seq_num for record in records))
+            top = max(record.seq_num for record in records)
+            self._top_sent = max(self._top_sent, top)
+            await self.reserve(top)
 
     def before_send_now(self, records: Sequence[FrameRecord]) -> Coroutine[Any, Any, None] | None:
         self._check_open()
@@ -331,6 +335,8 @@ class WriteBehindWriter(OutboundWriter):
         if not records:
             return None
         top = max(record.seq_num for record in records)
+        if top > self._top_sent:
+            self._top_sent = top
         if top > self._reserved:
             return self.reserve(top)  # beyond the durable reservation: wait for the store
         self._extend_ahead(top)
@@ -361,22 +367,24 @@ class WriteBehindWriter(OutboundWriter):
         await self._batches.flush()
 
     async def close(self) -> None:
-        try:
-            await self._wait_extension()
-            await self._batches.close()
-            await self._release_unused_reservation()
-        finally:
-            self._closed = True
+        self._closed = True  # from now on before_send* refuse: no number is handed out while the release runs
+        await self._wait_extension()
+        await self._batches.close()
+        await self._release_unused_reservation()
 
     async def _release_unused_reservation(self) -> None:
-        """After a clean close every number written is stored, so the numbers reserved above the last stored one
-        were never used: give them back, so that the next run resumes right after the last message sent instead
-        of a reserve_block later (a crash skips this, and recovery then resumes above the reservation)."""
+        """After a clean close every number handed out is stored or was never written, so the numbers reserved
+        above the highest one handed out were never used: give them back, so that the next run resumes right after
+        the last message sent instead of a reserve_block later (a crash skips this, and recovery then resumes
+        above the reservation)."""
         state = await self.store.sequence_state(self.session)
-        if state.next_sender_seqnum <= MAX_SEQ_NUM and state.reserved_through >= state.next_sender_seqnum:
-            # SET_SENDER semantics: the next number stays, the reservation drops to just below it
-            await self.store.set_sequence_numbers(self.session, outgoing_seqnum=state.next_sender_seqnum)
-        self._reserved = min(self._reserved, state.next_sender_seqnum - 1)
+        # the highest number handed out counts even when the store's own next number did not move (a store
+        # whose advance_sender_seqnum only reserves, a send whose after_send never came)
+        resume = max(state.next_sender_seqnum, self._top_sent + 1)
+        if resume <= MAX_SEQ_NUM and state.reserved_through >= resume:
+            # SET_SENDER semantics: the next number becomes ``resume``, the reservation drops to just below it
+            await self.store.set_sequence_numbers(self.session, outgoing_seqnum=resume)
+            self._reserved = resume - 1
 
     @property
     def queued(self) -> int:

@@ -31,6 +31,7 @@ def _opened_and_closed(config: ConfigManager) -> int:
         await engine.open()
         frozen = gc.get_freeze_count()
         await engine.disconnect()
+        assert gc.get_freeze_count() == 0  # thawed: cycles dropped while the engine ran are collectable again
         return frozen
 
     return int(run_bounded(scenario()))

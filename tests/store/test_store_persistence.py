@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from pyfixmsg_plus.store import (
     PersistenceMode,
     SessionKey,
     SQLiteStore,
+    StoreClosedError,
     StoreFlushError,
     make_writer,
 )
@@ -188,6 +190,25 @@ def test_write_behind_reserves_durably_ahead_and_recovery_resumes_above() -> Non
     run(body())
 
 
+#: a write-behind reservation far above the few numbers these tests send
+WIDE_RESERVATION = BatchSettings(reserve_block=100, flush_interval=60.0)
+
+
+async def write_behind_sent_through(store: MessageStore, last: int) -> Any:
+    """A recovered write-behind writer over ``store`` that sent (and handed to after_send) numbers 1..last."""
+    writer = make_writer("write_behind", store, SESSION, WIDE_RESERVATION)
+    await writer.recover()
+    for seq in range(1, last + 1):
+        await writer.before_send([rec(seq)])
+        writer.after_send([rec(seq)])
+    return writer
+
+
+async def resume_after(store: MessageStore) -> Any:
+    """The sequence state a new write-behind writer recovers from ``store``."""
+    return await make_writer("write_behind", store, SESSION, WIDE_RESERVATION).recover()
+
+
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
 def test_write_behind_gives_back_its_unused_reservation_on_a_clean_close(backend: str, tmp_path: Path) -> None:
     """A clean close stores every number sent, so the next run resumes right after the last one sent (not a
@@ -196,19 +217,40 @@ def test_write_behind_gives_back_its_unused_reservation_on_a_clean_close(backend
     async def body() -> None:
         store: MessageStore = MemoryStore() if backend == "memory" else SQLiteStore(tmp_path / "wb.db")
         await store.open()
-        settings = BatchSettings(reserve_block=100, flush_interval=60.0)
-        writer = make_writer("write_behind", store, SESSION, settings)
-        await writer.recover()
-        for seq in range(1, 6):
-            await writer.before_send([rec(seq)])
-            writer.after_send([rec(seq)])
-        crashed = make_writer("write_behind", store, SESSION, settings)
-        assert (await crashed.recover()).resume_sender_seqnum > 100  # the reservation holds until the close
+        writer = await write_behind_sent_through(store, 5)
+        assert (await resume_after(store)).resume_sender_seqnum > 100  # a crash: the reservation holds
         await writer.close()
-        state = await make_writer("write_behind", store, SESSION, settings).recover()
+        state = await resume_after(store)
         assert (state.resume_sender_seqnum, list(state.possibly_lost)) == (6, [])
         assert [m.seq_num for m in await store.get_outbound(SESSION, 1, 0)] == [1, 2, 3, 4, 5]
         await store.close()
+
+    run(body())
+
+
+def test_write_behind_refuses_a_send_once_close_began_and_never_gives_back_a_number_handed_out() -> None:
+    """A send that starts while the writer closes is refused before it is written; one handed out before the
+    close but never stored (its after_send refused) keeps its number out of reach of the next run."""
+
+    class SlowState(MemoryStore):
+        async def sequence_state(self, session: SessionKey) -> Any:
+            await asyncio.sleep(0.01)  # the release's read: a moment for a send to slip in
+            return await super().sequence_state(session)
+
+    async def body() -> None:
+        store = SlowState()
+        writer = await write_behind_sent_through(store, 3)
+        assert writer.before_send_now([rec(4)]) is None  # handed out, written, but its after_send comes late
+        closing = asyncio.create_task(writer.close())
+        await asyncio.sleep(0)
+        with pytest.raises(StoreClosedError):
+            writer.before_send_now([rec(5)])
+        with pytest.raises(StoreClosedError):
+            writer.after_send([rec(4)])
+        await closing
+        state = await resume_after(store)
+        assert state.resume_sender_seqnum == 5  # 4 may have reached the peer: never reused
+        assert [m.seq_num for m in await store.get_outbound(SESSION, 1, 0)] == [1, 2, 3]
 
     run(body())
 

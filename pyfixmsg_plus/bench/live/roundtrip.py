@@ -68,7 +68,7 @@ async def _ours(samples: int, scratch: Path, peers: PeerAvailability) -> LiveRes
         app = _ReportWaiter(samples)
         config = initiator_config(qf.port, MEMORY, scratch)
         # the setting a latency-sensitive handler uses: full collections skip what the process holds at start
-        # (and, in `bench all`, what the rows before this one left), a pause of 10-50 ms otherwise
+        # (and, in `bench all`, what the rows before this one left), a pause of 13-50 ms otherwise
         config.set("DEFAULT", "GcFreeze", True)
         try:
             async with await FixEngine.create(config, app) as engine:
