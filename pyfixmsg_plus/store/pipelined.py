@@ -32,10 +32,11 @@ class PipelinedFlusher(BatchFlusher):
 
     A batch counts as unfinished until its future is done or, for a future with an ``ended_on_thread``
     attribute (:class:`~pyfixmsg_plus.store.aiosqlite_store.ThreadWrite`), until the thread says it ended: the
-    next batch then starts from the receive callback even when the loop has not turned since. While the thread
-    is busy with an earlier batch, the full batches that piled up start as one transaction of up to ``merge``
-    batches: the thread hands the GIL back once per transaction and waits up to the switch interval (5 ms) to
-    take it again while the loop receives, so larger transactions keep it ahead of a blast.
+    next batch then starts from the receive callback even when the loop has not turned since. With ``merge`` > 1,
+    while the thread is busy with an earlier batch, the full batches that piled up start as one transaction of
+    up to ``merge`` batches (the thread then hands the GIL back less often). Measured on a 200k inbound blast,
+    merging 16 cost the onBatch write-behind row ~8% and bought the fromApp rows nothing the early start had not
+    already bought (docs/performance.md, entry 44), so the default is 1.
     """
 
     def __init__(
@@ -46,7 +47,7 @@ class PipelinedFlusher(BatchFlusher):
         what: str,
         on_error: ErrorCallback | None = None,
         depth: int = 2,
-        merge: int = 16,
+        merge: int = 1,
     ) -> None:
         if depth < 1:
             raise ValueError(f"{what}: depth = {depth} batches in flight must be at least 1")
