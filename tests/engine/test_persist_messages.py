@@ -20,6 +20,7 @@ from engine_kit import initiator_config, order, run_bounded
 
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.application import Application
+from pyfixmsg_plus.bench.live.blaster import field_value as field  # first occurrence, as text
 from pyfixmsg_plus.engine import FixEngine
 from pyfixmsg_plus.message.encoder import encode_message, format_utc_timestamp
 from pyfixmsg_plus.store import SessionKey, SQLiteStore
@@ -30,16 +31,6 @@ SESSION = SessionKey("FIX.4.4", "US", "THEM")
 #: seconds any one wait for the engine may take before the test fails (a bound, not a timing assertion)
 WAIT_S = 10.0
 TEST_REQ_ID = "END-OF-RESEND"
-
-
-def field(frame: bytes, tag: int) -> str | None:
-    """The value of ``tag`` in ``frame`` (its first occurrence), None when absent."""
-    marker = b"\x01%d=" % tag
-    start = frame.find(marker)
-    if start < 0:
-        return None
-    start += len(marker)
-    return frame[start : frame.index(b"\x01", start)].decode()
 
 
 class Counterparty:
