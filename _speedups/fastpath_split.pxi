@@ -12,30 +12,32 @@ cdef extern from *:
     #define PFP_SOH_SSE2 1
     #endif
 
+    #ifdef PFP_SOH_SSE2
+    /* Bit j set when p[j] is SOH, for the 16 bytes at p. */
+    static inline unsigned int pfp_soh_bits(const unsigned char *p) {
+        return (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p),
+                                                              _mm_set1_epi8(1)));
+    }
+
+    /* Append base + j for each bit j of bits to out at *count. */
+    static inline void pfp_push_offsets(unsigned int bits, Py_ssize_t base, Py_ssize_t *out, Py_ssize_t *count) {
+        while (bits) {
+            out[(*count)++] = base + __builtin_ctz(bits);
+            bits &= bits - 1;
+        }
+    }
+    #endif
+
     /* Offsets of the SOH (0x01) bytes of p[0:n], in order, into out; -1 when there are more than cap.
        out must have room for cap + 16 entries (a 16-byte block is written out before the count is checked). */
     static Py_ssize_t pfp_soh_offsets(const unsigned char *p, Py_ssize_t n, Py_ssize_t *out, Py_ssize_t cap) {
         Py_ssize_t count = 0, base = 0;
     #ifdef PFP_SOH_SSE2
-        const __m128i soh = _mm_set1_epi8(1);
-        unsigned int bits;
         if (n >= 16) {
-            for (; base + 16 <= n && count <= cap; base += 16) {
-                bits = (unsigned int)_mm_movemask_epi8(
-                    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + base)), soh));
-                while (bits) {
-                    out[count++] = base + __builtin_ctz(bits);
-                    bits &= bits - 1;
-                }
-            }
-            if (base < n && count <= cap) {  /* the last partial block: the frame's last 16 bytes, shifted */
-                bits = (unsigned int)_mm_movemask_epi8(
-                    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + n - 16)), soh)) >> (base + 16 - n);
-                while (bits) {
-                    out[count++] = base + __builtin_ctz(bits);
-                    bits &= bits - 1;
-                }
-            }
+            for (; base + 16 <= n && count <= cap; base += 16)
+                pfp_push_offsets(pfp_soh_bits(p + base), base, out, &count);
+            if (base < n && count <= cap)  /* the last partial block: the frame's last 16 bytes, shifted */
+                pfp_push_offsets(pfp_soh_bits(p + n - 16) >> (base + 16 - n), base, out, &count);
             return count > cap ? -1 : count;
         }
     #endif
