@@ -4,7 +4,7 @@ sessions that need no persistence (``message_store_type = memory``). Nothing sur
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -98,6 +98,14 @@ class MemoryStore(MessageStore):
 
     async def save_outbound(self, session: SessionKey, records: Sequence[FrameRecord]) -> None:
         self.save_outbound_now(session, records)
+
+    def plain_save(self) -> Callable[[SessionKey, Sequence[FrameRecord]], None] | None:
+        """:meth:`save_outbound_now` while ``save_outbound`` is this class's own (which only calls it), for the
+        group-commit writer's hot path; None when a subclass overrides ``save_outbound`` (to wait, fail or
+        count): it then stays in use."""
+        if getattr(type(self), "save_outbound", None) is not MemoryStore.save_outbound:
+            return None
+        return self.save_outbound_now
 
     def save_outbound_now(self, session: SessionKey, records: Sequence[FrameRecord]) -> None:
         """:meth:`save_outbound` as a plain call (this store never waits): the group-commit writer's hot path
@@ -207,6 +215,15 @@ class MemoryStore(MessageStore):
 
     async def advance_sender_seqnum(self, session: SessionKey, next_sender_seqnum: int) -> None:
         self.advance_sender_seqnum_now(session, next_sender_seqnum)
+
+    def plain_advance(self) -> Callable[[SessionKey, int], None] | None:
+        """:meth:`advance_sender_seqnum_now` while ``advance_sender_seqnum`` is this class's own, neither
+        overridden by a subclass nor replaced on the instance; None otherwise (the coroutine stays in use)."""
+        if getattr(type(self), "advance_sender_seqnum", None) is not MemoryStore.advance_sender_seqnum:
+            return None
+        if "advance_sender_seqnum" in self.__dict__:
+            return None
+        return self.advance_sender_seqnum_now
 
     def advance_sender_seqnum_now(self, session: SessionKey, next_sender_seqnum: int) -> None:
         """:meth:`advance_sender_seqnum` as a plain call (this store never waits): PersistMessages=N's hot path."""

@@ -256,15 +256,10 @@ class GroupCommitWriter(OutboundWriter):
 
 
 def _plain_save(store: MessageStore) -> Callable[[SessionKey, Sequence[FrameRecord]], None] | None:
-    """``store.save_outbound_now`` when the store's ``save_outbound`` is the memory store's own (which only calls
-    it); None otherwise: a subclass that overrides ``save_outbound`` (to wait, fail or count) keeps it in use."""
-    from pyfixmsg_plus.store.memory import MemoryStore  # here: the memory store is one backend among several
-
-    if type(store) is SequenceOnlyStore:  # PersistMessages=N: the number alone, a plain call over a memory store
-        return store.plain_save()
-    if getattr(type(store), "save_outbound", None) is not MemoryStore.save_outbound:
-        return None
-    save_now: Callable[[SessionKey, Sequence[FrameRecord]], None] = store.save_outbound_now  # type: ignore[attr-defined]
+    """The store's ``save_outbound`` as a plain call when it offers one (``plain_save()``: the memory store while
+    its ``save_outbound`` is its own, the PersistMessages=N wrapper over such a store); None otherwise."""
+    plain_save = getattr(store, "plain_save", None)
+    save_now: Callable[[SessionKey, Sequence[FrameRecord]], None] | None = plain_save() if plain_save else None
     return save_now
 
 

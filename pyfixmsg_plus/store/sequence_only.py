@@ -47,16 +47,13 @@ class SequenceOnlyStore(MessageStore):
             await self.inner.advance_sender_seqnum(session, next_after(records))
 
     def plain_save(self) -> Callable[[SessionKey, Sequence[FrameRecord]], None] | None:
-        """:meth:`save_outbound` as a plain call when the wrapped store advances without waiting (the memory
-        store's own ``advance_sender_seqnum``), for the group-commit writer's hot path; None otherwise."""
-        from pyfixmsg_plus.store.memory import MemoryStore  # here: the memory store is one backend among several
-
-        inner = self.inner
-        if getattr(type(inner), "advance_sender_seqnum", None) is not MemoryStore.advance_sender_seqnum:
+        """:meth:`save_outbound` as a plain call when the wrapped store advances without waiting (its
+        ``plain_advance()``, which the memory store offers), for the group-commit writer's hot path; None
+        otherwise."""
+        plain_advance = getattr(self.inner, "plain_advance", None)
+        advance_now: Callable[[SessionKey, int], None] | None = plain_advance() if plain_advance else None
+        if advance_now is None:
             return None
-        if "advance_sender_seqnum" in inner.__dict__:  # replaced on the instance: keep the coroutine path
-            return None
-        advance_now: Callable[[SessionKey, int], None] = inner.advance_sender_seqnum_now  # type: ignore[attr-defined]
 
         def save_now(session: SessionKey, records: Sequence[FrameRecord]) -> None:
             if records:
