@@ -534,7 +534,8 @@ class SessionRunner(ReceivePath, SendPath):
         """ResendRequest(2): the stored frames of the range (write-behind flushed first), then the replay."""
         await self.writer.flush()
         # (MsgSeqNum, frame, MsgType) rows: no StoredMessage per message, MsgType(35) not read from the frames
-        frames = await self.store.get_outbound_frames(self.key, request.begin, request.end)
+        # through the writer's store: with PersistMessages=N that view replays nothing (SequenceOnlyStore)
+        frames = await self.writer.store.get_outbound_frames(self.key, request.begin, request.end)
         await self._execute(self.session.fulfil_resend(request.begin, request.end, frames, self.clock()), conn)
 
     async def _reset_store(self) -> None:

@@ -2,7 +2,9 @@
 
 QuickFIX's PersistMessages=N stops storing sent messages while the store still keeps the next sender and target
 numbers, so a restart continues the numbering; a ResendRequest(2) is then answered with SequenceReset-GapFill
-(35=4, 123=Y) over the range, which is what the session's replay does for numbers the store does not hold.
+(35=4, 123=Y) over the range, which is what the session's replay does for numbers the store does not hold. The
+view replays nothing even where the wrapped store still holds messages from a run with PersistMessages=Y, so the
+answer does not depend on what an earlier configuration kept.
 
 :func:`~pyfixmsg_plus.store.persistence.make_writer` is the one place that decides: with
 ``persist_messages=False`` the session's outbound writer saves through a :class:`SequenceOnlyStore`, so the
@@ -71,7 +73,10 @@ class SequenceOnlyStore(MessageStore):
         return await self.inner.get_outbound(session, first_seq, last_seq)
 
     async def get_outbound_frames(self, session: SessionKey, first_seq: int, last_seq: int) -> list[ReplayFrame]:
-        return await self.inner.get_outbound_frames(session, first_seq, last_seq)
+        """No frame to replay, ever: a ResendRequest(2) is answered with SequenceReset-GapFill over the whole range,
+        as QuickFIX does with PersistMessages=N, also for messages an earlier PersistMessages=Y run stored (they
+        stay in the store for queries, :meth:`get_outbound`)."""
+        return []
 
     async def query(self, query: MessageQuery) -> list[StoredMessage]:
         return await self.inner.query(query)

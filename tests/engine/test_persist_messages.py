@@ -180,3 +180,36 @@ def test_persist_messages_n_over_the_memory_store_gap_fills_too() -> None:
     assert [(field(f, 35), field(f, 34), field(f, 36)) for f in answer] == [("4", "2", str(ORDERS + 2))]
     assert outbound == []
     assert next_sender == ORDERS + 3
+
+
+def test_persist_messages_n_gap_fills_messages_an_earlier_y_run_stored(tmp_path: Path) -> None:
+    """Switching a store file from Y to N: the orders the Y run stored stay queryable but are not replayed; the
+    ResendRequest over them and the new ones gets one SequenceReset-GapFill, as QuickFIX answers with N."""
+    path = tmp_path / "y-then-n.db"
+
+    async def scenario() -> tuple[list[bytes], list[bytes]]:
+        peer = Counterparty()
+        server = await asyncio.start_server(peer.serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            engine = await start_engine(port, path)  # PersistMessages=Y: Logon 1, orders 2.., Heartbeat stored
+            first_answer = await resend_answer(engine, peer)
+            await engine.disconnect(graceful=False)
+            restarted = await start_engine(port, path, PersistMessages="N")
+            asked_at = len(peer.frames)
+            peer.send("2", (7, 1), (16, 0))  # everything: the Y run's messages and the N run's Logon
+            peer.send("1", (112, TEST_REQ_ID))
+            end = await peer.first(lambda frame: field(frame, 112) == TEST_REQ_ID, asked_at)
+            await restarted.disconnect(graceful=False)
+        finally:
+            server.close()
+        return first_answer, peer.frames[asked_at:end]
+
+    first_answer, answer = run_bounded(scenario())
+    assert [field(f, 35) for f in first_answer] == ["D"] * ORDERS  # the Y run replayed its stored orders
+    # N run: Logon was ORDERS + 3 (after the Y run's Heartbeat), so the gap fill covers 1 .. ORDERS + 3
+    assert [(field(f, 35), field(f, 34), field(f, 123), field(f, 36)) for f in answer] == [
+        ("4", "1", "Y", str(ORDERS + 4))
+    ]
+    outbound, _ = run_bounded(outbound_and_inbound(path))
+    assert outbound == list(range(1, ORDERS + 3))  # kept for queries: Logon, orders, Heartbeat of the Y run
