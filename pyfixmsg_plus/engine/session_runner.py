@@ -34,6 +34,7 @@ from typing import Any
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.application import Application, LogonDecision, call_maybe_async
 from pyfixmsg_plus.eager import start_eagerly
+from pyfixmsg_plus.engine.metrics import SessionCounters
 from pyfixmsg_plus.engine.receive_path import BOOKED_KINDS, ReceivePath
 from pyfixmsg_plus.engine.send_path import FRAME_RUN_KINDS, SendPath
 from pyfixmsg_plus.engine.session_timer import SessionTimer
@@ -133,6 +134,7 @@ class SessionRunner(ReceivePath, SendPath):
         self.conn: Connection | None = None
         self.claimed = False
         self._saved_next_target = 0  # the last next-target number handed to the inbound store
+        self.counters = SessionCounters()  # rare events and closed connections' bytes, for the metrics
         self._reset_lock = asyncio.Lock()  # one sequence reset at a time (schedule task, Logon, operator)
         self._inputs: collections.deque[tuple[SessionInput, Connection | None]] = collections.deque()
         self._outputs: collections.deque[
@@ -293,6 +295,8 @@ class SessionRunner(ReceivePath, SendPath):
         """The session's connection closed (either side, or an error)."""
         if exc is not None:
             log.info("session %s: connection lost: %s", self.session_id, exc)
+        if self.conn is not None:
+            self.counters.connection_closed(self.conn.bytes_received, self.conn.bytes_sent)
         self.conn = None
         self.claimed = False
         self._framer = None
@@ -492,9 +496,11 @@ class SessionRunner(ReceivePath, SendPath):
         if isinstance(output, StateChanged):
             await self.app.notify_state_change(sid, output.old, output.new)
         elif isinstance(output, LoggedOn):
+            self.counters.logons += 1
             log.info("session %s: logged on%s", sid, " (sequence numbers reset)" if output.reset else "")
             await call_maybe_async(self.app.onLogon, sid)
         elif isinstance(output, LoggedOut):
+            self.counters.logouts += 1
             log.info("session %s: logged out: %s", sid, output.reason)
             await call_maybe_async(self.app.onLogout, sid)
         elif isinstance(output, Disconnect):
@@ -502,14 +508,18 @@ class SessionRunner(ReceivePath, SendPath):
             if conn is not None:
                 conn.close()
         elif isinstance(output, FetchResend):
+            self.counters.resend_requests_answered += 1
             await self._resend(output, conn)
         elif isinstance(output, ResetStore):
+            self.counters.sequence_resets += 1
             await self._reset_store()
         elif isinstance(output, RejectSent):
+            self.counters.rejects_sent += 1
             log.info("session %s: sent %s for MsgSeqNum %s: reason %s %s", sid,
                      "Reject(35=3)" if output.msg_type == "3" else "BusinessMessageReject(35=j)",
                      output.ref_seqnum, output.reason, output.text)
         elif isinstance(output, FrameIgnored):
+            self.counters.garbled_frames_ignored += 1
             log.warning("session %s: ignored %d garbled bytes at offset %d: %s", sid, output.length,
                         output.offset, output.reason)
 

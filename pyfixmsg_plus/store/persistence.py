@@ -439,6 +439,11 @@ class InboundWriter:
         else:
             self._batches = BatchFlusher(self._save, settings or BatchSettings(), what, on_error)
 
+    @property
+    def queued(self) -> int:
+        """Received frames not yet stored."""
+        return self._batches.queued
+
     def received(self, records: Sequence[FrameRecord], next_target_seqnum: int | None = None) -> None:
         """Queue received frames and, when given, the next expected inbound number after them."""
         self._batches.add(records, next_target_seqnum)
