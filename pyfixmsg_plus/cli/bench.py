@@ -28,10 +28,11 @@ LONG = ("scale", "recovery")
 SCENARIOS = ("wire", *LIVE, *LONG, "all")
 #: scenarios whose results --plot cannot draw (wire's are not live rows; scale's are not rates)
 NOTHING_TO_PLOT = ("wire", "scale")
-#: progress steps of each live scenario (one per row it measures); scale's depend on --sessions
-LIVE_STEPS = {"inbound": 5, "roundtrip": 4, "outbound": 3, "recovery": 3}
-#: --repeat when not given: `wire` keeps the best of 5 runs per case; `inbound` runs each row once
-WIRE_REPEAT, INBOUND_REPEAT = 5, 1
+#: --repeat when not given: `wire` keeps the best of 5 runs per case; inbound, outbound and roundtrip run each
+#: row once
+WIRE_REPEAT, LIVE_REPEAT = 5, 1
+#: the live scenarios --repeat runs in interleaved rounds
+REPEATED = LIVE
 
 
 def _ratio(value: float, reference: float | None) -> str:
@@ -92,10 +93,10 @@ def wire_repeat(args: argparse.Namespace) -> int:
     return WIRE_REPEAT if args.repeat is None else int(args.repeat)
 
 
-def inbound_repeat(args: argparse.Namespace) -> int:
-    """Interleaved rounds of the inbound rows (each row's figure the median of its runs): --repeat, else
-    INBOUND_REPEAT."""
-    return INBOUND_REPEAT if args.repeat is None else int(args.repeat)
+def live_repeat(args: argparse.Namespace) -> int:
+    """Interleaved rounds of the inbound, outbound and roundtrip rows (each row's figures the medians of its
+    runs): --repeat, else LIVE_REPEAT."""
+    return LIVE_REPEAT if args.repeat is None else int(args.repeat)
 
 
 def run_wire_scenario(args: argparse.Namespace, console: Console) -> list[Measurement]:
@@ -124,12 +125,20 @@ def parse_sessions(text: str) -> list[int]:
     return sizes
 
 
-def _steps(name: str, args: argparse.Namespace) -> int:
+def planned_steps(name: str, args: argparse.Namespace) -> int:
+    """Progress steps scenario ``name`` advances with ``args`` on this machine, as its own module counts them
+    (from the plan it runs, for the repeated scenarios): the progress bar's total."""
     if name == "scale":
         from pyfixmsg_plus.bench.live.scale import steps_for
 
         return steps_for(args.sessions)
-    return LIVE_STEPS[name] * (inbound_repeat(args) if name == "inbound" else 1)
+    if name == "recovery":
+        from pyfixmsg_plus.bench.live.recovery import recovery_steps
+
+        return recovery_steps()
+    from pyfixmsg_plus.bench.live import LIVE_STEPS
+
+    return LIVE_STEPS[name](live_repeat(args))
 
 
 def _run_one(name: str, args: argparse.Namespace, step: Callable[[str], None]) -> list[LiveResult]:
@@ -143,17 +152,15 @@ def _run_one(name: str, args: argparse.Namespace, step: Callable[[str], None]) -
         return run_recovery(args.stored, on_step=step)
     from pyfixmsg_plus.bench.live import LIVE_SCENARIOS
 
-    if name == "inbound":
-        return LIVE_SCENARIOS[name](args.count, on_step=step, repeat=inbound_repeat(args))
     size = args.samples if name == "roundtrip" else args.count
-    return LIVE_SCENARIOS[name](size, on_step=step)
+    return LIVE_SCENARIOS[name](size, on_step=step, repeat=live_repeat(args))
 
 
 def run_live_scenarios(names: list[str], args: argparse.Namespace, console: Console) -> list[LiveResult]:
-    """Run the live scenarios ``names`` in order, with a progress bar of one step per measured row."""
+    """Run the live scenarios ``names`` in order, with a progress bar of one step per measured row (per round)."""
     results: list[LiveResult] = []
     with Progress(console=console, transient=True, disable=args.json) as progress:
-        task = progress.add_task("starting", total=sum(_steps(name, args) for name in names))
+        task = progress.add_task("starting", total=sum(planned_steps(name, args) for name in names))
 
         def step(description: str) -> None:
             progress.update(task, description=description)
@@ -183,11 +190,13 @@ def _live_title(names: list[str], args: argparse.Namespace) -> str:
     sizes = []
     if {"inbound", "outbound"} & set(names):
         sizes.append(f"{args.count:,} messages per blast")
-    rounds = inbound_repeat(args)
-    if "inbound" in names and rounds > 1:
-        sizes.append(f"inbound: median of {rounds} interleaved runs per row, lowest-highest in brackets")
+    rounds = live_repeat(args)
+    repeated = set(REPEATED) & set(names)
+    if repeated - {"roundtrip"} and rounds > 1:
+        sizes.append(f"rates: median of {rounds} interleaved runs per row, lowest-highest in brackets")
     if "roundtrip" in names:
-        sizes.append(f"{args.samples:,} round trips")
+        sizes.append(f"{args.samples:,} round trips" + (f" per run, {rounds} interleaved runs per row: p50/p99/p99.9 "
+                     "the medians of the per-run percentiles, max the largest" if rounds > 1 else ""))  # fmt: skip
     if "recovery" in names:
         sizes.append(f"{args.stored:,} stored messages resent")
     return (f"pyfixmsg-plus {__version__} live sessions over loopback ({', '.join(sizes)}; "
@@ -262,12 +271,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--count", type=int, default=20_000, help="messages in the wire corpus and in each live blast (default 20000)"
     )
-    parser.add_argument("--samples", type=int, default=10_000, help="round trips of `roundtrip` (default 10000)")
+    parser.add_argument("--samples", type=int, default=10_000,
+                        help="round trips of `roundtrip`, in each round with --repeat (default 10000)")  # fmt: skip
     parser.add_argument(
         "--repeat", type=int, default=None,
-        help=f"wire: runs per case, the best kept (default {WIRE_REPEAT}); inbound: rounds, each running every row "
-             f"once in the same order, each row's figure the median of its runs, with the lowest and highest "
-             f"(default {INBOUND_REPEAT}); `all` applies it to both; other live scenarios run once",
+        help=f"wire: runs per case, the best kept (default {WIRE_REPEAT}); inbound, outbound, roundtrip: "
+             f"interleaved rounds, each running every row once in the same order (default {LIVE_REPEAT}); a blast "
+             f"row's figure is the median rate of its runs, with the lowest and highest; a round-trip row's "
+             f"p50/p99/p99.9 are the medians of its per-round percentiles (each round --samples round trips), its "
+             f"max the largest, and --plot's histogram keeps every sample; `all` applies it to all four; scale and "
+             f"recovery run once",
     )  # fmt: skip
     parser.add_argument(
         "--sessions",

@@ -31,14 +31,6 @@ BLAST = 300
 SAMPLES = 50
 
 
-@pytest.fixture(scope="module")
-def quickfix_peer() -> peers.PeerAvailability:
-    found = peers.find_peer()
-    if not found.available:
-        pytest.skip(f"QuickFIX C++ peer unavailable: {found.reason}")
-    return found
-
-
 def measured(rows: list[LiveResult]) -> list[LiveResult]:
     """``rows``, checked to be measured; the QuickFIX Python row only where the binding is installed (else it
     must carry the reason), and then left out."""

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from pyfixmsg_plus.bench import peers
 from pyfixmsg_plus.bench.live import rawfix
 from pyfixmsg_plus.bench.live.engines import OURS, QUICKFIX_SIDE
@@ -64,11 +62,8 @@ def test_canned_orders_are_numbered_in_order_and_framed() -> None:
     assert all(rawfix.field_value(order, 35) == b"D" and order.endswith(b"\x01") for order in orders)
 
 
-def test_the_row_times_every_round_trip_against_the_peer() -> None:
-    found = peers.find_peer()
-    if not found.available:
-        pytest.skip(f"QuickFIX C++ peer unavailable: {found.reason}")
-    row = run_loop(peer_floor(SAMPLES, found, timeout_s=60.0))
+def test_the_row_times_every_round_trip_against_the_peer(quickfix_peer: peers.PeerAvailability) -> None:
+    row = run_loop(peer_floor(SAMPLES, quickfix_peer, timeout_s=60.0))
     assert row.implementation == PEER_FLOOR
     assert row.latency is not None and row.latency.samples == SAMPLES
     assert row.samples_ns is not None and len(row.samples_ns) == SAMPLES and min(row.samples_ns) > 0

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pyfixmsg_plus.bench.live.inbound import run_inbound
-from pyfixmsg_plus.bench.live.outbound import run_outbound
+from pyfixmsg_plus.bench.live.inbound import inbound_steps, run_inbound
+from pyfixmsg_plus.bench.live.outbound import outbound_steps, run_outbound
 from pyfixmsg_plus.bench.live.results import (
     ECHO_FLOOR,
     QUICKFIX,
@@ -26,18 +26,26 @@ from pyfixmsg_plus.bench.live.results import (
     LiveResult,
     reference_row,
 )
-from pyfixmsg_plus.bench.live.roundtrip import run_round_trip
+from pyfixmsg_plus.bench.live.roundtrip import round_trip_steps, run_round_trip
 
-#: scenario name on the command line -> runner(count, on_step) (in the order `all` runs them)
+#: scenario name on the command line -> runner(count or samples, on_step=, repeat=) (in the order `all` runs them)
 LIVE_SCENARIOS: dict[str, Callable[..., list[LiveResult]]] = {
     "inbound": run_inbound,
     "roundtrip": run_round_trip,
     "outbound": run_outbound,
 }
+#: scenario name -> progress steps its runner advances with ``repeat`` rounds on this machine, counted from the
+#: same round plan the runner runs
+LIVE_STEPS: dict[str, Callable[[int], int]] = {
+    "inbound": inbound_steps,
+    "roundtrip": round_trip_steps,
+    "outbound": outbound_steps,
+}
 
 __all__ = [
     "ECHO_FLOOR",
     "LIVE_SCENARIOS",
+    "LIVE_STEPS",
     "QUICKFIX",
     "QUICKFIX_PYTHON",
     "LatencySummary",

@@ -43,8 +43,6 @@ ceiling ratios are taken between medians.
 from __future__ import annotations
 
 import asyncio
-import socket
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -65,16 +63,16 @@ from pyfixmsg_plus.bench.live.engines import (
     acceptor_config,
     in_thread,
 )
-from pyfixmsg_plus.bench.live.qfpy_rows import qfpy_inbound, qfpy_row
-from pyfixmsg_plus.bench.live.repeat import combine_rounds, run_interleaved
+from pyfixmsg_plus.bench.live.qfpy_rows import planned_binding_row, qfpy_inbound
+from pyfixmsg_plus.bench.live.repeat import combine_rounds
 from pyfixmsg_plus.bench.live.results import (
     QUICKFIX,
     LiveResult,
     ceiling_label,
     ceiling_row,
     is_persisted_row,
-    unavailable,
 )
+from pyfixmsg_plus.bench.live.rounds import PlannedRow, no_step, planned_steps, run_planned_rounds, unmeasured_row
 from pyfixmsg_plus.bench.peers import PeerAvailability, find_peer
 from pyfixmsg_plus.bench.sqlite_ceiling import (
     CEILING_BATCH,
@@ -83,6 +81,7 @@ from pyfixmsg_plus.bench.sqlite_ceiling import (
     measure_best_ceiling,
     stored_rows,
 )
+from pyfixmsg_plus.testing.peer_process import free_port
 from pyfixmsg_plus.transport.loop import run as run_loop
 
 SCENARIO = "inbound blast"
@@ -104,13 +103,6 @@ def blast_details(blast: BlastSummary, receiver_seconds: float) -> dict[str, Any
         "sender_write_rate": blast.sent / blast.write_seconds if blast.write_seconds > 0 else 0.0,
         "receiver_first_to_last_s": receiver_seconds,
     }
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on ``host`` that was free a moment ago (for our acceptor)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def loop_cpu_details(loop_cpu_seconds: float | None, delivered: int, blast_seconds: float) -> dict[str, Any]:
@@ -254,43 +246,54 @@ def _ceiling_source(measured: Sequence[tuple[InboundVariant, Path, LiveResult]])
     return None
 
 
-def _round_step(step: Callable[[str], None], number: int, rounds: int) -> Callable[[str], None]:
-    """``step`` with the round named in each description when there is more than one."""
-    if rounds == 1:
-        return step
-    return lambda description: step(f"round {number + 1}/{rounds}: {description}")
+def _ours_row(count: int, variant: InboundVariant, number: int, use_uvloop: bool | None,
+              measured: list[tuple[InboundVariant, Path, LiveResult]]) -> PlannedRow:  # fmt: skip
+    """Our acceptor's ``variant`` (the ``number``-th of the round) in a plan: measured in a directory of its own
+    (two rows of the same store type must not share, and count, one file), noted in ``measured`` for the ceiling."""
+
+    def measure(scratch: Path) -> LiveResult:
+        row_dir = scratch / f"row{number}"
+        row_dir.mkdir()
+        row = run_loop(_ours(count, variant, row_dir), use_uvloop)
+        measured.append((variant, row_dir, row))
+        return row
+
+    return PlannedRow(f"{SCENARIO}: our acceptor, {variant.label}", measure)
 
 
-def _inbound_round(
-    count: int, variants: Sequence[InboundVariant], peers: PeerAvailability, step: Callable[[str], None],
-    use_uvloop: bool | None,
-) -> list[LiveResult]:  # fmt: skip
-    """Every row of the scenario once, in order: QuickFIX C++, the QuickFIX Python binding, our ``variants``, then
-    the raw batched SQLite ceiling of the first fully persisted store file (no ratios to it yet)."""
-    if peers.available:
-        step(f"{SCENARIO}: {QUICKFIX}")
-        results = [quickfix_inbound(count, peers)]
-    else:
-        results = [unavailable(SCENARIO, QUICKFIX, peers.reason)]
-    results.append(qfpy_row(SCENARIO, lambda binding: qfpy_inbound(count, binding, SCENARIO), step))
-    # a directory per round, removed with its store files once the round is over (200k refreshes are ~40 MB each)
-    with tempfile.TemporaryDirectory(prefix="pyfixmsg-plus-bench-") as scratch:
-        measured: list[tuple[InboundVariant, Path, LiveResult]] = []
-        for number, variant in enumerate(variants):
-            step(f"{SCENARIO}: our acceptor, {variant.label}")
-            # a directory per row: two rows of the same store type must not share (and count) one file
-            row_dir = Path(scratch) / f"row{number}"
-            row_dir.mkdir()
-            row = run_loop(_ours(count, variant, row_dir), use_uvloop)
-            measured.append((variant, row_dir, row))
-            results.append(row)
+def _ceiling_row(measured: Sequence[tuple[InboundVariant, Path, LiveResult]]) -> PlannedRow:
+    """The raw batched SQLite ceiling in a plan: the frames of the first row of ``measured`` that persisted every
+    refresh (nothing to report when none did)."""
+
+    def measure(scratch: Path) -> LiveResult | None:
         source = _ceiling_source(measured)
-        if source is not None:
-            step(f"{SCENARIO}: raw batched SQLite ceiling")
-            ceiling = sqlite_ceiling_row(*source, into=Path(scratch))
-            if ceiling is not None:
-                results.append(ceiling)
-    return results
+        return None if source is None else sqlite_ceiling_row(*source, into=scratch)
+
+    return PlannedRow(f"{SCENARIO}: raw batched SQLite ceiling", measure)
+
+
+def inbound_plan(
+    count: int, variants: Sequence[InboundVariant], peers: PeerAvailability, use_uvloop: bool | None = None
+) -> list[PlannedRow]:
+    """One round's rows in order: QuickFIX C++ (a step only with the peer), the QuickFIX Python binding, our
+    ``variants``, then, when a variant persists, the raw batched SQLite ceiling of the first fully persisted store
+    file (no ratios to it yet; its step runs even when no row persisted every refresh, and then reports nothing)."""
+    measured: list[tuple[InboundVariant, Path, LiveResult]] = []
+    rows = [
+        PlannedRow(f"{SCENARIO}: {QUICKFIX}", lambda _: quickfix_inbound(count, peers)) if peers.available
+        else unmeasured_row(SCENARIO, QUICKFIX, peers.reason),
+        planned_binding_row(SCENARIO, lambda binding, _: qfpy_inbound(count, binding, SCENARIO)),
+        *(_ours_row(count, variant, number, use_uvloop, measured) for number, variant in enumerate(variants)),
+    ]  # fmt: skip
+    if any(variant.store.persists for variant in variants):
+        rows.append(_ceiling_row(measured))
+    return rows
+
+
+def inbound_steps(repeat: int = 1, stores: Sequence[InboundVariant | StoreVariant] = INBOUND_STORES) -> int:
+    """Progress steps :func:`run_inbound` advances with these arguments on this machine (from its own plan)."""
+    variants = [_variant(row) for row in stores]
+    return planned_steps(lambda: inbound_plan(0, variants, find_peer()), repeat)
 
 
 def run_inbound(
@@ -313,10 +316,7 @@ def run_inbound(
         raise ValueError(f"inbound repeat = {repeat}: must be at least 1 round")
     peers = find_peer()
     variants = [_variant(row) for row in stores]
-    step = on_step or (lambda _: None)
-    rounds = run_interleaved(
-        repeat, lambda number: _inbound_round(count, variants, peers, _round_step(step, number, repeat), use_uvloop)
-    )
+    rounds = run_planned_rounds(repeat, lambda: inbound_plan(count, variants, peers, use_uvloop), on_step or no_step)
     results = combine_rounds(rounds)
     ceiling = ceiling_row(results, SCENARIO)
     return with_ceiling_ratios(results, ceiling) if ceiling is not None else results
@@ -325,6 +325,8 @@ def run_inbound(
 __all__ = [
     "MD_REFRESH",
     "SCENARIO",
+    "inbound_plan",
+    "inbound_steps",
     "loop_cpu_details",
     "persisted_seconds",
     "quickfix_inbound",

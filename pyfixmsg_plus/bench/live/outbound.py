@@ -5,12 +5,19 @@ Figure: application messages both ways (N orders + N reports) per second, from t
 report received — the QuickFIX initiator's own summary (``messages_per_s``) counts the same way. Rows: QuickFIX C++
 initiator -> QuickFIX C++ acceptor (the reference), the same between two QuickFIX Python binding processes
 (:mod:`~pyfixmsg_plus.bench.live.qfpy_rows`), and our initiator -> the QuickFIX C++ acceptor.
+
+Our row also keeps the CPU time its event-loop thread spent (``time.thread_time``) from the first order to the
+last report: ``details["cpu_ns_per_message"]`` (over orders plus reports, the figure's messages) does not depend on
+how much of a core the loop got, and ``details["loop_cpu_share"]`` is that CPU time over the blast's seconds.
+
+``repeat`` > 1 runs every row that many times in interleaved rounds (:mod:`~pyfixmsg_plus.bench.live.repeat`), as
+``bench inbound`` does: each row's figure is the median of its runs, the min, the max and every run's figures are
+in its details, and the ratios are taken between medians.
 """
 
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,8 +34,11 @@ from pyfixmsg_plus.bench.live.engines import (
     in_thread,
     initiator_config,
 )
-from pyfixmsg_plus.bench.live.qfpy_rows import qfpy_outbound, qfpy_row
-from pyfixmsg_plus.bench.live.results import QUICKFIX, LiveResult, unavailable
+from pyfixmsg_plus.bench.live.inbound import loop_cpu_details
+from pyfixmsg_plus.bench.live.qfpy_rows import planned_binding_row, qfpy_outbound
+from pyfixmsg_plus.bench.live.repeat import combine_rounds
+from pyfixmsg_plus.bench.live.results import QUICKFIX, LiveResult
+from pyfixmsg_plus.bench.live.rounds import PlannedRow, no_step, planned_steps, run_planned_rounds, unmeasured_row
 from pyfixmsg_plus.bench.live.roundtrip import EXECUTION_REPORT, order_fields
 from pyfixmsg_plus.bench.peers import PeerAvailability, find_peer
 from pyfixmsg_plus.transport.loop import run as run_loop
@@ -67,16 +77,21 @@ async def _ours(count: int, scratch: Path, peers: PeerAvailability) -> LiveResul
         async with await FixEngine.create(initiator_config(qf.port, MEMORY, scratch), app) as engine:
             if not await engine.wait_logged_on(30):
                 raise RuntimeError(f"{SCENARIO}: our initiator did not log on to the peer on port {qf.port}")
-            started = time.perf_counter()
+            # this coroutine runs on the loop thread: its CPU clock is the loop's
+            cpu_started, started = time.thread_time(), time.perf_counter()
             await asyncio.wait_for(_send_all(engine, count), timeout_for(count))
             await asyncio.wait_for(app.done.wait(), timeout_for(count))
+            # read on the wake-up after the last report: the loop's CPU up to it plus that one wake-up
+            loop_cpu_seconds = time.thread_time() - cpu_started
             seconds = app.last_at - started
             await engine.request_logoff(timeout=10)
         await in_thread(qf.wait_for, "logout", timeout_s=10)
     summary = await in_thread(qf.stop)
     received = int((summary or {}).get("orders_received", 0))
-    return LiveResult(SCENARIO, OUR_ROW, count + app.count, seconds,
-                      details={"orders_received_by_peer": received, "reports_received": app.count})  # fmt: skip
+    messages = count + app.count
+    details = {"orders_received_by_peer": received, "reports_received": app.count}
+    return LiveResult(SCENARIO, OUR_ROW, messages, seconds,
+                      details=details | loop_cpu_details(loop_cpu_seconds, messages, seconds))  # fmt: skip
 
 
 def quickfix_outbound(count: int, peers: PeerAvailability) -> LiveResult:
@@ -98,24 +113,40 @@ def quickfix_outbound(count: int, peers: PeerAvailability) -> LiveResult:
                                "reports_received": summary.get("reports_received")})  # fmt: skip
 
 
-def _binding_row(count: int, step: Callable[[str], None]) -> LiveResult:
-    """The QuickFIX Python binding's row (unavailable, with the reason, without the binding)."""
-    return qfpy_row(SCENARIO, lambda binding: qfpy_outbound(count, binding, SCENARIO), step)
+def outbound_plan(count: int, peers: PeerAvailability, use_uvloop: bool | None = None) -> list[PlannedRow]:
+    """One round's rows in order: QuickFIX C++, the QuickFIX Python binding, our initiator (``count`` orders each).
+    Our initiator needs the C++ acceptor: without it both those rows are unavailable, with the reason, and take no
+    progress step."""
+    binding = planned_binding_row(SCENARIO, lambda found, _: qfpy_outbound(count, found, SCENARIO))
+    if not peers.available:
+        return [unmeasured_row(SCENARIO, QUICKFIX, peers.reason), binding,
+                unmeasured_row(SCENARIO, OUR_ROW, peers.reason)]  # fmt: skip
+
+    def ours(scratch: Path) -> LiveResult:
+        return run_loop(_ours(count, scratch, peers), use_uvloop)
+
+    return [PlannedRow(f"{SCENARIO}: {QUICKFIX}", lambda _: quickfix_outbound(count, peers)), binding,
+            PlannedRow(f"{SCENARIO}: {OUR_ROW}", ours)]  # fmt: skip
+
+
+def outbound_steps(repeat: int = 1) -> int:
+    """Progress steps :func:`run_outbound` advances with ``repeat`` on this machine (from its own plan)."""
+    return planned_steps(lambda: outbound_plan(0, find_peer()), repeat)
 
 
 def run_outbound(
-    count: int = 20_000, on_step: Callable[[str], None] | None = None, use_uvloop: bool | None = None
-) -> list[LiveResult]:
+    count: int = 20_000, on_step: Callable[[str], None] | None = None, use_uvloop: bool | None = None,
+    repeat: int = 1,
+) -> list[LiveResult]:  # fmt: skip
     """The QuickFIX C++ reference row, the QuickFIX Python binding's row, then our initiator (``count`` orders
-    each). Our initiator needs the C++ acceptor: without it both those rows are unavailable, with the reason."""
+    each), see :func:`outbound_plan`. ``repeat``: interleaved rounds, each running every row once in the same
+    order; each row's figure is then the median of its runs with the lowest and highest (see
+    :func:`~pyfixmsg_plus.bench.live.repeat.combine_runs`)."""
+    if repeat < 1:
+        raise ValueError(f"outbound repeat = {repeat}: must be at least 1 round")
     peers = find_peer()
-    step = on_step or (lambda _: None)
-    if not peers.available:
-        return [unavailable(SCENARIO, QUICKFIX, peers.reason), _binding_row(count, step),
-                unavailable(SCENARIO, OUR_ROW, peers.reason)]  # fmt: skip
-    step(f"{SCENARIO}: {QUICKFIX}")
-    results = [quickfix_outbound(count, peers), _binding_row(count, step)]
-    step(f"{SCENARIO}: {OUR_ROW}")
-    with tempfile.TemporaryDirectory(prefix="pyfixmsg-plus-bench-") as scratch:
-        results.append(run_loop(_ours(count, Path(scratch), peers), use_uvloop))
-    return results
+    rounds = run_planned_rounds(repeat, lambda: outbound_plan(count, peers, use_uvloop), on_step or no_step)
+    return combine_rounds(rounds)
+
+
+__all__ = ["OUR_ROW", "SCENARIO", "outbound_plan", "outbound_steps", "quickfix_outbound", "run_outbound"]

@@ -27,6 +27,7 @@ from pyfixmsg_plus.bench.live.blaster import start_blaster
 from pyfixmsg_plus.bench.live.engines import HEARTBEAT_S, PEER_ACCEPTOR, PEER_INITIATOR
 from pyfixmsg_plus.bench.live.qfpy_harness import BindingAvailability, PeerError, find_binding
 from pyfixmsg_plus.bench.live.results import QUICKFIX_PYTHON, LatencySummary, LiveResult, unavailable
+from pyfixmsg_plus.bench.live.rounds import PlannedRow
 
 
 def _timeouts(count: int, per_second: float) -> float:
@@ -106,4 +107,11 @@ def qfpy_row(scenario: str, measure: Callable[[BindingAvailability], LiveResult]
         return unavailable(scenario, QUICKFIX_PYTHON, f"the run failed: {exc}".splitlines()[0])
 
 
-__all__ = ["qfpy_inbound", "qfpy_outbound", "qfpy_round_trip", "qfpy_row"]
+def planned_binding_row(scenario: str, measure: Callable[[BindingAvailability, Path], LiveResult]) -> PlannedRow:
+    """The binding's row in a round's plan: a progress step only where the binding is installed (the same
+    :func:`find_binding` answer :func:`qfpy_row` acts on), measured by ``measure(binding, scratch)``."""
+    step = f"{scenario}: {QUICKFIX_PYTHON}" if find_binding().available else None
+    return PlannedRow(step, lambda scratch: qfpy_row(scenario, lambda binding: measure(binding, scratch)))
+
+
+__all__ = ["planned_binding_row", "qfpy_inbound", "qfpy_outbound", "qfpy_round_trip", "qfpy_row"]

@@ -141,6 +141,11 @@ async def _quickfix(count: int, peers: PeerAvailability, scratch: Path) -> LiveR
     return _row(QUICKFIX_ROW, figures, count)
 
 
+def recovery_steps(stores: Sequence[StoreVariant] = RECOVERY_STORES) -> int:
+    """Progress steps :func:`run_recovery` advances: the QuickFIX row (even without the peer), then each store."""
+    return 1 + len(stores)
+
+
 async def _run_all(count: int, stores: Sequence[StoreVariant], peers: PeerAvailability,
                    step: Callable[[str], None]) -> list[LiveResult]:  # fmt: skip
     results: list[LiveResult] = []

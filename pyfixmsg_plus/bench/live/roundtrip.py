@@ -5,13 +5,21 @@ nanoseconds (``time.perf_counter_ns``; the peer uses the monotonic clock the sam
 initiator (``--round-trip``), two QuickFIX Python binding processes (:mod:`~pyfixmsg_plus.bench.live.qfpy_rows`),
 our initiator (with ``GcFreeze=Y``, thawed after its row), and a bare echo of canned bytes as the floor; numpy
 computes the percentiles. Each row keeps its samples in ``samples_ns`` for the latency histogram of ``bench --plot``.
+
+Our row also keeps the user plus system CPU time of its event-loop thread (``getrusage(RUSAGE_THREAD)``, Linux)
+over the round trips: ``details["cpu_ns_per_round_trip"]`` (what one order out and its report in cost the loop,
+whatever share of a core it got) and ``details["loop_cpu_share"]``, that CPU time over the round trips' wall time.
+
+``repeat`` > 1 runs every row that many times in interleaved rounds of ``samples`` round trips each: each row's
+p50, p99 and p99.9 are then the medians of its per-round percentiles, its max the largest of all rounds, the
+ratios are taken between those medians, and ``samples_ns`` holds every round's samples (see
+:func:`~pyfixmsg_plus.bench.live.repeat.combine_latency_runs`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,9 +39,13 @@ from pyfixmsg_plus.bench.live.engines import (
     in_thread,
     initiator_config,
 )
-from pyfixmsg_plus.bench.live.qfpy_rows import qfpy_round_trip, qfpy_row
-from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, QUICKFIX, LatencySummary, LiveResult, unavailable
+from pyfixmsg_plus.bench.live.qfpy_rows import planned_binding_row, qfpy_round_trip
+from pyfixmsg_plus.bench.live.repeat import combine_rounds
+from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, QUICKFIX, LatencySummary, LiveResult
+from pyfixmsg_plus.bench.live.rounds import PlannedRow, no_step, planned_steps, run_planned_rounds, unmeasured_row
+from pyfixmsg_plus.bench.live.thread_cpu import ThreadCpuClock, ThreadCpuSpan
 from pyfixmsg_plus.bench.peers import PeerAvailability, find_peer
+from pyfixmsg_plus.testing.peer_process import free_port
 from pyfixmsg_plus.transport.loop import run as run_loop
 
 SCENARIO = "round trip D->8"
@@ -74,14 +86,31 @@ async def _ours(samples: int, scratch: Path, peers: PeerAvailability) -> LiveRes
             async with await FixEngine.create(config, app) as engine:
                 if not await engine.wait_logged_on(30):
                     raise RuntimeError(f"{SCENARIO}: our initiator did not log on to the peer on port {qf.port}")
+                # this coroutine runs on the loop thread: the clock reads the loop's own CPU time
+                clock = ThreadCpuClock.start()
                 latencies = await asyncio.wait_for(_one_at_a_time(engine, app, samples), timeout)
+                cpu = clock.stop()
                 await engine.request_logoff(timeout=10)
         finally:
             gc.unfreeze()  # process-wide: the rows after this one run as before
         await in_thread(qf.wait_for, "logout", timeout_s=10)
+    details = {"reports_received": app.count} | round_trip_cpu_details(cpu, samples)
     return LiveResult(SCENARIO, OUR_ROW, samples, float(latencies.sum()) / 1e9,
                       latency=LatencySummary.from_nanoseconds(latencies), samples_ns=latencies,
-                      details={"reports_received": app.count})  # fmt: skip
+                      details=details)  # fmt: skip
+
+
+def round_trip_cpu_details(cpu: ThreadCpuSpan | None, round_trips: int) -> dict[str, Any]:
+    """Our loop thread's user plus system CPU over ``round_trips``: ``loop_cpu_seconds``,
+    ``cpu_ns_per_round_trip`` (nanoseconds) and ``loop_cpu_share`` (CPU over wall seconds); empty where the
+    thread's CPU time cannot be read (no ``RUSAGE_THREAD``) or nothing was timed."""
+    if cpu is None or round_trips <= 0 or cpu.wall_seconds <= 0:
+        return {}
+    return {
+        "loop_cpu_seconds": cpu.cpu_seconds,
+        "cpu_ns_per_round_trip": cpu.cpu_seconds * 1e9 / round_trips,
+        "loop_cpu_share": cpu.cpu_seconds / cpu.wall_seconds,
+    }
 
 
 async def _one_at_a_time(engine: Any, app: _ReportWaiter, samples: int) -> np.ndarray:
@@ -130,37 +159,52 @@ def echo_floor(samples: int, port: int, use_uvloop: bool | None) -> LiveResult:
                       latency=LatencySummary.from_nanoseconds(latencies), samples_ns=latencies)  # fmt: skip
 
 
-def _binding_row(samples: int, step: Callable[[str], None]) -> LiveResult:
-    """The QuickFIX Python binding's row (unavailable, with the reason, without the binding)."""
-    with tempfile.TemporaryDirectory(prefix="pyfixmsg-plus-bench-") as scratch:
-        return qfpy_row(SCENARIO, lambda binding: qfpy_round_trip(samples, binding, SCENARIO, Path(scratch)), step)
+def round_trip_plan(samples: int, peers: PeerAvailability, use_uvloop: bool | None = None) -> list[PlannedRow]:
+    """One round's rows in order: QuickFIX C++, the QuickFIX Python binding, our initiator, then the echo floor,
+    ``samples`` round trips each. Our initiator needs the C++ acceptor: without it both those rows are
+    unavailable, with the reason, and take no progress step; the echo floor needs nothing."""
+    binding = planned_binding_row(SCENARIO, lambda found, scratch: qfpy_round_trip(samples, found, SCENARIO, scratch))
+    floor = PlannedRow(f"{SCENARIO}: {ECHO_FLOOR}", lambda _: echo_floor(samples, free_port(), use_uvloop))
+    if not peers.available:
+        return [unmeasured_row(SCENARIO, QUICKFIX, peers.reason), binding,
+                unmeasured_row(SCENARIO, OUR_ROW, peers.reason), floor]  # fmt: skip
+
+    def ours(scratch: Path) -> LiveResult:
+        return run_loop(_ours(samples, scratch, peers), use_uvloop)
+
+    return [PlannedRow(f"{SCENARIO}: {QUICKFIX}", lambda scratch: quickfix_round_trip(samples, peers, scratch)),
+            binding, PlannedRow(f"{SCENARIO}: {OUR_ROW}", ours), floor]  # fmt: skip
+
+
+def round_trip_steps(repeat: int = 1) -> int:
+    """Progress steps :func:`run_round_trip` advances with ``repeat`` on this machine (from its own plan)."""
+    return planned_steps(lambda: round_trip_plan(0, find_peer()), repeat)
 
 
 def run_round_trip(
-    samples: int = 10_000, on_step: Callable[[str], None] | None = None, use_uvloop: bool | None = None
-) -> list[LiveResult]:
+    samples: int = 10_000, on_step: Callable[[str], None] | None = None, use_uvloop: bool | None = None,
+    repeat: int = 1,
+) -> list[LiveResult]:  # fmt: skip
     """QuickFIX C++ reference, the QuickFIX Python binding, our initiator, then the echo floor; ``samples``
-    round trips each."""
+    round trips each (see :func:`round_trip_plan`). ``repeat``: interleaved rounds; each row's p50/p99/p99.9 are
+    then the medians of its per-round percentiles and its max the largest (see
+    :func:`~pyfixmsg_plus.bench.live.repeat.combine_latency_runs`)."""
+    if repeat < 1:
+        raise ValueError(f"roundtrip repeat = {repeat}: must be at least 1 round")
     peers = find_peer()
-    step = on_step or (lambda _: None)
-    if not peers.available:
-        results = [unavailable(SCENARIO, QUICKFIX, peers.reason), _binding_row(samples, step),
-                   unavailable(SCENARIO, OUR_ROW, peers.reason)]  # fmt: skip
-        step(f"{SCENARIO}: {ECHO_FLOOR}")
-        return [*results, echo_floor(samples, _free_port(), use_uvloop)]
-    with tempfile.TemporaryDirectory(prefix="pyfixmsg-plus-bench-") as scratch:
-        step(f"{SCENARIO}: {QUICKFIX}")
-        results = [quickfix_round_trip(samples, peers, Path(scratch)), _binding_row(samples, step)]
-        step(f"{SCENARIO}: {OUR_ROW}")
-        results.append(run_loop(_ours(samples, Path(scratch), peers), use_uvloop))
-    step(f"{SCENARIO}: {ECHO_FLOOR}")
-    results.append(echo_floor(samples, peers.free_port(), use_uvloop))
-    return results
+    rounds = run_planned_rounds(repeat, lambda: round_trip_plan(samples, peers, use_uvloop), on_step or no_step)
+    return combine_rounds(rounds)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+__all__ = [
+    "EXECUTION_REPORT",
+    "OUR_ROW",
+    "SCENARIO",
+    "echo_floor",
+    "order_fields",
+    "quickfix_round_trip",
+    "round_trip_cpu_details",
+    "round_trip_plan",
+    "round_trip_steps",
+    "run_round_trip",
+]

@@ -32,8 +32,11 @@ BINDING_COLUMN = ("vs QuickFIX Python", "right")
 BINDING_AT = 9
 #: shown when a scenario has a raw batched SQLite ceiling row: the persisted rows' rate over the ceiling's
 CEILING_COLUMN = ("vs SQLite ceiling", "right")
-#: shown when a row measured its event-loop thread's CPU: nanoseconds per message and the share of the blast on CPU
-LOOP_CPU_COLUMN = ("loop CPU / msg (share of blast)", "right")
+#: shown when a row measured its event-loop thread's CPU: nanoseconds per message (blasts) or per round trip, and
+#: the share of the run's wall time the loop was on CPU
+LOOP_CPU_COLUMN = ("loop CPU / msg or round trip (share of run)", "right")
+#: the details key of each kind of loop CPU figure, and the unit its cell names
+LOOP_CPU_FIGURES = (("cpu_ns_per_message", "ns"), ("cpu_ns_per_round_trip", "ns / round trip"))
 SCALE_COLUMNS = (
     ("scenario", "left"), ("implementation", "left"), ("sessions", "right"), ("held", "right"),
     ("missed heartbeats", "right"), ("longest silence s", "right"), ("CPU ms / session / s", "right"),
@@ -82,12 +85,27 @@ def rate_cell(row: LiveResult) -> str:
 
 
 def loop_cpu_cell(row: LiveResult) -> str:
-    """The event-loop thread's CPU per message and its share of the blast, e.g. ``610 ns (82%)``; ``-``
-    for a row that did not measure it."""
-    cpu_ns, share = row.details.get("cpu_ns_per_message"), row.details.get("loop_cpu_share")
-    if row.unavailable or not isinstance(cpu_ns, float):
-        return "-"
-    return f"{cpu_ns:,.0f} ns" + (f" ({share:.0%})" if isinstance(share, float) else "")
+    """The event-loop thread's CPU per message (or per round trip) and its share of the run's wall time, e.g.
+    ``610 ns (82%)`` or ``21,400 ns / round trip (48%)``; ``-`` for a row that did not measure it."""
+    share = row.details.get("loop_cpu_share")
+    for key, unit in LOOP_CPU_FIGURES:
+        cpu_ns = row.details.get(key)
+        if not row.unavailable and isinstance(cpu_ns, float):
+            return f"{cpu_ns:,.0f} {unit}" + (f" ({share:.0%})" if isinstance(share, float) else "")
+    return "-"
+
+
+def has_loop_cpu(row: LiveResult) -> bool:
+    """True for a row with a loop CPU figure (the table then has the column)."""
+    return any(key in row.details for key, _ in LOOP_CPU_FIGURES)
+
+
+def samples_cell(row: LiveResult, samples: int) -> str:
+    """A round-trip row's ``samples``, with the number of runs they came from when there were several, e.g.
+    ``15,000 (3 runs)``."""
+    runs = row.details.get("runs")
+    count = f"{samples:,}"
+    return f"{count} ({len(runs)} runs)" if isinstance(runs, list) and len(runs) > 1 else count
 
 
 def _cells(row: LiveResult, results: Sequence[LiveResult]) -> list[str]:
@@ -103,7 +121,7 @@ def _cells(row: LiveResult, results: Sequence[LiveResult]) -> list[str]:
         return [row.scenario, row.implementation, f"{row.messages:,}", *figures, versus_quickfix, "-", ""]
     figures = ["-", f"{latency.p50_us:,.1f}", f"{latency.p99_us:,.1f}", f"{latency.p999_us:,.1f}",
                f"{latency.max_us:,.1f}"]  # fmt: skip
-    return [row.scenario, row.implementation, f"{latency.samples:,}", *figures,
+    return [row.scenario, row.implementation, samples_cell(row, latency.samples), *figures,
             _latency_ratio(row, quickfix), _latency_ratio(row, floor), ""]  # fmt: skip
 
 
@@ -155,7 +173,7 @@ def render_live_table(results: Sequence[LiveResult], title: str) -> Table:
     with_notes = any(row.unavailable for row in rows)
     with_ceiling = any(is_ceiling_row(row) for row in rows)
     with_binding = any(row.implementation == QUICKFIX_PYTHON and not row.unavailable for row in rows)
-    with_loop_cpu = any("cpu_ns_per_message" in row.details for row in rows)
+    with_loop_cpu = any(has_loop_cpu(row) for row in rows)
     columns = (*COLUMNS[:BINDING_AT], *((BINDING_COLUMN,) if with_binding else ()), *COLUMNS[BINDING_AT:],
                *((CEILING_COLUMN,) if with_ceiling else ()), *((LOOP_CPU_COLUMN,) if with_loop_cpu else ()),
                *((NOTE_COLUMN,) if with_notes else ()))  # fmt: skip
