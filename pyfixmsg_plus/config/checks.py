@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pyfixmsg_plus.config.errors import ConfigError
 from pyfixmsg_plus.config.ini import RawSection
-from pyfixmsg_plus.config.settings import ConnectionType, SessionSettings
+from pyfixmsg_plus.config.settings import ConnectionType, ScheduleEntry, SessionSettings
 
 _PAIRS = (("StartTime", "EndTime", "start_time", "end_time"), ("StartDay", "EndDay", "start_day", "end_day"))
 
@@ -105,3 +105,39 @@ def check_unique_ids(sessions: Sequence[SessionSettings], sections: Sequence[Raw
                 "add a SessionQualifier to tell them apart",
                 section.location(),
             )
+
+
+def check_scheduler(
+    schedules: Sequence[ScheduleEntry],
+    sessions: Sequence[SessionSettings],
+    sections: Sequence[RawSection],
+    scheduler: RawSection | None,
+) -> None:
+    """``[Scheduler] schedules`` starts and stops every session: none may keep its own StartTime/EndTime, and
+    all must read the schedule's times in the same zone (TimeZone / UseLocalTime)."""
+    if not schedules:
+        return
+    for settings, section in zip(sessions, sections, strict=True):
+        if settings.start_time is not None:
+            raise ConfigError(
+                "StartTime/EndTime and [Scheduler] schedules are both set; the scheduler starts and stops every "
+                "session, so keep one: remove StartTime/EndTime (and StartDay/EndDay) from this session or "
+                "`schedules` from [Scheduler]",
+                section.location("StartTime"),
+            )
+    zones = {_zone_of(settings): section for settings, section in zip(sessions, sections, strict=True)}
+    if len(zones) > 1:
+        named = ", ".join(f"{zone} in [{section.label}]" for zone, section in zones.items())
+        where = scheduler.location("schedules") if scheduler is not None else sections[0].location("TimeZone")
+        raise ConfigError(
+            f"[Scheduler] schedules applies to every session, but they read times in different zones ({named}); "
+            "set one TimeZone (and UseLocalTime) in [DEFAULT]",
+            where,
+        )
+
+
+def _zone_of(settings: SessionSettings) -> str:
+    """The zone the session reads times of day in (the rule of StartTime/EndTime), as text for messages."""
+    if settings.time_zone and settings.time_zone.upper() not in ("UTC", "ETC/UTC"):
+        return f"TimeZone={settings.time_zone}"
+    return "local time (UseLocalTime=Y)" if settings.use_local_time else "UTC"

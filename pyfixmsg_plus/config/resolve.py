@@ -237,4 +237,7 @@ def resolve(sections: list[RawSection], secret_key: SecretKey | None, origin: st
     checks.check_unique_ids(sessions, sessions_raw)
     engine_sections = [s for s in sections if s.kind in ("DEFAULT", "FIX", "Scheduler")]
     engine_sections.sort(key=lambda s: ("DEFAULT", "FIX", "Scheduler").index(s.kind))
-    return Resolved(sessions, resolve_engine(engine_sections, convert))
+    engine = resolve_engine(engine_sections, convert)
+    scheduler = next((s for s in sections if s.kind == "Scheduler"), None)
+    checks.check_scheduler(engine.schedules, sessions, sessions_raw, scheduler)
+    return Resolved(sessions, engine)

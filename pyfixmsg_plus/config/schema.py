@@ -406,8 +406,13 @@ _SCHEDULER = (
         "schedules",
         v.SCHEDULES,
         "[]",
-        'The original project\'s scheduler: [{"time": "HH:MM", "action": "start|stop|reset|reset_start"}]. '
-        "Read and checked, not enforced yet: the engine logs a warning; use StartTime/EndTime.",
+        'The original project\'s scheduler: [{"time": "HH:MM", "action": "start|stop|reset|reset_start"}], '
+        "daily times in the sessions' TimeZone (UTC when not set), applied to every session. start: initiators "
+        "connect, acceptors accept Logons; stop: Logout, disconnect, no reconnect, Logons refused until the next "
+        "start; reset: both MsgSeqNum back to 1 (a connected session is logged out first and restarted if it "
+        "was running); reset_start: reset, then start. At start-up the engine runs when the latest start or "
+        "reset_start is later than the latest stop; entries of the same minute run in list order. Excludes "
+        "StartTime/EndTime (docs/engine.md, Scheduler).",
         scope=Scope.SCHEDULER,
     ),
 )

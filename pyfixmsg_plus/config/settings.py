@@ -56,7 +56,7 @@ class ScheduleAction(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ScheduleEntry:
-    """At ``time`` (local wall clock of the engine, HH:MM) perform ``action``."""
+    """Every day at ``time`` (HH:MM, wall clock of the sessions' TimeZone, UTC by default) perform ``action``."""
 
     time: datetime.time
     action: ScheduleAction

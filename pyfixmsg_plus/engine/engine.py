@@ -21,6 +21,7 @@ from pyfixmsg_plus.config import ConfigManager, SessionSettings
 from pyfixmsg_plus.engine import building
 from pyfixmsg_plus.engine.acceptor_router import AcceptorRouter
 from pyfixmsg_plus.engine.gc_freeze import freeze_survivors, thaw
+from pyfixmsg_plus.engine.scheduler import EngineScheduler
 from pyfixmsg_plus.engine.session_runner import SessionRunner
 from pyfixmsg_plus.message.codec import Codec
 from pyfixmsg_plus.message.fixmessage import FixMessage
@@ -90,6 +91,8 @@ class FixEngine:
         self.routers: list[AcceptorRouter] = []
         self.initiators: dict[SessionID, Initiator] = {}
         self._schedule_tasks: list[asyncio.Task[None]] = []
+        #: ``[Scheduler] schedules`` (None without them): start/stop/reset of every session at daily times
+        self.scheduler = EngineScheduler.for_engine(self)
         self._initialized = False
         self._running = False
         self._froze_gc = False  # GcFreeze: this engine froze the process's objects (thawed at disconnect)
@@ -228,7 +231,8 @@ class FixEngine:
             return
         await self.initialize()
         self._stopped.clear()
-        self._warn_unenforced_scheduler()
+        if self.scheduler is not None:
+            self.scheduler.apply_state_now()
         try:
             await self._start_acceptors()
             self._start_initiators()
@@ -266,9 +270,9 @@ class FixEngine:
             self.acceptors.append(acceptor)
 
     def _start_initiators(self) -> None:
-        """Start the initiators that are always in session (the schedule task starts the others)."""
+        """Start the initiators that are always in session (the schedule tasks start the others)."""
         for settings, runner in zip(self.settings, self.runners.values(), strict=True):
-            if settings.is_initiator and runner.schedule.always:
+            if settings.is_initiator and runner.schedule.always and runner.schedule.is_in_session(runner.clock()):
                 self._start_initiator(settings, runner)
 
     def _start_initiator(self, settings: SessionSettings, runner: SessionRunner) -> None:
@@ -287,16 +291,13 @@ class FixEngine:
         self.initiators[runner.session_id] = initiator
 
     # ------------------------------------------------------------------ session time (StartTime/EndTime)
-    def _warn_unenforced_scheduler(self) -> None:
-        if self.config.engine_settings().schedules:
-            log.warning("[Scheduler] schedules is set but not enforced yet: its start/stop/reset actions are "
-                        "ignored (use StartTime/EndTime per session for session time)")
-
     def _start_schedules(self) -> None:
         loop = asyncio.get_running_loop()
         for settings, runner in zip(self.settings, self.runners.values(), strict=True):
             if not runner.schedule.always:
                 self._schedule_tasks.append(loop.create_task(self._keep_session_time(settings, runner)))
+        if self.scheduler is not None:
+            self._schedule_tasks.append(loop.create_task(self.scheduler.run()))
 
     async def _keep_session_time(self, settings: SessionSettings, runner: SessionRunner) -> None:
         """One session's StartTime/EndTime (QuickFIX's session time), for the engine's life. A failure (a store
@@ -325,17 +326,19 @@ class FixEngine:
             self._start_initiator(settings, runner)
         while schedule.period_of(runner.clock()) == period:
             await _sleep_until(runner.clock, period.end)
+        log.info("session %s: session time ended", runner.session_id)
         await self._end_session_time(settings, runner)
 
-    async def _end_session_time(self, settings: SessionSettings, runner: SessionRunner) -> None:
-        """EndTime reached: Logout(35=5) an active session, wait LogoutTimeout for the answer, then close the
-        connection and stop the initiator until the next start."""
-        log.info("session %s: session time ended", runner.session_id)
+    async def _end_session_time(
+        self, settings: SessionSettings, runner: SessionRunner, text: str = SESSION_TIME_ENDED
+    ) -> None:
+        """EndTime (or a [Scheduler] stop) reached: Logout(35=5) with Text(58) ``text`` an active session, wait
+        LogoutTimeout for the answer, then close the connection and stop the initiator until the next start."""
         initiator = self.initiators.get(runner.session_id)
         if initiator is not None:
-            initiator.reconnect = False  # the Logout below closes the connection: no new one until StartTime
+            initiator.reconnect = False  # the Logout below closes the connection: none until the next start
         if runner.state in CONNECTED_STATES:
-            waiter = runner.send_outputs(runner.session.logout(runner.clock(), SESSION_TIME_ENDED))
+            waiter = runner.send_outputs(runner.session.logout(runner.clock(), text))
             if waiter is not None:
                 try:
                     await waiter

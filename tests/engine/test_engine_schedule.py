@@ -14,7 +14,6 @@ import pytest
 from engine_kit import Executor, acceptor_config, free_port, initiator_config, run_bounded
 
 from pyfixmsg_plus.application import Application
-from pyfixmsg_plus.config import ConfigManager
 from pyfixmsg_plus.engine import FixEngine
 from pyfixmsg_plus.engine.engine import SESSION_TIME_ENDED
 from pyfixmsg_plus.engine.session_runner import OUTSIDE_SESSION_TIME
@@ -175,32 +174,6 @@ def test_new_period_resets_sequence_numbers_before_logon() -> None:
         await acceptor.disconnect()
 
     run_bounded(scenario())
-
-
-def test_scheduler_schedules_are_reported_as_not_enforced(caplog: pytest.LogCaptureFixture) -> None:
-    async def scenario() -> None:
-        port = free_port()
-        config = ConfigManager.from_dict(
-            {
-                "DEFAULT": {
-                    "ConnectionType": "acceptor",
-                    "SocketAcceptHost": "127.0.0.1",
-                    "SocketAcceptPort": port,
-                    "HeartBtInt": 30,
-                    "StoreType": "memory",
-                },
-                "Scheduler": {"schedules": '[{"time": "08:00", "action": "start"}]'},
-                "SESSION": [{"SenderCompID": "EXEC", "TargetCompID": "CLIENT"}],
-            }
-        )
-        engine = await FixEngine.create(config, Application())
-        with caplog.at_level(logging.WARNING, logger="pyfixmsg_plus.engine"):
-            await engine.open()
-        await engine.disconnect()
-
-    run_bounded(scenario())
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("[Scheduler] schedules" in w and "not enforced" in w for w in warnings)
 
 
 def test_a_failure_while_keeping_session_time_is_logged_and_enforcement_goes_on(
