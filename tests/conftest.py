@@ -8,6 +8,7 @@ from __future__ import annotations
 import types
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,17 @@ def no_peer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     peers.find_peer.cache_clear()
     yield missing
     peers.find_peer.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def quickfix_peer() -> Any:
+    """The QuickFIX C++ peer (a ``PeerAvailability``); skips, with the reason, where it cannot be built."""
+    from pyfixmsg_plus.bench import peers
+
+    found = peers.find_peer()
+    if not found.available:
+        pytest.skip(f"QuickFIX C++ peer unavailable: {found.reason}")
+    return found
 
 
 # --- the QuickFIX Python binding (benchmark and interop peer), present or made absent ---
