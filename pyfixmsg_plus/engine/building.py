@@ -7,6 +7,7 @@ builder takes the typed settings of one session and names the setting at fault w
 from __future__ import annotations
 
 import datetime
+import functools
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -14,17 +15,29 @@ from typing import Any
 
 from pyfixmsg_plus.config import SessionSettings, SlowConsumerAction
 from pyfixmsg_plus.message.codec import Codec
-from pyfixmsg_plus.message.dictionary import load_builtin
+from pyfixmsg_plus.message.dictionary import (
+    BUILTIN_FILES,
+    RawDictionary,
+    load_builtin,
+    merge_transport,
+    read_builtin,
+    read_xml,
+)
+from pyfixmsg_plus.message.errors import DictionaryError
 from pyfixmsg_plus.message.reference import FixSpec
 from pyfixmsg_plus.message.validation import Validator
 from pyfixmsg_plus.session import Persistence, Role, SessionConfig
 from pyfixmsg_plus.session.config import LogonCheck
+from pyfixmsg_plus.session.fixt import APPL_VER_DICTIONARIES, FixtDictionaries, is_fixt
 from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.store import MessageStore, MessageStoreFactory, SessionKey
 from pyfixmsg_plus.transport import Backoff, ClientCertMode, FlowControl, client_context, server_context
 
-#: FIXT.1.1 carries application messages of a FIX 5.0 version: the built-in SP2 dictionary is used for them
-_FIXT_APPLICATION_DICTIONARY = "FIX.5.0SP2"
+#: ApplVerID(1128) of the dictionary a FIXT.1.1 session encodes and decodes with when its DefaultApplVerID names
+#: a version without one: 9, FIX 5.0 SP2 (built in)
+_FIXT_FALLBACK_APPL_VER_ID = "9"
+#: the built-in transport dictionary of FIXT.1.1 sessions (admin messages, header, trailer)
+_FIXT_TRANSPORT_DICTIONARY = "FIXT.1.1"
 #: DefaultApplVerID(1137) is sent on the Logon of FIXT.1.1 sessions
 _DEFAULT_APPL_VER_ID = 1137
 
@@ -39,6 +52,7 @@ class SpecCache:
         self._specs: dict[str, FixSpec] = {}
         self._codecs: dict[int, Codec] = {}
         self._validators: dict[tuple[object, ...], Validator | None] = {}
+        self._fixt: dict[tuple[object, ...], FixtDictionaries] = {}
 
     def codec_for(self, spec: FixSpec) -> Codec:
         """The Codec shared by the sessions of ``spec`` (a dictionary from this cache)."""
@@ -47,39 +61,123 @@ class SpecCache:
             codec = self._codecs[id(spec)] = Codec(spec=spec)
         return codec
 
-    def validator_for(self, settings: SessionSettings, spec: FixSpec) -> Validator | None:
-        """The Validator shared by the sessions of ``spec`` with the same validation settings."""
-        key = (
-            id(spec),
-            settings.use_data_dictionary,
-            settings.validate_fields_out_of_order,
-            settings.validate_fields_have_values,
-            settings.validate_user_defined_fields,
-            settings.allow_unknown_msg_fields,
-        )
+    def validator_for(self, settings: SessionSettings, spec: FixSpec) -> Validator | FixtDictionaries | None:
+        """The Validator shared by the sessions of ``spec`` with the same validation settings; for a FIXT.1.1
+        session the :class:`FixtDictionaries` (transport + one dictionary per ApplVerID(1128)) instead."""
+        if is_fixt(settings.begin_string) and settings.use_data_dictionary:
+            return self.fixt_dictionaries_for(settings)
+        key = (id(spec), *_validation_options(settings))
         if key not in self._validators:
             self._validators[key] = build_validator(settings, spec)
         return self._validators[key]
 
+    def fixt_dictionaries_for(self, settings: SessionSettings) -> FixtDictionaries:
+        """The validators of a FIXT.1.1 session: TransportDataDictionary (else the built-in FIXT.1.1) for admin
+        messages, and per ApplVerID(1128) value the application dictionary of that version (AppDataDictionary
+        for its own version, the built-in FIX 4.2 / 4.4 / 5.0 SP2 for theirs), each loaded on first use."""
+        key = (
+            str(settings.transport_data_dictionary or ""),
+            str(settings.app_data_dictionary or settings.data_dictionary or ""),
+            settings.default_appl_ver_id,
+            *_validation_options(settings),
+        )
+        dictionaries = self._fixt.get(key)
+        if dictionaries is None:
+            transport = build_validator(settings, self._transport_spec(settings))
+            loaders = {
+                appl_ver_id: functools.partial(self._application_validator, settings, appl_ver_id)
+                for appl_ver_id in self._application_versions(settings)
+            }
+            dictionaries = FixtDictionaries(transport, loaders, settings.default_appl_ver_id)
+            self._fixt[key] = dictionaries
+        return dictionaries
+
     def for_session(self, settings: SessionSettings) -> FixSpec:
-        """The dictionary of a session: ``DataDictionary`` (``AppDataDictionary`` for FIXT.1.1) when set, else
-        the built-in one of its BeginString."""
-        path = settings.data_dictionary or settings.app_data_dictionary
+        """The dictionary of a session: ``DataDictionary`` when set, else the built-in one of its BeginString;
+        for FIXT.1.1 the application dictionary of its DefaultApplVerID (``AppDataDictionary`` or built-in,
+        merged with the transport dictionary), FIX 5.0 SP2 when that version has none."""
+        if is_fixt(settings.begin_string):
+            versions = self._application_versions(settings)
+            default = settings.default_appl_ver_id
+            return self._application_spec(settings, default if default in versions else _FIXT_FALLBACK_APPL_VER_ID)
+        path = settings.data_dictionary
         if path is not None:
             return self._load(str(path), lambda: FixSpec(str(path)))
         name = settings.begin_string
-        if name.startswith("FIXT"):
-            name = _FIXT_APPLICATION_DICTIONARY
         return self._load(f"builtin:{name}", lambda: load_builtin(name))
+
+    def _application_versions(self, settings: SessionSettings) -> list[str]:
+        """The ApplVerID(1128) values a FIXT.1.1 session has an application dictionary for."""
+        versions = [value for value, name in APPL_VER_DICTIONARIES.items() if name in BUILTIN_FILES]
+        own = self._configured_version(settings)
+        if own is not None and own not in versions:
+            versions.append(own)
+        return versions
+
+    def _configured_version(self, settings: SessionSettings) -> str | None:
+        """The ApplVerID(1128) value of ``AppDataDictionary`` (None when unset)."""
+        path = settings.app_data_dictionary or settings.data_dictionary
+        if path is None:
+            return None
+        version = self._load(f"{path}+transport", lambda: self._merged_xml(settings, path)).default_appl_ver_id
+        if version is None:
+            raise ValueError(f"AppDataDictionary = {path}: it names no FIX application version (fix major/minor)")
+        return version
+
+    def _application_spec(self, settings: SessionSettings, appl_ver_id: str) -> FixSpec:
+        """The application dictionary of ApplVerID(1128) ``appl_ver_id`` with the transport's header,
+        trailer and admin messages merged in."""
+        path = settings.app_data_dictionary or settings.data_dictionary
+        if path is not None and self._configured_version(settings) == appl_ver_id:
+            return self._load(f"{path}+transport", lambda: self._merged_xml(settings, path))
+        name = APPL_VER_DICTIONARIES[appl_ver_id]
+        transport = settings.transport_data_dictionary
+        key = f"builtin:{name}" if transport is None else f"builtin:{name}+{transport}"
+        return self._load(key, lambda: FixSpec.from_raw(self._merged(read_builtin(name), settings), key))
+
+    def _application_validator(self, settings: SessionSettings, appl_ver_id: str) -> Validator:
+        spec = self._application_spec(settings, appl_ver_id)
+        validator = build_validator(settings, spec)
+        assert validator is not None  # FIXT dictionaries are only built with UseDataDictionary = Y
+        return validator
+
+    def _transport_spec(self, settings: SessionSettings) -> FixSpec:
+        path = settings.transport_data_dictionary
+        if path is not None:
+            return self._load(str(path), lambda: FixSpec(str(path)))
+        return self._load(f"builtin:{_FIXT_TRANSPORT_DICTIONARY}", lambda: load_builtin(_FIXT_TRANSPORT_DICTIONARY))
+
+    def _merged_xml(self, settings: SessionSettings, path: Path) -> FixSpec:
+        return FixSpec.from_raw(self._merged(read_xml(path), settings), str(path))
+
+    @staticmethod
+    def _merged(application: RawDictionary, settings: SessionSettings) -> RawDictionary:
+        """``application`` with the transport dictionary merged in (unless it is one, or carries one)."""
+        if application["type"] == "FIXT" or application.get("transport") is not None:
+            return application
+        path = settings.transport_data_dictionary
+        transport = read_xml(path) if path is not None else read_builtin(_FIXT_TRANSPORT_DICTIONARY)
+        return merge_transport(application, transport)
 
     def _load(self, key: str, load: Callable[[], FixSpec]) -> FixSpec:
         spec = self._specs.get(key)
         if spec is None:
             try:
                 spec = self._specs[key] = load()
-            except (OSError, ValueError, KeyError) as exc:
+            except (OSError, ValueError, KeyError, DictionaryError) as exc:
                 raise ValueError(f"DataDictionary = {key}: cannot load the dictionary: {exc}") from exc
         return spec
+
+
+def _validation_options(settings: SessionSettings) -> tuple[object, ...]:
+    """The settings a Validator is built from (sessions that share them share one)."""
+    return (
+        settings.use_data_dictionary,
+        settings.validate_fields_out_of_order,
+        settings.validate_fields_have_values,
+        settings.validate_user_defined_fields,
+        settings.allow_unknown_msg_fields,
+    )
 
 
 def build_validator(settings: SessionSettings, spec: FixSpec) -> Validator | None:

@@ -30,16 +30,19 @@ from pyfixmsg_plus.session.events import (
     StoreInboundRun,
     StoreTiming,
 )
+from pyfixmsg_plus.session.fixt import ApplVerValidator, FixtDictionaries, UnsupportedApplVerID
 from pyfixmsg_plus.session.registry import Route, SessionRegistry
 from pyfixmsg_plus.session.states import InvalidTransition, SessionState, StateMachine
 
 __all__ = [
+    "ApplVerValidator",
     "ArmTimer",
     "BatchReceived",
     "Disconnect",
     "Effect",
     "Event",
     "FetchResend",
+    "FixtDictionaries",
     "FrameIgnored",
     "InvalidTransition",
     "LoggedOn",
@@ -65,4 +68,5 @@ __all__ = [
     "StoreInbound",
     "StoreInboundRun",
     "StoreTiming",
+    "UnsupportedApplVerID",
 ]

@@ -41,6 +41,7 @@ from pyfixmsg_plus.session.events import (
 )
 from pyfixmsg_plus.session.fastlane import FastLane
 from pyfixmsg_plus.session.fastreceive import FastReceive
+from pyfixmsg_plus.session.fixt import ApplVerValidator, FixtDictionaries, is_fixt
 from pyfixmsg_plus.session.handlers import AdminHandlers
 from pyfixmsg_plus.session.inbound import Inbound
 from pyfixmsg_plus.session.resend import GapFill, plan_replay
@@ -61,11 +62,21 @@ class SessionNotActive(RuntimeError):
 
 
 class Session(FastReceive, AdminHandlers):
-    """One FIX session (acceptor or initiator, as ``config.role`` says) as a pure state machine."""
+    """One FIX session (acceptor or initiator, as ``config.role`` says) as a pure state machine.
 
-    def __init__(self, config: SessionConfig, validator: PairsValidator | None = None) -> None:
+    ``validator``: the data dictionary check of received messages (None: none). On a FIXT.1.1 session a
+    :class:`~pyfixmsg_plus.session.fixt.FixtDictionaries` picks the dictionary per message (transport for
+    admin messages, else ApplVerID(1128) or the counterparty's DefaultApplVerID(1137)); any other validator
+    judges every message."""
+
+    def __init__(self, config: SessionConfig, validator: PairsValidator | FixtDictionaries | None = None) -> None:
         self.config = config
-        self.validator = validator
+        self.is_fixt = is_fixt(config.begin_string)
+        if isinstance(validator, FixtDictionaries):
+            validator = ApplVerValidator(validator)  # per session: it keeps the counterparty's default
+        self.validator: PairsValidator | None = validator
+        self.appl_ver = validator if isinstance(validator, ApplVerValidator) else None
+        self.target_default_appl_ver_id = None
         self.builder = MessageBuilder(config)
         self.seq = Sequencing()
         self.timers = Timers(
@@ -172,6 +183,10 @@ class Session(FastReceive, AdminHandlers):
     def set_logon_check(self, check: LogonCheck | None) -> None:
         """Use ``check(pairs) -> None | refusal text`` on every received Logon(35=A) (None: accept all)."""
         self.config.logon_check = check
+
+    def forget_fast_shapes(self) -> None:
+        """The fast path learns its shapes afresh (the dictionary that judged the learnt ones changed)."""
+        self._fast.rebuild()
 
     def set_batch_msg_types(self, msg_types: Iterable[str]) -> None:
         """Deliver accepted messages of these application MsgTypes(35) as one BatchReceived per input.

@@ -8,6 +8,7 @@ MsgSeqNum (too high: queue and ResendRequest; too low: PossDup handling or Logou
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,13 @@ from pyfixmsg_plus.session.events import (
     RejectSent,
     ResetStore,
     StoreTiming,
+)
+from pyfixmsg_plus.session.fixt import (
+    APPL_VER_ID,
+    DEFAULT_APPL_VER_ID,
+    ApplVerValidator,
+    UnsupportedApplVerID,
+    version_name,
 )
 from pyfixmsg_plus.session.inbound import Inbound, parse_utc_timestamp
 from pyfixmsg_plus.session.resend import effective_end
@@ -37,12 +45,19 @@ if TYPE_CHECKING:
     from pyfixmsg_plus.session.sequencing import Sequencing
     from pyfixmsg_plus.session.timers import Timers
 
+log = logging.getLogger("pyfixmsg_plus.session")
+
 
 class AdminHandlers:
     """Receive-side rules of the session (see the module docstring)."""
 
     config: SessionConfig
     validator: PairsValidator | None
+    #: FIXT.1.1 sessions with a dictionary per application version (None on FIX 4.x sessions)
+    appl_ver: ApplVerValidator | None
+    #: FIXT.1.1: DefaultApplVerID(1137) of the counterparty's last accepted Logon (None before one)
+    target_default_appl_ver_id: str | None
+    is_fixt: bool
     builder: MessageBuilder
     seq: Sequencing
     timers: Timers
@@ -66,6 +81,7 @@ class AdminHandlers:
 
     def disconnect(self, reason: str, emit_effect: bool = True) -> None: ...
     def move_to(self, state: SessionState) -> None: ...
+    def forget_fast_shapes(self) -> None: ...
 
     # ------------------------------------------------------------------ entry point
     def handle(self, inbound: Inbound, queued: bool, known_in_sequence: bool) -> None:
@@ -122,11 +138,23 @@ class AdminHandlers:
         return True
 
     def _check_dictionary(self, inbound: Inbound) -> bool:
-        """Validation against the data dictionary; a failure is answered with Reject (a bad Logon: Logout)."""
-        if self.validator is None:
+        """Validation against the data dictionary; a failure is answered with Reject (a bad Logon: Logout).
+
+        FIXT.1.1: the dictionary is the transport's for admin messages, else that of ApplVerID(1128), else of
+        the counterparty's DefaultApplVerID(1137); an ApplVerID without one gets Reject 373=5, 371=1128."""
+        validator = self.validator
+        if validator is None:
             return True
         try:
-            self.validator.validate(inbound.pairs)
+            appl_ver = self.appl_ver
+            if appl_ver is not None:  # FIXT.1.1: one dict lookup picks the dictionary
+                validator = appl_ver.select(inbound.msg_type, inbound.first.get(APPL_VER_ID))
+                if validator is None:
+                    return True
+            validator.validate(inbound.pairs)
+        except UnsupportedApplVerID as error:
+            self._reject_appl_ver_id(inbound, error)
+            return False
         except (
             Exception
         ) as error:  # FixValidationError and subclasses; anything else is a bug worth a Reject too
@@ -139,6 +167,20 @@ class AdminHandlers:
                 self.reject(inbound, reject_cause)
             return False
         return True
+
+    def _reject_appl_ver_id(self, inbound: Inbound, error: UnsupportedApplVerID) -> None:
+        """Reject 373=5 (Value is incorrect), RefTagID(371)=1128, the Text naming the value at fault."""
+        log.warning(
+            "%s: Reject of MsgSeqNum(34)=%s MsgType(35)=%s: %s",
+            self.config.session_id,
+            inbound.seqnum,
+            inbound.msg_type,
+            error.text,
+        )
+        text = f"{v.reject_text(v.VALUE_IS_INCORRECT)}: ApplVerID(1128)={error.value}"
+        if error.source_tag == DEFAULT_APPL_VER_ID:
+            text += " (the Logon's DefaultApplVerID)"
+        self.reject(inbound, v.RejectCause(v.VALUE_IS_INCORRECT, str(APPL_VER_ID), text))
 
     def verify(
         self, inbound: Inbound, check_high: bool, check_low: bool, queued: bool = False, known: bool = False
@@ -324,6 +366,8 @@ class AdminHandlers:
             return
         if not self._check_comp_ids(inbound):
             return
+        if self.is_fixt and not self._take_default_appl_ver_id(inbound):
+            return
         heartbeat = inbound.integer(108)
         if heartbeat is None:
             self.logout_and_disconnect("HeartBtInt(108) missing or not a number in Logon")
@@ -358,6 +402,34 @@ class AdminHandlers:
         else:
             self.accept(inbound, deliver=False)
         self.emit(LoggedOn(received_reset))
+
+    def _take_default_appl_ver_id(self, inbound: Inbound) -> bool:
+        """FIXT.1.1 Logon: DefaultApplVerID(1137) is required (QuickFIX refuses a Logon without it), and with a
+        dictionary per version it must name one; the counterparty's messages without ApplVerID(1128) are of
+        that version from now on. False (Logout sent, disconnected) when the Logon is refused."""
+        value = inbound.first.get(DEFAULT_APPL_VER_ID)
+        if not value:
+            self._refuse_logon("Required tag missing: DefaultApplVerID(1137) is required in a FIXT.1.1 Logon")
+            return False
+        appl_ver = self.appl_ver
+        if appl_ver is not None and not appl_ver.dictionaries.supports(value):
+            supported = ", ".join(version_name(v) for v in appl_ver.dictionaries.supported) or "none"
+            text = f"DefaultApplVerID(1137)={value.decode('latin-1')!r} is not supported; supported: {supported}"
+            self._refuse_logon(text)
+            return False
+        text = value.decode("latin-1")
+        if text != self.target_default_appl_ver_id:
+            log.info("%s: counterparty's DefaultApplVerID(1137)=%s", self.config.session_id, version_name(text))
+            self.target_default_appl_ver_id = text
+            if appl_ver is not None:
+                appl_ver.counterparty_default = value
+            self.forget_fast_shapes()  # shapes learnt without 1128 were judged by the former default
+        return True
+
+    def _refuse_logon(self, text: str) -> None:
+        """Logout naming why the Logon is refused, then disconnect (logged with the session)."""
+        log.warning("%s: Logon refused: %s", self.config.session_id, text)
+        self.logout_and_disconnect(text)
 
     def _on_heartbeat(self, inbound: Inbound, queued: bool, known: bool) -> None:
         """Heartbeat (35=0)."""

@@ -51,7 +51,21 @@ FIX::SessionSettings make_settings(const PeerOptions& o) {
   defaults.setString("ReconnectInterval", "1");
   defaults.setString("ResetOnLogon", o.reset_on_logon ? "Y" : "N");
   defaults.setString("TimestampPrecision", "6");
-  if (o.dictionary.empty()) {
+  const bool fixt = o.begin_string.rfind("FIXT", 0) == 0;
+  if (fixt) {
+    // FIXT.1.1: the Logon carries DefaultApplVerID (1137); admin messages are checked with the transport
+    // dictionary, application messages with the dictionary of their ApplVerID (1128), else of the default.
+    defaults.setString("DefaultApplVerID", o.default_appl_ver_id);
+    if (!o.transport_dictionary.empty()) {
+      defaults.setString("TransportDataDictionary", o.transport_dictionary);
+      defaults.setString("AppDataDictionary", o.app_dictionary);
+    }
+  }
+  if (fixt && !o.transport_dictionary.empty()) {
+    defaults.setString("UseDataDictionary", "Y");
+    defaults.setString("AllowUnknownMsgFields", "Y");
+    defaults.setString("ValidateUserDefinedFields", "N");
+  } else if (fixt || o.dictionary.empty()) {
     defaults.setString("UseDataDictionary", "N");
   } else {
     defaults.setString("UseDataDictionary", "Y");

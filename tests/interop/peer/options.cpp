@@ -15,6 +15,9 @@ const char USAGE[] =
     "  --host H              initiator connect host (default 127.0.0.1)\n"
     "  --begin-string S      BeginString (default FIX.4.4)\n"
     "  --dictionary PATH     QuickFIX XML data dictionary (default: none, UseDataDictionary=N)\n"
+    "  --transport-dictionary PATH  FIXT.1.1: TransportDataDictionary (FIXT11.xml; needs --app-dictionary)\n"
+    "  --app-dictionary PATH FIXT.1.1: AppDataDictionary (e.g. FIX50SP2.xml; needs --transport-dictionary)\n"
+    "  --default-appl-ver-id V  FIXT.1.1: DefaultApplVerID (default FIX.5.0SP2)\n"
     "  --store-dir DIR       FileStore directory (default: in-memory store)\n"
     "  --log-dir DIR         FileLog directory (default: no message log)\n"
     "  --heartbeat S         HeartBtInt in seconds (default 30)\n"
@@ -69,6 +72,11 @@ void check_complete(const PeerOptions& o) {
     fail("--tls-verify-level " + std::to_string(o.tls_verify_level) + " needs --tls-ca");
   if (o.round_trip && o.orders == 0) fail("--round-trip needs --orders N");
   if (!o.latency_file.empty() && !o.round_trip) fail("--latency-file needs --round-trip");
+  if (o.transport_dictionary.empty() != o.app_dictionary.empty())
+    fail("--transport-dictionary and --app-dictionary go together");
+  const bool fixt = o.begin_string.rfind("FIXT", 0) == 0;
+  if (!fixt && !o.transport_dictionary.empty())
+    fail("--transport-dictionary/--app-dictionary need --begin-string FIXT.1.1, got '" + o.begin_string + "'");
 }
 
 }  // namespace
@@ -89,6 +97,8 @@ PeerOptions parse_options(int argc, char** argv) {
       {"tls", no_argument, nullptr, 'T'},                  {"tls-cert", required_argument, nullptr, 'c'},
       {"tls-key", required_argument, nullptr, 'y'},        {"tls-ca", required_argument, nullptr, 'a'},
       {"tls-verify-level", required_argument, nullptr, 'v'}, {"help", no_argument, nullptr, '?'},
+      {"transport-dictionary", required_argument, nullptr, 'X'}, {"app-dictionary", required_argument, nullptr, 'A'},
+      {"default-appl-ver-id", required_argument, nullptr, 'V'},
       {nullptr, 0, nullptr, 0}};
   PeerOptions o;
   opterr = 0;  // errors are reported by fail() with the usage text
@@ -123,6 +133,9 @@ PeerOptions parse_options(int argc, char** argv) {
       case 'y': o.tls_key = optarg; break;
       case 'a': o.tls_ca = optarg; break;
       case 'v': o.tls_verify_level = static_cast<int>(to_long(name, optarg, 0)); break;
+      case 'X': o.transport_dictionary = optarg; break;
+      case 'A': o.app_dictionary = optarg; break;
+      case 'V': o.default_appl_ver_id = optarg; break;
       default: fail(std::string("unknown or incomplete option '") + argv[optind - 1] + "'");
     }
     index = 0;

@@ -11,6 +11,10 @@ struct PeerOptions {
   std::string target;                // TargetCompID (56) of this peer
   std::string begin_string = "FIX.4.4";
   std::string dictionary;            // QuickFIX XML data dictionary; empty: UseDataDictionary=N
+  // FIXT.1.1 sessions (BeginString FIXT.1.1) only: both dictionaries set -> UseDataDictionary=Y with them.
+  std::string transport_dictionary;  // TransportDataDictionary (FIXT11.xml): admin messages, header, trailer
+  std::string app_dictionary;        // AppDataDictionary (e.g. FIX50SP2.xml): application messages
+  std::string default_appl_ver_id = "FIX.5.0SP2";  // DefaultApplVerID: sent as 1137 on the Logon
   std::string store_dir;             // FileStore directory; empty: in-memory store
   std::string log_dir;               // FileLog directory; empty: no message log
   int heartbeat_s = 30;              // HeartBtInt (108), seconds
