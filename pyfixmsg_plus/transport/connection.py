@@ -31,6 +31,18 @@ instead of one per message. Held bytes count in :attr:`Connection.write_buffer_s
 writes them first, :meth:`Connection.abort` drops them. Code above that also acts at the end of an iteration (the
 engine's send path groups the sends of one iteration) joins the same loop callback with
 :meth:`Connection.at_turn_end`: a lone round trip then costs one loop callback, not one per layer.
+
+Fairness: a peer that sends as fast as it can must not keep the event loop to itself. uvloop reads a busy socket
+up to 32 times in one loop iteration (libuv's ``uv__read``), each read fills a 256 KiB buffer (~1,500 market-data
+messages) and each is parsed and delivered inside ``buffer_updated``: timers (heartbeats, TestRequest, logout
+timeouts) and the other sessions of the process waited 100 ms and more. So once the bytes handed over since
+reading last yielded pass ``FlowControl.read_bytes_per_turn`` (512 KiB by default: at most three full reads a
+turn; smaller budgets hardly improved the measured timer lateness), reading pauses and resumes from a
+``loop.call_soon`` callback, after the loop has run its timers and the callbacks already ready. The yield is a
+pause reason of its own beside flow control and :meth:`Connection.pause_reading`: it never resumes reading that
+one of those paused, and it costs one comparison per read. asyncio's own loops (selector, proactor) read a socket
+once per iteration, TLS included, so there the budget is not applied: a yield would only add a pause, a resume and
+an iteration (measured: ~30% more loop CPU a GiB read, transport alone) and no timer would run sooner.
 """
 
 from __future__ import annotations
@@ -47,6 +59,16 @@ log = logging.getLogger("pyfixmsg_plus.transport")
 
 #: how often a paced writer checks for room while the buffer is under the high-water mark, seconds
 _ROOM_POLL_S = 0.001
+#: a read budget never reached, bytes: reading never yields
+_UNBOUNDED = 1 << 62
+
+
+def reads_once_per_iteration(loop: asyncio.AbstractEventLoop) -> bool:
+    """True for asyncio's own event loops, which read a ready socket once per loop iteration (the selector loop's
+    one ``recv_into`` per ready event; the proactor's one pending read), so that other callbacks run between
+    reads without a yield; False for uvloop, whose libuv reads a busy socket up to 32 times per iteration, and
+    for any other loop (the budget then applies)."""
+    return isinstance(loop, asyncio.BaseEventLoop)
 
 
 class TransportError(ConnectionError):
@@ -68,7 +90,9 @@ class FlowControl:
     ``high_water``/``low_water`` are asyncio's flow-control marks (``low_water`` defaults to a quarter of
     ``high_water``); ``max_buffer`` is the hard limit beyond which the connection is dropped;
     ``pause_reading`` stops reading from the peer while writing is paused; ``nodelay`` disables Nagle's
-    algorithm (TCP_NODELAY, the SocketNodelay setting).
+    algorithm (TCP_NODELAY, the SocketNodelay setting); ``read_bytes_per_turn`` bounds the bytes read and handed
+    to the receiver before reading yields to the rest of the event loop for one iteration (see "Fairness" in the
+    module docstring).
     """
 
     high_water: int = 256 * 1024
@@ -76,6 +100,7 @@ class FlowControl:
     max_buffer: int = 16 * 1024 * 1024
     pause_reading: bool = True
     nodelay: bool = True
+    read_bytes_per_turn: int = 512 * 1024
 
     def __post_init__(self) -> None:
         if self.high_water <= 0:
@@ -87,6 +112,8 @@ class FlowControl:
         if self.max_buffer < self.high_water:
             raise ValueError(
                 f"FlowControl max_buffer={self.max_buffer} must be >= high_water={self.high_water} bytes")
+        if self.read_bytes_per_turn <= 0:
+            raise ValueError(f"FlowControl read_bytes_per_turn={self.read_bytes_per_turn} must be > 0 bytes")
 
     @property
     def effective_low_water(self) -> int:
@@ -141,6 +168,11 @@ class Connection(asyncio.BufferedProtocol):
         self._writing_paused = False
         self._reading_paused_by_flow = False
         self._reading_paused_by_user = False
+        # reading yields for one loop iteration once bytes_received passes _yield_at_bytes (Fairness, module
+        # docstring); _read_budget is FlowControl.read_bytes_per_turn where the loop reads many times an iteration
+        self._reading_paused_by_turn = False
+        self._read_budget = _UNBOUNDED if reads_once_per_iteration(self._loop) else self.flow.read_bytes_per_turn
+        self._yield_at_bytes = self._read_budget
         self._error: BaseException | None = None
         self.peername: tuple[Any, ...] | None = None
         self.sockname: tuple[Any, ...] | None = None
@@ -187,8 +219,10 @@ class Connection(asyncio.BufferedProtocol):
             raise TransportError(f"buffer_updated({nbytes}) without get_buffer on connection {self.describe()}")
         self._filling = None
         data = filling.received(nbytes)  # with the framer's kept remainder in front, which was counted before
-        self.bytes_received += nbytes
+        self.bytes_received = received = self.bytes_received + nbytes
         self._hand_over(data)
+        if received > self._yield_at_bytes:  # the only per-read cost of fairness
+            self._yield_reading()
 
     def read_with(self, reader: Reader) -> None:
         """Read from now on into ``reader``'s buffers (the receiver's framer, which then finds its kept remainder
@@ -196,8 +230,10 @@ class Connection(asyncio.BufferedProtocol):
         self.reader = reader
 
     def data_received(self, data: bytes) -> None:
-        self.bytes_received += len(data)
+        self.bytes_received = received = self.bytes_received + len(data)
         self._hand_over(data)
+        if received > self._yield_at_bytes:
+            self._yield_reading()
 
     def _hand_over(self, data: bytes) -> None:
         """A read's bytes to the receiver (``_guard`` without its per-call arguments: once per read)."""
@@ -246,9 +282,14 @@ class Connection(asyncio.BufferedProtocol):
 
     @property
     def is_reading(self) -> bool:
-        """True while bytes from the peer are being read (not paused by flow control or the user)."""
+        """True while bytes from the peer are being read (not paused by flow control or the user; a yield to the
+        rest of the event loop, which lasts one iteration, does not count as a pause)."""
         transport = self._transport
-        return transport is not None and not transport.is_closing() and transport.is_reading()
+        if transport is None or transport.is_closing():
+            return False
+        if self._reading_paused_by_turn:
+            return not (self._reading_paused_by_flow or self._reading_paused_by_user)
+        return bool(transport.is_reading())
 
     @property
     def write_buffer_size(self) -> int:
@@ -428,11 +469,28 @@ class Connection(asyncio.BufferedProtocol):
         self._error = WriteBufferOverflow(message)
         self.abort()
 
+    def _yield_reading(self) -> None:
+        """More than ``FlowControl.read_bytes_per_turn`` bytes were handed over since reading last yielded: pause
+        reading until the next loop iteration, so that timers and the other connections run before the next read."""
+        self._yield_at_bytes = self.bytes_received + self._read_budget
+        transport = self._transport
+        if self._reading_paused_by_turn or transport is None or transport.is_closing() or not transport.is_reading():
+            return  # already yielding, closing, or paused for another reason: no read comes before the loop runs
+        self._reading_paused_by_turn = True
+        transport.pause_reading()
+        self._loop.call_soon(self._end_yield)
+
+    def _end_yield(self) -> None:
+        """The loop ran one iteration since reading yielded: read again unless flow control or the user paused
+        reading meanwhile (their resume will then restart it)."""
+        self._reading_paused_by_turn = False
+        self._apply_reading()
+
     def _apply_reading(self) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        paused = self._reading_paused_by_flow or self._reading_paused_by_user
+        paused = self._reading_paused_by_flow or self._reading_paused_by_user or self._reading_paused_by_turn
         if paused and transport.is_reading():
             transport.pause_reading()
         elif not paused and not transport.is_reading():
