@@ -14,7 +14,14 @@ from rich.console import Console
 from pyfixmsg_plus.bench.live import qfpy_harness
 from pyfixmsg_plus.bench.live.qfpy_harness import BindingAvailability, PeerError
 from pyfixmsg_plus.bench.live.qfpy_rows import qfpy_inbound, qfpy_outbound, qfpy_round_trip, qfpy_row
-from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, QUICKFIX, QUICKFIX_PYTHON, LatencySummary, LiveResult
+from pyfixmsg_plus.bench.live.results import (
+    ECHO_FLOOR,
+    PEER_FLOOR,
+    QUICKFIX,
+    QUICKFIX_PYTHON,
+    LatencySummary,
+    LiveResult,
+)
 from pyfixmsg_plus.bench.live.table import ratios, render_live_table
 
 BLAST = 300
@@ -140,7 +147,8 @@ def test_table_has_a_column_of_ratios_against_the_binding() -> None:
 
 def test_json_ratios_against_each_peer() -> None:
     rows = _rows()
-    assert ratios(rows[2], rows) == {"vs_quickfix_cpp": 1.5, "vs_quickfix_python": 6.0, "vs_echo_floor": None}
+    assert ratios(rows[2], rows) == {"vs_quickfix_cpp": 1.5, "vs_quickfix_python": 6.0, "vs_echo_floor": None,
+                                     "vs_peer_floor": None}  # fmt: skip
     round_trip = ratios(rows[5], rows)
     assert round_trip["vs_quickfix_python"] == pytest.approx({"p50": 0.3, "p99": 0.5})
     assert round_trip["vs_quickfix_cpp"] == pytest.approx({"p50": 1.5, "p99": 2.5})
@@ -148,6 +156,14 @@ def test_json_ratios_against_each_peer() -> None:
     floor = LiveResult("round trip D->8", ECHO_FLOOR, messages=10, seconds=0.1,
                        latency=LatencySummary(10, 10.0, 20.0, 30.0, 40.0))  # fmt: skip
     assert ratios(rows[5], [*rows, floor])["vs_echo_floor"] == pytest.approx({"p50": 3.0, "p99": 5.0})
+    peer_floor = LiveResult("round trip D->8", PEER_FLOOR, messages=10, seconds=0.1,
+                            latency=LatencySummary(10, 20.0, 50.0, 60.0, 70.0))  # fmt: skip
+    with_both = [*rows, floor, peer_floor]
+    assert ratios(rows[5], with_both)["vs_peer_floor"] == pytest.approx({"p50": 1.5, "p99": 2.0})
+    console = Console(width=400, record=True)
+    console.print(render_live_table(with_both, "peer floor"))
+    ours = next(line for line in console.export_text().splitlines() if "round trip" in line and "ours" in line)
+    assert ours.rstrip(" │").endswith("p50 1.50x / p99 2.00x")  # the last column: vs peer floor (30/20, 100/50)
 
 
 def test_the_peer_script_needs_only_the_standard_library_and_quickfix() -> None:

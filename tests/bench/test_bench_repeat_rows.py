@@ -30,6 +30,7 @@ from pyfixmsg_plus.bench.live.outbound import run_outbound
 from pyfixmsg_plus.bench.live.repeat import PERCENTILES_OF_ROUNDS, combine_latency_runs
 from pyfixmsg_plus.bench.live.results import (
     ECHO_FLOOR,
+    PEER_FLOOR,
     QUICKFIX,
     QUICKFIX_PYTHON,
     LatencySummary,
@@ -140,6 +141,7 @@ def fake_scenarios(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     rates = {QUICKFIX: iter([1e5, 3e5, 2e5]), outbound.OUR_ROW: iter([1.1e5, 2.5e5, 2.4e5])}
     latencies = {QUICKFIX: iter([[30.0, 40.0, 80.0], [20.0, 50.0, 60.0], [25.0, 45.0, 70.0]]),
                  roundtrip.OUR_ROW: iter([[40.0, 60.0, 90.0], [50.0, 70.0, 95.0], [45.0, 65.0, 99.0]]),
+                 PEER_FLOOR: iter([[20.0, 26.0, 30.0], [21.0, 25.0, 33.0], [22.0, 26.0, 35.0]]),
                  ECHO_FLOOR: iter([[10.0, 12.0, 14.0], [11.0, 13.0, 15.0], [9.0, 12.0, 16.0]])}  # fmt: skip
 
     def fake_ours_inbound(count: int, variant: InboundVariant, scratch: Path) -> Any:
@@ -173,6 +175,10 @@ def fake_scenarios(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         calls.append(f"roundtrip: {QUICKFIX}")
         return latency_run(next(latencies[QUICKFIX]), QUICKFIX)
 
+    async def peer_floor(samples: int, found: object) -> LiveResult:
+        calls.append(f"roundtrip: {PEER_FLOOR}")
+        return latency_run(next(latencies[PEER_FLOOR]), PEER_FLOOR)
+
     def echo_floor(samples: int, port: int, use_uvloop: object) -> LiveResult:
         calls.append(f"roundtrip: {ECHO_FLOOR}")
         return latency_run(next(latencies[ECHO_FLOOR]), ECHO_FLOOR)
@@ -200,6 +206,7 @@ def fake_scenarios(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     monkeypatch.setattr(roundtrip, "quickfix_round_trip", quickfix_round_trip)
     monkeypatch.setattr(roundtrip, "_ours", fake_ours_round_trip)
     monkeypatch.setattr(roundtrip, "echo_floor", echo_floor)
+    monkeypatch.setattr(roundtrip, "peer_floor", peer_floor)
     setup()
     yield {"calls": calls, "setup": setup}
 
@@ -225,10 +232,13 @@ def test_outbound_rounds_are_interleaved_and_each_row_keeps_its_median(fake_scen
 
 def test_round_trip_rounds_are_interleaved_and_percentiles_are_medians(fake_scenarios: dict[str, Any]) -> None:
     rows = run_round_trip(3, repeat=3)
-    one_round = [f"roundtrip: {name}" for name in (QUICKFIX, roundtrip.OUR_ROW, ECHO_FLOOR)]
+    one_round = [f"roundtrip: {name}" for name in (QUICKFIX, roundtrip.OUR_ROW, PEER_FLOOR, ECHO_FLOOR)]
     assert fake_scenarios["calls"] == one_round * 3
-    assert [row.implementation for row in rows] == [QUICKFIX, QUICKFIX_PYTHON, roundtrip.OUR_ROW, ECHO_FLOOR]
-    quickfix, binding, ours, floor = (row.latency for row in rows)
+    assert [row.implementation for row in rows] == [QUICKFIX, QUICKFIX_PYTHON, roundtrip.OUR_ROW, PEER_FLOOR,
+                                                    ECHO_FLOOR]  # fmt: skip
+    quickfix, binding, ours, peer, floor = (row.latency for row in rows)
+    assert peer is not None and peer.p50_us == pytest.approx(26.0)  # p50s 26, 25, 26
+    assert ratios(rows[2], rows)["vs_peer_floor"]["p50"] == pytest.approx(65.0 / 26.0)
     assert quickfix is not None and ours is not None and floor is not None and binding is not None
     assert quickfix.p50_us == pytest.approx(45.0) and quickfix.max_us == pytest.approx(80.0)  # p50s 40, 50, 45
     assert ours.p50_us == pytest.approx(65.0) and ours.max_us == pytest.approx(99.0)  # p50s 60, 70, 65
@@ -246,7 +256,8 @@ def test_without_the_peer_our_rows_say_why_and_take_no_step(fake_scenarios: dict
     steps: list[str] = []
     rows = run_round_trip(3, on_step=steps.append, repeat=2)
     assert [row.unavailable for row in rows] == ["peer harness not found (test)", "no binding (test)",
-                                                 "peer harness not found (test)", ""]  # fmt: skip
+                                                 "peer harness not found (test)", "peer harness not found (test)",
+                                                 ""]  # fmt: skip
     assert steps == [f"round {k}/2: {RT}: {ECHO_FLOOR}" for k in (1, 2)] and len(steps) == roundtrip.round_trip_steps(2)
     assert fake_scenarios["calls"] == [f"roundtrip: {ECHO_FLOOR}"] * 2
     assert [row.unavailable != "" for row in run_outbound(10, repeat=2)] == [True, True, True]
@@ -315,9 +326,9 @@ def test_the_progress_total_of_bench_all_equals_the_steps_that_run(
     results = cli_bench.run_live_scenarios(list(cli_bench.LIVE), args, Console(file=io.StringIO()))
     progress = RecordingProgress.last
     assert progress is not None and progress.total == progress.advanced
-    # with the peers: inbound QuickFIX C++, the binding, 5 stores of ours, the ceiling; roundtrip 4; outbound 3;
-    # without: inbound our 5 stores and the ceiling; roundtrip the echo floor; outbound none
-    assert progress.advanced == repeat * ((8 + 4 + 3) if peer else (6 + 1 + 0))
+    # with the peers: inbound QuickFIX C++, the binding, 5 stores of ours, the ceiling; roundtrip 5 (with the peer
+    # floor); outbound 3; without: inbound our 5 stores and the ceiling; roundtrip the echo floor; outbound none
+    assert progress.advanced == repeat * ((8 + 5 + 3) if peer else (6 + 1 + 0))
     assert progress.descriptions[0] == (f"round 1/2: {inbound.SCENARIO}" if repeat == 2 else inbound.SCENARIO) + (
         f": {QUICKFIX}" if peer else ": our acceptor, memory store")  # fmt: skip
     assert {row.scenario for row in results} == {inbound.SCENARIO, RT, OB}
@@ -357,7 +368,7 @@ def test_a_real_repeated_round_trip_keeps_every_sample_and_our_loop_cpu(quickfix
                                                                         no_binding: Path) -> None:  # fmt: skip
     rows = run_round_trip(20, repeat=2)
     measured = [row for row in rows if not row.unavailable]
-    assert [row.implementation for row in measured] == [QUICKFIX, roundtrip.OUR_ROW, ECHO_FLOOR]
+    assert [row.implementation for row in measured] == [QUICKFIX, roundtrip.OUR_ROW, PEER_FLOOR, ECHO_FLOOR]
     for row in measured:
         assert row.latency is not None and row.latency.samples == 40
         assert row.samples_ns is not None and row.samples_ns.size == 40

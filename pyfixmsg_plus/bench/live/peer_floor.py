@@ -18,11 +18,10 @@ import numpy as np
 
 from pyfixmsg_plus.bench.live import rawfix
 from pyfixmsg_plus.bench.live.engines import HEARTBEAT_S, OURS, QUICKFIX_SIDE
-from pyfixmsg_plus.bench.live.results import LatencySummary, LiveResult
+from pyfixmsg_plus.bench.live.results import PEER_FLOOR, LatencySummary, LiveResult
 from pyfixmsg_plus.bench.peers import PeerAvailability
 
 SCENARIO = "round trip D->8"
-PEER_FLOOR = "bare client of canned FIX frames <-> the same QuickFIX acceptor (peer floor)"
 #: orders sent before the timed ones (connection and peer caches warm up), as our row's engine warms up at Logon
 WARM_UP = 200
 #: where a frame ends: CheckSum(10) is the last field

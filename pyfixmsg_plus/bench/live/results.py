@@ -16,6 +16,8 @@ QUICKFIX_PREFIX = "QuickFIX C++"
 QUICKFIX_PYTHON = "QuickFIX Python <-> QuickFIX Python"
 #: the bare echo of canned bytes: the floor of a round trip on this machine
 ECHO_FLOOR = "bare echo of canned bytes (floor)"
+#: canned FIX frames from a bare client to the QuickFIX acceptor our initiator's row talks to: that peer's floor
+PEER_FLOOR = "canned FIX frames to the same QuickFIX acceptor (peer floor)"
 #: how the implementation of a raw batched SQLite ceiling row starts (the persisted rows' second reference)
 SQLITE_CEILING_PREFIX = "raw batched SQLite ceiling"
 

@@ -39,9 +39,10 @@ from pyfixmsg_plus.bench.live.engines import (
     in_thread,
     initiator_config,
 )
+from pyfixmsg_plus.bench.live.peer_floor import peer_floor
 from pyfixmsg_plus.bench.live.qfpy_rows import planned_binding_row, qfpy_round_trip
 from pyfixmsg_plus.bench.live.repeat import combine_rounds
-from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, QUICKFIX, LatencySummary, LiveResult
+from pyfixmsg_plus.bench.live.results import ECHO_FLOOR, PEER_FLOOR, QUICKFIX, LatencySummary, LiveResult
 from pyfixmsg_plus.bench.live.rounds import PlannedRow, no_step, planned_steps, run_planned_rounds, unmeasured_row
 from pyfixmsg_plus.bench.live.thread_cpu import ThreadCpuClock, ThreadCpuSpan
 from pyfixmsg_plus.bench.peers import PeerAvailability, find_peer
@@ -160,20 +161,26 @@ def echo_floor(samples: int, port: int, use_uvloop: bool | None) -> LiveResult:
 
 
 def round_trip_plan(samples: int, peers: PeerAvailability, use_uvloop: bool | None = None) -> list[PlannedRow]:
-    """One round's rows in order: QuickFIX C++, the QuickFIX Python binding, our initiator, then the echo floor,
-    ``samples`` round trips each. Our initiator needs the C++ acceptor: without it both those rows are
-    unavailable, with the reason, and take no progress step; the echo floor needs nothing."""
+    """One round's rows in order: QuickFIX C++, the QuickFIX Python binding, our initiator, the peer floor (canned
+    frames to the same acceptor as ours), then the echo floor, ``samples`` round trips each. Our initiator and the
+    peer floor need the C++ acceptor: without it those rows are unavailable, with the reason, and take no progress
+    step; the echo floor needs nothing."""
     binding = planned_binding_row(SCENARIO, lambda found, scratch: qfpy_round_trip(samples, found, SCENARIO, scratch))
     floor = PlannedRow(f"{SCENARIO}: {ECHO_FLOOR}", lambda _: echo_floor(samples, free_port(), use_uvloop))
     if not peers.available:
         return [unmeasured_row(SCENARIO, QUICKFIX, peers.reason), binding,
-                unmeasured_row(SCENARIO, OUR_ROW, peers.reason), floor]  # fmt: skip
+                unmeasured_row(SCENARIO, OUR_ROW, peers.reason), unmeasured_row(SCENARIO, PEER_FLOOR, peers.reason),
+                floor]  # fmt: skip
 
     def ours(scratch: Path) -> LiveResult:
         return run_loop(_ours(samples, scratch, peers), use_uvloop)
 
+    def canned(_scratch: Path) -> LiveResult:
+        return run_loop(peer_floor(samples, peers), use_uvloop)
+
     return [PlannedRow(f"{SCENARIO}: {QUICKFIX}", lambda scratch: quickfix_round_trip(samples, peers, scratch)),
-            binding, PlannedRow(f"{SCENARIO}: {OUR_ROW}", ours), floor]  # fmt: skip
+            binding, PlannedRow(f"{SCENARIO}: {OUR_ROW}", ours), PlannedRow(f"{SCENARIO}: {PEER_FLOOR}", canned),
+            floor]  # fmt: skip
 
 
 def round_trip_steps(repeat: int = 1) -> int:

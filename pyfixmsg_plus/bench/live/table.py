@@ -11,6 +11,7 @@ from rich.table import Table
 from pyfixmsg_plus.bench.live.repeat import run_spread
 from pyfixmsg_plus.bench.live.results import (
     ECHO_FLOOR,
+    PEER_FLOOR,
     QUICKFIX_PYTHON,
     LiveResult,
     ceiling_row,
@@ -32,6 +33,8 @@ BINDING_COLUMN = ("vs QuickFIX Python", "right")
 BINDING_AT = 9
 #: shown when a scenario has a raw batched SQLite ceiling row: the persisted rows' rate over the ceiling's
 CEILING_COLUMN = ("vs SQLite ceiling", "right")
+#: shown when a scenario has a peer-floor row: latencies over those of canned frames to the same peer
+PEER_FLOOR_COLUMN = ("vs peer floor", "right")
 #: shown when a row measured its event-loop thread's CPU: nanoseconds per message (blasts) or per round trip, and
 #: the share of the run's wall time the loop was on CPU
 LOOP_CPU_COLUMN = ("loop CPU / msg or round trip (share of run)", "right")
@@ -153,7 +156,15 @@ def ratios(row: LiveResult, results: Sequence[LiveResult]) -> dict[str, Any]:
         "vs_quickfix_cpp": _ratio_values(row, quickfix_row(results, row.scenario)),
         "vs_quickfix_python": _ratio_values(row, reference_row(results, row.scenario, QUICKFIX_PYTHON)),
         "vs_echo_floor": _ratio_values(row, reference_row(results, row.scenario, ECHO_FLOOR)),
+        "vs_peer_floor": _ratio_values(row, reference_row(results, row.scenario, PEER_FLOOR)),
     }
+
+
+def _peer_floor_ratio(row: LiveResult, results: Sequence[LiveResult]) -> str:
+    """A latency row over the peer floor of its scenario (lower is better), else ``-``."""
+    if row.unavailable or row.latency is None:
+        return "-"
+    return _latency_ratio(row, reference_row(results, row.scenario, PEER_FLOOR))
 
 
 def _ceiling_ratio(row: LiveResult, results: Sequence[LiveResult]) -> str:
@@ -172,9 +183,11 @@ def render_live_table(results: Sequence[LiveResult], title: str) -> Table:
     rows = [row for row in results if not is_scale_row(row)]
     with_notes = any(row.unavailable for row in rows)
     with_ceiling = any(is_ceiling_row(row) for row in rows)
+    with_peer_floor = any(row.implementation == PEER_FLOOR and not row.unavailable for row in rows)
     with_binding = any(row.implementation == QUICKFIX_PYTHON and not row.unavailable for row in rows)
     with_loop_cpu = any(has_loop_cpu(row) for row in rows)
     columns = (*COLUMNS[:BINDING_AT], *((BINDING_COLUMN,) if with_binding else ()), *COLUMNS[BINDING_AT:],
+               *((PEER_FLOOR_COLUMN,) if with_peer_floor else ()),
                *((CEILING_COLUMN,) if with_ceiling else ()), *((LOOP_CPU_COLUMN,) if with_loop_cpu else ()),
                *((NOTE_COLUMN,) if with_notes else ()))  # fmt: skip
     for name, justify in columns:
@@ -183,6 +196,8 @@ def render_live_table(results: Sequence[LiveResult], title: str) -> Table:
         *cells, note = _cells(row, results)
         if with_binding:
             cells.insert(BINDING_AT, _binding_ratio(row, results))
+        if with_peer_floor:
+            cells.append(_peer_floor_ratio(row, results))
         if with_ceiling:
             cells.append(_ceiling_ratio(row, results))
         if with_loop_cpu:
