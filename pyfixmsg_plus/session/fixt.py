@@ -7,7 +7,13 @@ FIXT.1.1 separates the session protocol from the application version it carries.
 * an application message is judged by the dictionary of its ApplVerID(1128) when the header has one, else by
   the counterparty's default application version, the DefaultApplVerID(1137) of its Logon;
 * an ApplVerID with no dictionary here gets a session Reject, SessionRejectReason(373) 5 "Value is incorrect
-  (out of range) for this tag", RefTagID(371) 1128.
+  (out of range) for this tag", RefTagID(371) 1128; an empty one gets 373=4 "Tag specified without a value";
+* only the header's ApplVerID counts: a 1128 among the body fields (accepted when ValidateFieldsOutOfOrder=N)
+  picks nothing, so the validation and the fast path's learnt shapes always agree on the dictionary.
+
+A received value quoted in a Text(58) or a log line goes through
+:func:`~pyfixmsg_plus.session.validation.quote_received`, which cuts it short: a counterparty must not make us echo a
+100 kB value back to it or into our logs.
 
 :class:`FixtDictionaries` holds the validators (shared by every session with the same dictionaries and
 settings; each application version is built on first use); :class:`ApplVerValidator` is one session's view,
@@ -20,8 +26,10 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from pyfixmsg_plus.message.errors import TagSpecifiedWithoutValue
 from pyfixmsg_plus.session.config import ADMIN_MSG_TYPES, PairsValidator
 from pyfixmsg_plus.session.inbound import HEADER_TAGS
+from pyfixmsg_plus.session.validation import quote_received
 
 log = logging.getLogger("pyfixmsg_plus.session")
 
@@ -73,7 +81,7 @@ class UnsupportedApplVerID(ValueError):
         self.source_tag = tag
         field = "ApplVerID(1128)" if tag == APPL_VER_ID else "DefaultApplVerID(1137) of the Logon"
         supported = ", ".join(version_name(v) for v in known) or "none"
-        self.text = f"{field}={value!r} names no application dictionary here; supported: {supported}"
+        self.text = f"{field}={quote_received(value)} names no application dictionary here; supported: {supported}"
         super().__init__(self.text)
 
 
@@ -123,9 +131,14 @@ class FixtDictionaries:
     def select(self, msg_type: str, appl_ver_id: bytes | None, default: bytes | None) -> PairsValidator | None:
         """The validator of a message: the transport's for admin MsgTypes, else that of ``appl_ver_id``
         (ApplVerID(1128)), else of ``default`` (the counterparty's DefaultApplVerID(1137)). None: not judged
-        (an application message before any default is known cannot arrive: a Logon comes first)."""
+        (an application message before any default is known cannot arrive: a Logon comes first).
+
+        Raises :class:`UnsupportedApplVerID` for a version without a dictionary, and TagSpecifiedWithoutValue
+        (Reject 373=4, 371=1128, as QuickFIX answers) for an empty ApplVerID."""
         if msg_type in ADMIN_MSG_TYPES:
             return self.transport
+        if appl_ver_id == b"":
+            raise TagSpecifiedWithoutValue(APPL_VER_ID, msg_type, "ApplVerID(1128) is empty")
         if appl_ver_id is not None:
             return self.for_version(appl_ver_id)
         if default is not None:
@@ -157,7 +170,8 @@ class FixtDictionaries:
 
 
 def header_version(pairs: Pairs) -> tuple[str, bytes | None]:
-    """MsgType(35) and ApplVerID(1128) of a message's header, read until the first body field."""
+    """MsgType(35) and ApplVerID(1128) of a message's header, read until the first body field: a 1128 after a
+    body field is no version (the session's validation and the fast path's shapes both read it here)."""
     msg_type, appl_ver_id = "", None
     for tag, value in pairs:
         if tag == 35:
@@ -210,7 +224,7 @@ class ApplVerValidator:
         msg_type, appl_ver_id = header_version(pairs)
         try:
             validator = self.select(msg_type, appl_ver_id)
-        except UnsupportedApplVerID:
+        except (UnsupportedApplVerID, TagSpecifiedWithoutValue):  # rejected by validate: no shape to learn
             return None
         describe = getattr(validator, "shape_spec", None)
         spec: list[tuple[Any, ...]] | None = describe(pairs) if describe is not None else None

@@ -24,6 +24,7 @@ from pyfixmsg_plus.session.events import (
     StoreTiming,
 )
 from pyfixmsg_plus.session.fixt import (
+    APPL_VER_DICTIONARIES,
     APPL_VER_ID,
     DEFAULT_APPL_VER_ID,
     ApplVerValidator,
@@ -89,9 +90,10 @@ class AdminHandlers:
         msg_type = inbound.msg_type
         if not self.received_logon and msg_type != "A":
             if self.config.is_initiator and msg_type == "5":
-                self.disconnect(f"Logon refused: {inbound.text(58) or 'Logout received'}")
+                refusal = inbound.text(58)
+                self.disconnect(f"Logon refused: {v.quote_received(refusal) if refusal else 'Logout received'}")
             else:  # FIX: the first message on a connection must be a Logon
-                self.disconnect(f"first message was MsgType {msg_type!r}, not Logon (35=A)")
+                self.disconnect(f"first message was MsgType {v.quote_received(msg_type)}, not Logon (35=A)")
             return
         # any message of a logged-on peer is traffic, a rejected one too: a peer that keeps talking is not silent
         # (without this, a peer whose messages are all rejected got a TestRequest after HeartBtInt)
@@ -113,7 +115,8 @@ class AdminHandlers:
             return True
         if inbound.msg_type == "A":
             self.disconnect(
-                f"Logon with BeginString(8)={inbound.begin_string!r}, expected {self.config.begin_string!r}"
+                f"Logon with BeginString(8)={v.quote_received(inbound.begin_string)}, "
+                f"expected {self.config.begin_string!r}"
             )
         elif inbound.msg_type == "5":
             self._on_logout(inbound, False, False)
@@ -140,17 +143,14 @@ class AdminHandlers:
     def _check_dictionary(self, inbound: Inbound) -> bool:
         """Validation against the data dictionary; a failure is answered with Reject (a bad Logon: Logout).
 
-        FIXT.1.1: the dictionary is the transport's for admin messages, else that of ApplVerID(1128), else of
-        the counterparty's DefaultApplVerID(1137); an ApplVerID without one gets Reject 373=5, 371=1128."""
+        FIXT.1.1: the validator is an :class:`ApplVerValidator`, which picks the transport dictionary for admin
+        messages, else that of the header's ApplVerID(1128) (as its ``shape_spec`` does for the fast path), else
+        of the counterparty's DefaultApplVerID(1137); an ApplVerID without one gets Reject 373=5, 371=1128, an
+        empty one 373=4."""
         validator = self.validator
         if validator is None:
             return True
         try:
-            appl_ver = self.appl_ver
-            if appl_ver is not None:  # FIXT.1.1: one dict lookup picks the dictionary
-                validator = appl_ver.select(inbound.msg_type, inbound.first.get(APPL_VER_ID))
-                if validator is None:
-                    return True
             validator.validate(inbound.pairs)
         except UnsupportedApplVerID as error:
             self._reject_appl_ver_id(inbound, error)
@@ -177,7 +177,7 @@ class AdminHandlers:
             inbound.msg_type,
             error.text,
         )
-        text = f"{v.reject_text(v.VALUE_IS_INCORRECT)}: ApplVerID(1128)={error.value}"
+        text = f"{v.reject_text(v.VALUE_IS_INCORRECT)}: ApplVerID(1128)={v.quote_received(error.value)}"
         if error.source_tag == DEFAULT_APPL_VER_ID:
             text += " (the Logon's DefaultApplVerID)"
         self.reject(inbound, v.RejectCause(v.VALUE_IS_INCORRECT, str(APPL_VER_ID), text))
@@ -234,7 +234,7 @@ class AdminHandlers:
             return True
         if inbound.msg_type == "A":
             self.disconnect(
-                f"Logon from 49={inbound.text(49)!r} to 56={inbound.text(56)!r} "
+                f"Logon from 49={v.quote_received(inbound.text(49))} to 56={v.quote_received(inbound.text(56))} "
                 f"is not for {self.config.session_id}"
             )
         else:
@@ -374,7 +374,7 @@ class AdminHandlers:
             return
         encrypt = inbound.text(98)
         if encrypt not in (None, "0"):  # only EncryptMethod 0 (None/Other) is supported
-            self.logout_and_disconnect(f"Unsupported EncryptMethod(98)={encrypt}")
+            self.logout_and_disconnect(f"Unsupported EncryptMethod(98)={v.quote_received(encrypt)}")
             return
         if self.config.logon_check is not None:
             refusal = self.config.logon_check(inbound.pairs)
@@ -414,12 +414,14 @@ class AdminHandlers:
         appl_ver = self.appl_ver
         if appl_ver is not None and not appl_ver.dictionaries.supports(value):
             supported = ", ".join(version_name(v) for v in appl_ver.dictionaries.supported) or "none"
-            text = f"DefaultApplVerID(1137)={value.decode('latin-1')!r} is not supported; supported: {supported}"
-            self._refuse_logon(text)
+            self._refuse_logon(
+                f"DefaultApplVerID(1137)={v.quote_received(value)} is not supported; supported: {supported}"
+            )
             return False
         text = value.decode("latin-1")
         if text != self.target_default_appl_ver_id:
-            log.info("%s: counterparty's DefaultApplVerID(1137)=%s", self.config.session_id, version_name(text))
+            shown = version_name(text) if text in APPL_VER_DICTIONARIES else v.quote_received(text)
+            log.info("%s: counterparty's DefaultApplVerID(1137)=%s", self.config.session_id, shown)
             self.target_default_appl_ver_id = text
             if appl_ver is not None:
                 appl_ver.counterparty_default = value

@@ -24,6 +24,23 @@ SENDINGTIME_ACCURACY_PROBLEM = 10
 INVALID_MSGTYPE = 11
 OTHER = 99
 
+#: Characters of a received value kept when it is quoted in a Text(58) or a log line (the rest becomes "...")
+QUOTED_VALUE_LIMIT = 32
+
+
+def quote_received(value: bytes | str | None, limit: int = QUOTED_VALUE_LIMIT) -> str:
+    """A value received from the counterparty as quoted in a Text(58) or a log line: its ``repr`` (so control
+    characters cannot forge log lines), cut to its first ``limit`` characters plus ``...`` and its length in
+    characters when longer. Bytes are read as latin-1 (every byte is one character); None (field absent) is
+    ``None``."""
+    if value is None:
+        return "None"
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 REJECT_TEXTS: dict[int, str] = {
     0: "Invalid tag number",
     1: "Required tag missing",

@@ -4,16 +4,20 @@ each message chosen by ApplVerID(1128), admin messages judged by the transport d
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pyfixmsg_plus.config import ConfigManager
 from pyfixmsg_plus.engine.building import SpecCache, build_session_config
 from pyfixmsg_plus.message.dictionary import load_builtin
 from pyfixmsg_plus.message.encoder import encode_message, format_utc_timestamp
+from pyfixmsg_plus.message.errors import TagSpecifiedWithoutValue
 from pyfixmsg_plus.message.parser_py import parse_pairs
 from pyfixmsg_plus.message.validation import Validator
 from pyfixmsg_plus.session import (
@@ -29,6 +33,7 @@ from pyfixmsg_plus.session import (
     fixt,
 )
 from pyfixmsg_plus.session.fixt import ApplVerValidator, FixtDictionaries, UnsupportedApplVerID
+from pyfixmsg_plus.session.validation import QUOTED_VALUE_LIMIT, quote_received
 
 T0 = 1_700_000_000.0
 US, THEM = "ISLD", "TW"
@@ -39,23 +44,28 @@ ORDER_BODY = ((11, "C1"), (54, "1"), (60, "20231114-22:13:20.000"), (38, 100), (
 
 # ---------------------------------------------------------------------- dictionaries (loaded once per run)
 @functools.cache
-def real_validator(name: str) -> Validator:
-    return Validator(load_builtin(name))
+def real_validator(name: str, out_of_order: bool = True) -> Validator:
+    """The built-in dictionary ``name``; ``out_of_order=False`` as ValidateFieldsOutOfOrder=N."""
+    return Validator(load_builtin(name), check_fields_out_of_order=out_of_order)
 
 
 class Recording:
-    """A validator that notes every message it is asked about and delegates to a real one."""
+    """A validator that notes every message it is asked about (``seen``) or learns a shape from (``shaped``),
+    and delegates to a real one."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, out_of_order: bool = True) -> None:
         self.name = name
+        self.out_of_order = out_of_order
         self.seen: list[str] = []
+        self.shaped: list[str] = []
 
     def validate(self, pairs: list[tuple[int, bytes]]) -> None:
         self.seen.append(dict(pairs)[35].decode())
-        real_validator(self.name).validate(pairs)
+        real_validator(self.name, self.out_of_order).validate(pairs)
 
     def shape_spec(self, pairs: list[tuple[int, bytes]]) -> Any:
-        return real_validator(self.name).shape_spec(pairs)
+        self.shaped.append(dict(pairs)[35].decode())
+        return real_validator(self.name, self.out_of_order).shape_spec(pairs)
 
 
 def real_dictionaries() -> FixtDictionaries:
@@ -65,8 +75,12 @@ def real_dictionaries() -> FixtDictionaries:
     )
 
 
-def recording_dictionaries() -> tuple[FixtDictionaries, dict[str, Recording]]:
-    spies = {"transport": Recording("FIXT.1.1"), "9": Recording("FIX.5.0SP2"), "6": Recording("FIX.5.0SP2")}
+def recording_dictionaries(out_of_order: bool = True) -> tuple[FixtDictionaries, dict[str, Recording]]:
+    spies = {
+        "transport": Recording("FIXT.1.1", out_of_order),
+        "9": Recording("FIX.5.0SP2", out_of_order),
+        "6": Recording("FIX.5.0SP2", out_of_order),
+    }
     applications = {"9": lambda: spies["9"], "6": lambda: spies["6"]}
     return FixtDictionaries(spies["transport"], applications), spies
 
@@ -208,7 +222,7 @@ def test_unknown_appl_ver_id_gets_a_reject_naming_1128() -> None:
     assert reject[35] == "3"
     assert (reject[45], reject[371], reject[372], reject[373]) == ("2", "1128", "D", "5")
     assert reject[58].startswith("Value is incorrect (out of range) for this tag")
-    assert "ApplVerID(1128)=7" in reject[58]
+    assert "ApplVerID(1128)='7'" in reject[58]
     assert [(r.reason, r.ref_seqnum) for r in out if isinstance(r, RejectSent)] == [(5, 2)]
     assert not received(out)
     # the rejected message used up its number (FIX: Reject increments the expected MsgSeqNum); still Active
@@ -263,6 +277,115 @@ def test_dictionaries_outside_a_session_use_our_own_default() -> None:
     with pytest.raises(UnsupportedApplVerID, match=r"ApplVerID\(1128\)='7'"):
         dictionaries.validate(parse_pairs(order(2, appl_ver_id="7")))
     assert fixt.header_version(parse_pairs(order(2, appl_ver_id="9"))) == ("D", b"9")
+
+
+def test_empty_appl_ver_id_gets_reject_tag_specified_without_value() -> None:
+    """QuickFIX answers ``1128=`` with SessionRejectReason(373)=4, not 5: the field has no value at all."""
+    session = logged_on(real_dictionaries())
+    out = session.receive_data(order(2, appl_ver_id=""), T0)
+    [reject] = sent(out)
+    assert (reject[35], reject[45], reject[371], reject[373]) == ("3", "2", "1128", "4")
+    assert reject[58].startswith("Tag specified without a value")
+    assert not received(out)
+    assert session.next_target_seqnum == 3 and session.state is SessionState.ACTIVE
+
+
+def test_empty_appl_ver_id_outside_a_session_and_in_shapes() -> None:
+    empty = parse_pairs(order(2, appl_ver_id=""))
+    with pytest.raises(TagSpecifiedWithoutValue) as raised:
+        real_dictionaries().validate(empty)
+    assert (raised.value.tag, raised.value.reason) == (1128, 4)
+    view = ApplVerValidator(real_dictionaries())
+    view.counterparty_default = b"9"
+    assert view.shape_spec(empty) is None  # rejected, so never a shape for the fast path
+
+
+def body_order(seqnum: int, appl_ver_id: str) -> bytes:
+    """An order whose ApplVerID(1128) comes after the body fields (allowed when ValidateFieldsOutOfOrder=N)."""
+    return msg("D", seqnum, *ORDER_BODY, (1128, appl_ver_id))
+
+
+def test_appl_ver_id_among_body_fields_picks_no_dictionary_in_either_path() -> None:
+    """Only the header's 1128 names the version: the slow path's validation and the fast path's shape are
+    both of the default version (9), never the body's 1128=6."""
+    dictionaries, spies = recording_dictionaries(out_of_order=False)
+    session = logged_on(dictionaries, default="9")
+    for seqnum in (2, 3, 4):
+        assert received(session.receive_data(body_order(seqnum, "6"), T0))
+    assert spies["6"].seen == [] and spies["6"].shaped == []
+    assert spies["9"].seen == ["D"] and spies["9"].shaped == ["D"]
+    assert fixt.header_version(parse_pairs(body_order(2, "6"))) == ("D", None)
+
+
+# ---------------------------------------------------------------------- hostile values are quoted short
+HUGE = 100_000
+
+
+@pytest.mark.parametrize("dictionaries", [None, "real"], ids=["no-dictionary", "FIXT11+FIX50SP2"])
+def test_huge_default_appl_ver_id_is_quoted_short(dictionaries: str | None, caplog: pytest.LogCaptureFixture) -> None:
+    """A 100 kB DefaultApplVerID(1137) is neither echoed in the Logout Text(58) nor written to the log."""
+    caplog.set_level(logging.INFO, logger="pyfixmsg_plus.session")
+    session = acceptor(real_dictionaries() if dictionaries else None)
+    out = session.receive_data(logon(default="7" * HUGE), T0)
+    texts = [record.getMessage() for record in caplog.records]
+    assert texts and all(len(text) < 300 for text in texts)
+    if dictionaries:  # refused: no dictionary for that version
+        [logout] = sent(out)
+        assert logout[35] == "5" and len(logout[58]) < 200
+        assert f"({HUGE} characters)" in logout[58] and "9 (FIX.5.0SP2)" in logout[58]
+        assert any(isinstance(o, Disconnect) and len(o.reason) < 200 for o in out)
+    else:  # no dictionary to judge it: accepted, and logged short at INFO
+        assert session.state is SessionState.ACTIVE
+        assert any(f"({HUGE} characters)" in text for text in texts)
+
+
+def test_huge_appl_ver_id_is_quoted_short(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="pyfixmsg_plus.session")
+    session = logged_on(real_dictionaries())
+    out = session.receive_data(order(2, appl_ver_id="9" * HUGE), T0)
+    [reject] = sent(out)
+    assert (reject[371], reject[373]) == ("1128", "5")
+    assert len(reject[58]) < 200 and f"({HUGE} characters)" in reject[58]
+    assert [len(r.text) < 200 for r in out if isinstance(r, RejectSent)] == [True]
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert len(warning) < 300 and f"({HUGE} characters)" in warning
+
+
+def test_other_logon_values_are_quoted_short_in_logout_and_disconnect() -> None:
+    """EncryptMethod(98) goes into the Logout Text(58); SenderCompID(49) into the Disconnect reason (no
+    dictionary, which would refuse both values before they are read)."""
+    session = acceptor(None)
+    out = session.receive_data(msg("A", 1, (98, "9" * HUGE), (108, 30), (1137, "9")), T0)
+    [logout] = sent(out)
+    assert logout[35] == "5" and len(logout[58]) < 200 and f"({HUGE} characters)" in logout[58]
+    session = acceptor(None)
+    stranger = [(35, "A"), (34, 1), (49, "S" * HUGE), (52, ts(T0)), (56, US), *LOGON_BODY, (1137, "9")]
+    out = session.receive_data(encode_message(FIXT11, stranger), T0)
+    [disconnect] = [o for o in out if isinstance(o, Disconnect)]
+    assert len(disconnect.reason) < 300 and f"({HUGE} characters)" in disconnect.reason
+
+
+def test_unsupported_appl_ver_id_text_is_short() -> None:
+    error = UnsupportedApplVerID("8" * HUGE, 1128, ["9"])
+    assert len(error.text) < 200 and str(error) == error.text
+
+
+def test_quote_received_keeps_short_values_whole() -> None:
+    assert quote_received(b"7") == "'7'"
+    assert quote_received("\xe9") == "'\xe9'"
+    assert quote_received(b"a\nb") == "'a\\nb'"  # a newline cannot start a forged log line
+    cut = quote_received("x" * 33)
+    assert cut == f"'{'x' * QUOTED_VALUE_LIMIT}'... (33 characters)"
+
+
+@given(st.binary(max_size=200))
+def test_quote_received_is_bounded_and_starts_with_the_value(value: bytes) -> None:
+    quoted = quote_received(value)
+    text = value.decode("latin-1")
+    # repr escapes a character to at most 4 (\xNN); the suffix names the length
+    assert len(quoted) <= 4 * QUOTED_VALUE_LIMIT + 2 + len("... (200 characters)")
+    assert quoted.startswith(repr(text[:QUOTED_VALUE_LIMIT])[:-1])
+    assert (quoted == repr(text)) is (len(text) <= QUOTED_VALUE_LIMIT)
 
 
 # ---------------------------------------------------------------------- FIX 4.x sessions are unchanged
