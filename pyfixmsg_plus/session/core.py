@@ -227,6 +227,15 @@ class Session(FastReceive, AdminHandlers):
             self.send_logon(self.sent_reset)
         return self._finish()
 
+    def stop(self, now: float) -> list[Output]:
+        """The engine stopped the session for good (disconnect, end of session time): it ends Disconnected, not
+        waiting to reconnect; a session still connected is disconnected first, as on a lost connection."""
+        self._begin(now)
+        self.disconnect("session stopped", emit_effect=False)
+        if self.state in (SessionState.RECONNECTING, SessionState.CONNECTING):
+            self._move(SessionState.DISCONNECTED)
+        return self._finish()
+
     def connection_lost(self, now: float) -> list[Output]:
         """The transport closed (by either side); a no-op when the session already disconnected."""
         self._begin(now)

@@ -15,6 +15,7 @@ from pyfixmsg_plus.session import (
     FetchResend,
     FrameIgnored,
     LoggedOn,
+    LoggedOut,
     MessageReceived,
     Output,
     Persistence,
@@ -25,6 +26,7 @@ from pyfixmsg_plus.session import (
     SessionConfig,
     SessionNotActive,
     SessionState,
+    StateChanged,
     StoreTiming,
 )
 
@@ -455,3 +457,27 @@ def test_frame_inside_a_garbled_frames_body_length(discard: bool) -> None:
     # QuickFIX trusts BodyLength and loses the frame it swallowed; with discard=False that frame is read
     expected = [] if discard else ["2"]
     assert [f[35] for f in frames(out)] == expected and session.next_target_seqnum == 2
+
+
+def test_a_stopped_session_ends_disconnected_not_reconnecting() -> None:
+    session = Session(SessionConfig("FIX.4.4", US, THEM, role=Role.INITIATOR, heartbeat_interval=20))
+    session.start(T0)
+    session.connection_made(T0)
+    session.receive_data(msg("A", 1, T0, (98, 0), (108, 20)), T0)
+    assert session.state is SessionState.ACTIVE
+    out = session.stop(T0 + 1)  # still connected: disconnected first, then not waiting to reconnect
+    assert session.state is SessionState.DISCONNECTED
+    assert [(o.old, o.new) for o in kinds(out, StateChanged)] == [
+        (SessionState.ACTIVE, SessionState.RECONNECTING), (SessionState.RECONNECTING, SessionState.DISCONNECTED)]
+    assert kinds(out, LoggedOut) and not kinds(out, Disconnect)  # the engine closes the transport itself
+    session.start(T0 + 2)
+    session.connection_failed(T0 + 2)  # a connect attempt failed: Connecting -> Reconnecting
+    assert session.state is SessionState.RECONNECTING
+    session.stop(T0 + 3)
+    assert session.state is SessionState.DISCONNECTED
+    assert kinds(session.stop(T0 + 4), StateChanged) == []  # stopped again: nothing changes
+
+
+def test_a_stopped_acceptor_session_stays_disconnected() -> None:
+    session = acceptor()
+    assert kinds(session.stop(T0), StateChanged) == [] and session.state is SessionState.DISCONNECTED
