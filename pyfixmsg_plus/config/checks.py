@@ -8,6 +8,8 @@ from pyfixmsg_plus.config.errors import ConfigError
 from pyfixmsg_plus.config.ini import RawSection
 from pyfixmsg_plus.config.settings import ConnectionType, ScheduleEntry, SessionSettings
 
+#: TimeZone values that name UTC itself (the same zone as no TimeZone without UseLocalTime)
+_UTC_NAMES = frozenset({"UTC", "ETC/UTC"})
 _PAIRS = (("StartTime", "EndTime", "start_time", "end_time"), ("StartDay", "EndDay", "start_day", "end_day"))
 
 
@@ -16,6 +18,7 @@ def check_session(fields: dict[str, object], section: RawSection) -> None:
     _check_role_ports(fields, section)
     _check_pairs(fields, section)
     _check_fixt(fields, section)
+    _check_app_dictionary(fields, section)
     _check_tls(fields, section)
     _check_reconnect(fields, section)
 
@@ -61,6 +64,21 @@ def _check_fixt(fields: dict[str, object], section: RawSection) -> None:
             f"DefaultApplVerID only applies to BeginString FIXT.1.1, not {fields['begin_string']}",
             section.location("DefaultApplVerID"),
         )
+
+
+def _check_app_dictionary(fields: dict[str, object], section: RawSection) -> None:
+    # QuickFIX reads AppDataDictionary on FIXT.1.1 sessions only: a FIX.4.x session given no DataDictionary would
+    # silently parse and validate with the built-in dictionary of its BeginString instead of the file named
+    begin_string = fields["begin_string"]
+    if begin_string == "FIXT.1.1" or fields["app_data_dictionary"] is None or fields["data_dictionary"] is not None:
+        return
+    session = f"{begin_string}:{fields['sender_comp_id']}->{fields['target_comp_id']}"
+    raise ConfigError(
+        f"AppDataDictionary = {fields['app_data_dictionary']} is set on session {session} without DataDictionary, "
+        "so it would be ignored and the built-in dictionary used: AppDataDictionary is for FIXT.1.1 sessions; "
+        "use DataDictionary",
+        section.location("AppDataDictionary"),
+    )
 
 
 def _check_tls(fields: dict[str, object], section: RawSection) -> None:
@@ -137,7 +155,8 @@ def check_scheduler(
 
 
 def _zone_of(settings: SessionSettings) -> str:
-    """The zone the session reads times of day in (the rule of StartTime/EndTime), as text for messages."""
-    if settings.time_zone and settings.time_zone.upper() not in ("UTC", "ETC/UTC"):
-        return f"TimeZone={settings.time_zone}"
+    """The zone the session reads times of day in, as text for messages: the rule of
+    ``engine.building.build_schedule`` (any TimeZone, UTC included, wins over UseLocalTime = Y; UTC by default)."""
+    if settings.time_zone:
+        return "UTC" if settings.time_zone.upper() in _UTC_NAMES else f"TimeZone={settings.time_zone}"
     return "local time (UseLocalTime=Y)" if settings.use_local_time else "UTC"

@@ -6,8 +6,9 @@ Three parts, from pure to I/O:
   at t" and "which entries come next after t". No clock, no I/O: tests drive it with any time.
 * :class:`SchedulerGate` is the session time of a session under the scheduler: Logons are accepted while the
   scheduler says running and refused (as outside session time, QuickFIX's Logout) while it says stopped.
-* :class:`EngineScheduler` is the engine task: it sleeps until the next entry (on the runners' wall clock) and
-  performs its action on every session; a failed action is logged with the session and the schedule goes on.
+* :class:`EngineScheduler` is the engine task: it first resets the sessions whose store missed the latest reset
+  (the engine was down at its time), then sleeps until the next entry (on the runners' wall clock) and performs
+  its action on every session; a failed action is logged with the session and the schedule goes on.
 
 Times of day are wall-clock times in the sessions' ``TimeZone`` (else the machine's local time with
 ``UseLocalTime = Y``, else UTC), the zone of StartTime/EndTime; the configuration checks require every session
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from pyfixmsg_plus.config.settings import ScheduleAction, ScheduleEntry, SessionSettings
 from pyfixmsg_plus.engine import building
+from pyfixmsg_plus.engine.session_runner import SessionNotDisconnected
 from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.session.states import CONNECTED_STATES
 
@@ -46,6 +48,9 @@ MAX_SLEEP = 60.0
 MIN_SLEEP = 0.01
 #: how long a reset waits for a logged-out session's connection to report its end (seconds)
 DISCONNECT_WAIT = 5.0
+#: how often a reset waiting for a session to be free looks at its claim (seconds): a routed connection that
+#: goes away before it is bound releases the session without a state change to wake the wait
+FREE_POLL = 0.05
 #: entries missed by more than this (seconds) are not caught up: after a long suspension only the last day runs
 MAX_CATCH_UP = 86400.0
 
@@ -53,6 +58,8 @@ _DAY = datetime.timedelta(days=1)
 #: actions that decide whether the engine is running; ``reset`` leaves it as it was
 _STARTS = frozenset({ScheduleAction.START, ScheduleAction.RESET_START})
 _DECIDING = _STARTS | {ScheduleAction.STOP}
+#: actions that reset the sequence numbers
+_RESETS = frozenset({ScheduleAction.RESET, ScheduleAction.RESET_START})
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[object]]
@@ -83,6 +90,11 @@ class Timetable:
         midnight) is later than the latest stop; True when the entries hold no start, stop or reset_start."""
         latest = max((o for o in self._latest_occurrences(now) if o.action in _DECIDING), default=None)
         return latest is None or latest.action in _STARTS
+
+    def last_reset_at_or_before(self, now: float) -> float | None:
+        """When (epoch seconds) the latest reset/reset_start at or before ``now`` was due, looking back across
+        midnight; None when the entries hold no reset."""
+        return max((o.when for o in self._latest_occurrences(now) if o.action in _RESETS), default=None)
 
     def next_after(self, now: float) -> list[Occurrence]:
         """The entries due at the first occurrence time after ``now`` (epoch seconds), in list order."""
@@ -157,6 +169,7 @@ class EngineScheduler:
         self.sleep = sleep
         self.gate = SchedulerGate(running=True)
         self._applied_at: float | None = None  # when apply_state_now() read the timetable (epoch seconds)
+        self._caught_up = False  # catch_up_missed_reset ran (open() runs it before the sessions start)
 
     @classmethod
     def for_engine(cls, engine: FixEngine) -> EngineScheduler | None:
@@ -184,9 +197,11 @@ class EngineScheduler:
 
     # ------------------------------------------------------------------ the task
     async def run(self) -> None:
-        """Perform every entry after the state was applied, each at its time, for the engine's life (cancel the
-        task to stop)."""
+        """Reset the sessions that missed the latest reset, then perform every entry after the state was applied,
+        each at its time, for the engine's life (cancel the task to stop)."""
         cursor = self._applied_at if self._applied_at is not None else self.clock()
+        if not self._caught_up:  # the engine's open() runs it before starting the sessions
+            await self.catch_up_or_log()
         while True:
             cursor = max(cursor, self.clock() - MAX_CATCH_UP)
             due = self.timetable.next_after(cursor)
@@ -200,10 +215,54 @@ class EngineScheduler:
         while (left := when - self.clock()) > 0:
             await self.sleep(min(MAX_SLEEP, max(MIN_SLEEP, left)))
 
+    async def catch_up_or_log(self) -> None:
+        """:meth:`catch_up_missed_reset`, a failure logged: the schedule must go on (the next reset entry retries)."""
+        try:
+            await self.catch_up_missed_reset()
+        except Exception:
+            log.exception("[Scheduler] the start-up check for a missed reset failed")
+
+    async def catch_up_missed_reset(self) -> None:
+        """Reset (as the ``reset`` entry does) every session whose store was created before the latest
+        reset/reset_start due at or before now: the engine was down at its time, and the old numbers must not
+        carry on (QuickFIX resets a store created in an earlier period at StartTime the same way). The running
+        state is not changed: :meth:`apply_state_now` already read it from the timetable."""
+        self._caught_up = True
+        due_at = self.timetable.last_reset_at_or_before(self.clock())
+        if due_at is None:
+            return
+        pairs = [pair for pair in self._pairs() if await self._created_before(pair[1], due_at)]
+        if not pairs:
+            return
+        log.info("[Scheduler] reset due at %s was missed by %d session(s): resetting them now",
+                 _utc_text(due_at), len(pairs))
+        resume = self.running
+        self.gate.running = False  # as a reset entry: no Logon between the Logout and the reset
+        try:
+            await self._each(ScheduleAction.RESET, pairs, self._reset_one)
+        finally:
+            self.gate.running = resume
+        if resume:  # an initiator logged out for the reset connects again
+            await self._each(ScheduleAction.START, pairs, self._start_one)
+
+    async def _created_before(self, runner: SessionRunner, when: float) -> bool:
+        """True when ``runner``'s store (its numbers) was created or last reset before ``when`` (epoch seconds);
+        a store that cannot tell is logged and left alone."""
+        try:
+            created = await runner.store.creation_time(runner.key)
+        except Exception as exc:
+            log.error("[Scheduler] session %s: store creation time unavailable, missed-reset check skipped: %s",
+                      runner.session_id, exc, exc_info=exc)
+            return False
+        return created < when
+
+    def _pairs(self) -> list[tuple[SessionSettings, SessionRunner]]:
+        return list(zip(self.engine.settings, self.engine.runners.values(), strict=True))
+
     async def perform(self, action: ScheduleAction) -> None:
         """Perform ``action`` on every session at once; each session's failure is logged, the others go on."""
         log.info("[Scheduler] %s: performing on %d session(s)", action.value, len(self.engine.runners))
-        pairs = list(zip(self.engine.settings, self.engine.runners.values(), strict=True))
+        pairs = self._pairs()
         if action is ScheduleAction.STOP:
             self.gate.running = False  # first: a Logon arriving during the Logouts is refused
             await self._each(action, pairs, self._stop_one)
@@ -242,13 +301,41 @@ class EngineScheduler:
         await self.engine._end_session_time(settings, runner, SCHEDULE_STOPPED)
 
     async def _reset_one(self, settings: SessionSettings, runner: SessionRunner) -> None:
+        """Log the session out (Logout(35=5) with Text(58) SCHEDULE_RESET), wait until no connection uses it,
+        then both numbers to 1 in the session and the store. Once more when a connection was routed to it
+        meanwhile (the gate refuses its Logon, which then ends): never the old numbers after a reset entry."""
+        for attempt in (1, 2):
+            await self._free_for_reset(settings, runner)
+            try:
+                # the engine's reset path for a disconnected session (never the while-Active Logon with
+                # ResetSeqNumFlag(141)=Y: the schedule logs the session out first)
+                await runner.reset_while_disconnected()
+                return
+            except SessionNotDisconnected as exc:
+                if attempt == 2:
+                    raise
+                log.info("[Scheduler] reset of session %s waits for a connection routed to it: %s",
+                         runner.session_id, exc)
+
+    async def _free_for_reset(self, settings: SessionSettings, runner: SessionRunner) -> None:
+        """Log out a connected session (and stop its initiator), then wait up to DISCONNECT_WAIT seconds until
+        it is neither connected nor claimed by a connection being routed to it."""
         if runner.state in CONNECTED_STATES or runner.session_id in self.engine.initiators:
             await self.engine._end_session_time(settings, runner, SCHEDULE_RESET)
-            # a connection closed at LogoutTimeout reports its end a moment later
-            await runner.wait_for(lambda state: state not in CONNECTED_STATES, DISCONNECT_WAIT)
-        # the engine's reset path for a disconnected session: both numbers to 1 in the session and the store
-        # (never the while-Active Logon with ResetSeqNumFlag(141)=Y: the schedule logs the session out first)
-        await runner.reset_while_disconnected()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DISCONNECT_WAIT
+        # a connection closed at LogoutTimeout, or a refused Logon's, reports its end a moment later
+        while not _free(runner) and (left := deadline - loop.time()) > 0:
+            await runner.wait_for(lambda _state: _free(runner), min(FREE_POLL, left))
+
+
+def _free(runner: SessionRunner) -> bool:
+    """True when no connection uses ``runner``'s session or is being routed to it."""
+    return not runner.claimed and runner.state not in CONNECTED_STATES
+
+
+def _utc_text(when: float) -> str:
+    return datetime.datetime.fromtimestamp(when, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 __all__ = [

@@ -10,6 +10,7 @@ import pytest
 
 from pyfixmsg_plus.cli.main import main
 from pyfixmsg_plus.config import ConfigError, ConfigManager, ScheduleAction, ScheduleEntry
+from pyfixmsg_plus.engine import building
 
 SCHEDULER = '[Scheduler]\nschedules = [{"time": "08:00", "action": "start"}, {"time": "17:00", "action": "stop"}]\n'
 SESSION = "[SESSION]\nSenderCompID=A\nTargetCompID={target}\nSocketConnectPort=9876\n"
@@ -83,3 +84,46 @@ def test_setting_schedules_in_code_is_checked_too() -> None:
     with pytest.raises(ConfigError, match=r"StartTime/EndTime and \[Scheduler\] schedules"):
         config.set("Scheduler", "schedules", '[{"time": "09:00", "action": "reset"}]')
     assert config.engine_settings().schedules == ()  # the change was undone
+
+
+#: (TimeZone, UseLocalTime) of a session: no zone, UTC spelled out, a named zone, each with and without local time
+ZONE_SETTINGS = [(zone, local) for zone in (None, "UTC", "Europe/London") for local in (False, True)]
+
+
+def zone_lines(zone: str | None, local: bool) -> str:
+    return (f"TimeZone={zone}\n" if zone else "") + ("UseLocalTime=Y\n" if local else "")
+
+
+def schedule_zone(tmp_path: Path, zone: str | None, local: bool) -> str:
+    """The zone the engine reads StartTime/EndTime (and the scheduler's times) in, as a name ("local" for None)."""
+    path = tmp_path / "zone.ini"
+    path.write_text(SESSION.format(target="B") + zone_lines(zone, local))
+    built = building.build_schedule(ConfigManager(path).sessions()[0]).zone
+    return "local" if built is None else str(built)
+
+
+def test_timezone_utc_wins_over_use_local_time_as_the_engine_reads_it(tmp_path: Path) -> None:
+    # the engine reads "TimeZone=UTC + UseLocalTime=Y" as UTC: the check must not take it for local time
+    text = (SESSION.format(target="B") + "TimeZone=UTC\nUseLocalTime=Y\n" + SESSION.format(target="C")
+            + "UseLocalTime=Y\n" + SCHEDULER)
+    with pytest.raises(ConfigError, match=r"UTC in \[SESSION #1\], local time \(UseLocalTime=Y\) in \[SESSION #2\]"):
+        ConfigManager(write(tmp_path, text))
+    same = SESSION.format(target="B") + "TimeZone=UTC\nUseLocalTime=Y\n" + SESSION.format(target="C") + SCHEDULER
+    assert len(ConfigManager(write(tmp_path, same)).sessions()) == 2
+
+
+@pytest.mark.parametrize("first", ZONE_SETTINGS, ids=str)
+@pytest.mark.parametrize("second", ZONE_SETTINGS, ids=str)
+def test_the_zone_check_agrees_with_the_engine_schedule(
+    tmp_path: Path, first: tuple[str | None, bool], second: tuple[str | None, bool]
+) -> None:
+    same_zone = schedule_zone(tmp_path, *first) == schedule_zone(tmp_path, *second)
+    text = (SESSION.format(target="B") + zone_lines(*first) + SESSION.format(target="C") + zone_lines(*second)
+            + SCHEDULER)
+    try:
+        ConfigManager(write(tmp_path, text))
+        accepted = True
+    except ConfigError as error:
+        assert "different zones" in str(error)
+        accepted = False
+    assert accepted == same_zone

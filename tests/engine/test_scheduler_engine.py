@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,7 +151,8 @@ def test_an_initiator_does_not_connect_when_the_engine_starts_in_a_stopped_perio
     run_bounded(scenario())
 
 
-def test_reset_logs_out_and_the_next_logon_has_msgseqnum_1() -> None:
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_reset_logs_out_and_the_next_logon_has_msgseqnum_1(backend: str, tmp_path: Path) -> None:
     async def scenario() -> None:
         port = free_port()
         # ResetOnLogon: the acceptor takes a Logon with MsgSeqNum 1 after a higher number (it does not reset itself)
@@ -158,8 +160,9 @@ def test_reset_logs_out_and_the_next_logon_has_msgseqnum_1() -> None:
         await acceptor.open()
         clock = SteppedClock(at("10:00"))
         schedules = [*OFFICE_HOURS, {"time": "12:00", "action": "reset"}]
+        store = tmp_path / "initiator.db" if backend == "sqlite" else None
         engine = await FixEngine.create(
-            scheduled(initiator_config(port, "CLIENT", LogoutTimeout=0.5), schedules), Application()
+            scheduled(initiator_config(port, "CLIENT", store=store, LogoutTimeout=0.5), schedules), Application()
         )
         await engine.initialize()
         await engine.set_sequence_numbers(outgoing_seqnum=40)
@@ -183,6 +186,8 @@ def test_reset_logs_out_and_the_next_logon_has_msgseqnum_1() -> None:
         after = await sent_frames(engine)
         assert [(field(f, 35), field(f, 34)) for f in after][:1] == [("A", "1")]
         assert await eventually(lambda: acceptor.session.next_target_seqnum == 2)  # it received Logon 1
+        runner = engine.runner()
+        assert await runner.store.next_sender_seqnum(runner.key) == engine.session.next_sender_seqnum
         await engine.disconnect()
         await acceptor.disconnect()
 

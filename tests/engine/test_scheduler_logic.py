@@ -65,6 +65,15 @@ def test_reset_keeps_the_state_and_reset_start_starts() -> None:
     assert table(("17:00", STOP), ("20:00", RESET_START)).running_at(at("20:30")) is True
 
 
+def test_last_reset_is_the_latest_reset_or_reset_start_at_or_before_now() -> None:
+    resets = table(("08:00", START), ("00:00", RESET), ("18:00", RESET_START), ("20:00", STOP))
+    assert resets.last_reset_at_or_before(at("17:59")) == at("00:00")
+    assert resets.last_reset_at_or_before(at("18:00")) == at("18:00")
+    assert resets.last_reset_at_or_before(at("23:59")) == at("18:00")
+    assert resets.last_reset_at_or_before(at("00:00", day=1)) == at("00:00", day=1)
+    assert OFFICE_HOURS.last_reset_at_or_before(at("12:00")) is None
+
+
 def test_entries_without_start_or_stop_leave_the_engine_running() -> None:
     assert table(("03:00", RESET)).running_at(at("04:00")) is True
 
