@@ -209,9 +209,12 @@ def resolve_engine(sections: list[RawSection], convert: _Converter) -> EngineSet
                 fields[key.attr] = convert.value(key, entry[1], entry[2])
     schedules = fields["schedules"]
     assert isinstance(schedules, tuple) and all(isinstance(s, ScheduleEntry) for s in schedules)
+    metrics_port = fields["metrics_port"]
     return EngineSettings(
-        use_uvloop=bool(fields["use_uvloop"]), schedules=schedules, gc_freeze=bool(fields["gc_freeze"])
-    )
+        use_uvloop=bool(fields["use_uvloop"]), schedules=schedules, gc_freeze=bool(fields["gc_freeze"]),
+        metrics_port=None if metrics_port is None else int(str(metrics_port)),
+        metrics_address=str(fields["metrics_address"]),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,6 +193,14 @@ _CONNECTION = (
         "When the write buffer passes MaxWriteBufferBytes: pause reading from the peer, or disconnect "
         "(a log line says which).",
     ),
+    _k(
+        "ReadBytesPerTurn",
+        v.integer(4096, unit="bytes"),
+        "524288",
+        "Bytes read from the peer and handled before reading yields for one event-loop iteration, so that "
+        "timers and the other sessions run during a blast (uvloop reads a busy socket up to 32 times an "
+        "iteration; asyncio's own loops read once and ignore it). docs/transport.md, Fairness.",
+    ),
     _k("UseUvloop", v.BOOLEAN, "Y", "Run the event loop on uvloop when it is installed.", scope=Scope.ENGINE),
     _k(
         "GcFreeze",
@@ -201,6 +209,22 @@ _CONNECTION = (
         "Once the engine is open, freeze the objects then alive (gc.freeze), so that full garbage collections "
         "no longer walk them: no 13-50 ms collector pause in a latency-sensitive process. Process-wide; "
         "disconnect() thaws them.",
+        scope=Scope.ENGINE,
+    ),
+    _k(
+        "MetricsPort",
+        v.integer(0, 65535),
+        None,
+        "Serve Prometheus metrics of every session at http://MetricsAddress:MetricsPort/metrics while the engine "
+        "runs (0: a free port, logged). Not set: no exporter. Needs prometheus-client (pip install "
+        "'pyfixmsg-plus[metrics]'). docs/metrics.md.",
+        scope=Scope.ENGINE,
+    ),
+    _k(
+        "MetricsAddress",
+        v.TEXT,
+        "127.0.0.1",
+        "Address the metrics exporter binds (0.0.0.0: every interface).",
         scope=Scope.ENGINE,
     ),
 )

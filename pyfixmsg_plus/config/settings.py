@@ -96,6 +96,7 @@ class SessionSettings:
     reconnect_max_retries: int | None
     max_write_buffer_bytes: int
     slow_consumer_action: SlowConsumerAction
+    read_bytes_per_turn: int
     heart_bt_int: int
     logon_timeout: float
     logout_timeout: float
@@ -175,3 +176,7 @@ class EngineSettings:
     schedules: tuple[ScheduleEntry, ...]
     #: freeze the objects alive once the engine is open (``GcFreeze``; docs/performance.md entry 43)
     gc_freeze: bool = False
+    #: serve Prometheus metrics on this port while the engine runs (``MetricsPort``; None: no exporter)
+    metrics_port: int | None = None
+    #: the address the metrics exporter binds (``MetricsAddress``)
+    metrics_address: str = "127.0.0.1"

@@ -296,15 +296,19 @@ def build_backoff(settings: SessionSettings) -> Backoff:
 
 
 def build_flow_control(settings: SessionSettings) -> FlowControl:
-    """Write-buffer limits from ``MaxWriteBufferBytes`` and ``SlowConsumerAction`` (bytes), and ``SocketNodelay``.
+    """Write-buffer limits from ``MaxWriteBufferBytes`` and ``SlowConsumerAction`` (bytes), ``SocketNodelay``, and
+    the read budget of a loop iteration, ``ReadBytesPerTurn`` (bytes).
 
     ``pause``: reading from the peer pauses once the buffer passes MaxWriteBufferBytes (a hard limit of four
     times that still disconnects, so memory stays bounded); ``disconnect``: the connection drops at the limit.
     """
     limit, nodelay = settings.max_write_buffer_bytes, settings.socket_nodelay  # SocketNodelay: TCP_NODELAY
+    per_turn = settings.read_bytes_per_turn  # ReadBytesPerTurn: fairness of reads (transport/connection.py)
     if settings.slow_consumer_action is SlowConsumerAction.PAUSE:
-        return FlowControl(high_water=limit, max_buffer=4 * limit, pause_reading=True, nodelay=nodelay)
-    return FlowControl(high_water=min(limit, 256 * 1024), max_buffer=limit, pause_reading=False, nodelay=nodelay)
+        return FlowControl(high_water=limit, max_buffer=4 * limit, pause_reading=True, nodelay=nodelay,
+                           read_bytes_per_turn=per_turn)  # fmt: skip
+    return FlowControl(high_water=min(limit, 256 * 1024), max_buffer=limit, pause_reading=False, nodelay=nodelay,
+                       read_bytes_per_turn=per_turn)  # fmt: skip
 
 
 def _tls_version(settings: SessionSettings) -> ssl.TLSVersion:

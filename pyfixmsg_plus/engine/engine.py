@@ -21,8 +21,10 @@ from pyfixmsg_plus.config import ConfigManager, SessionSettings
 from pyfixmsg_plus.engine import building
 from pyfixmsg_plus.engine.acceptor_router import AcceptorRouter
 from pyfixmsg_plus.engine.gc_freeze import freeze_survivors, thaw
+from pyfixmsg_plus.engine.metrics import MetricsServer, serve_metrics
 from pyfixmsg_plus.engine.scheduler import EngineScheduler
 from pyfixmsg_plus.engine.session_runner import SessionRunner
+from pyfixmsg_plus.engine.session_time import SessionTimeKeeper
 from pyfixmsg_plus.message.codec import Codec
 from pyfixmsg_plus.message.fixmessage import FixMessage
 from pyfixmsg_plus.session import Session, SessionID, SessionState
@@ -31,13 +33,6 @@ from pyfixmsg_plus.store import BatchSettings, InboundWriter, MessageStore, make
 from pyfixmsg_plus.transport import Acceptor, Initiator
 
 log = logging.getLogger("pyfixmsg_plus.engine")
-
-#: Text(58) of the Logout sent when EndTime is reached
-SESSION_TIME_ENDED = "Session time ended"
-#: seconds between attempts when keeping session time failed (a store error, say)
-SCHEDULE_RETRY_SECONDS = 5.0
-#: shortest sleep of a schedule task (seconds): a wake-up a hair before the change must not spin
-_MIN_SCHEDULE_SLEEP = 0.01
 
 #: fields the session sets itself on every message: BeginString, BodyLength, CheckSum, MsgSeqNum, MsgType,
 #: SenderCompID, SendingTime, TargetCompID
@@ -60,7 +55,7 @@ class StateMachineView:
         self._session.add_listener(lambda old, new: callback(new.name))
 
 
-class FixEngine:
+class FixEngine(SessionTimeKeeper):
     """A FIX engine over one configuration (see docs/engine.md)."""
 
     def __init__(
@@ -96,6 +91,7 @@ class FixEngine:
         self._initialized = False
         self._running = False
         self._froze_gc = False  # GcFreeze: this engine froze the process's objects (thawed at disconnect)
+        self.metrics_server: MetricsServer | None = None  # MetricsPort: the Prometheus exporter while open
         self._stopped = asyncio.Event()
 
     # ------------------------------------------------------------------ construction
@@ -234,11 +230,15 @@ class FixEngine:
         if self.scheduler is not None:
             self.scheduler.apply_state_now()
         try:
+            self._serve_metrics()  # first: a port in use or a missing prometheus-client fails before any session
+            if self.scheduler is not None:  # a reset missed while the engine was down, before anyone logs on
+                await self.scheduler.catch_up_or_log()
             await self._start_acceptors()
             self._start_initiators()
             self._start_schedules()
         except BaseException:
             await self._stop_transports(graceful=False)
+            await self._stop_metrics()
             raise
         self._running = True
         if self.config.engine_settings().gc_freeze:
@@ -290,73 +290,16 @@ class FixEngine:
         initiator.start()
         self.initiators[runner.session_id] = initiator
 
-    # ------------------------------------------------------------------ session time (StartTime/EndTime)
-    def _start_schedules(self) -> None:
-        loop = asyncio.get_running_loop()
-        for settings, runner in zip(self.settings, self.runners.values(), strict=True):
-            if not runner.schedule.always:
-                self._schedule_tasks.append(loop.create_task(self._keep_session_time(settings, runner)))
-        if self.scheduler is not None:
-            self._schedule_tasks.append(loop.create_task(self.scheduler.run()))
+    def _serve_metrics(self) -> None:
+        """MetricsPort set: serve the sessions' Prometheus metrics while the engine runs (docs/metrics.md)."""
+        settings = self.config.engine_settings()
+        if settings.metrics_port is not None and self.metrics_server is None:
+            self.metrics_server = serve_metrics(self, settings.metrics_port, settings.metrics_address)
 
-    async def _keep_session_time(self, settings: SessionSettings, runner: SessionRunner) -> None:
-        """One session's StartTime/EndTime (QuickFIX's session time), for the engine's life. A failure (a store
-        error, say) is logged and the enforcement goes on: session time must never stop being kept silently."""
-        while True:
-            try:
-                await self._keep_one_period(settings, runner)
-            except Exception:
-                log.exception("session %s: keeping session time failed; retrying in %g s", runner.session_id,
-                              SCHEDULE_RETRY_SECONDS)
-                await asyncio.sleep(SCHEDULE_RETRY_SECONDS)
-
-    async def _keep_one_period(self, settings: SessionSettings, runner: SessionRunner) -> None:
-        """Wait for the next period if outside one; at its start reset a store of an earlier period and start the
-        initiator; at its end Logout and disconnect."""
-        schedule = runner.schedule
-        now = runner.clock()
-        period = schedule.period_of(now)
-        if period is None:
-            log.info("session %s: outside session time; next start at %s", runner.session_id,
-                     _utc_text(schedule.next_change(now)))
-            await _sleep_until(runner.clock, schedule.next_change(now))
-            return
-        await runner.start_new_period_if_due()
-        if settings.is_initiator:
-            self._start_initiator(settings, runner)
-        while schedule.period_of(runner.clock()) == period:
-            await _sleep_until(runner.clock, period.end)
-        log.info("session %s: session time ended", runner.session_id)
-        await self._end_session_time(settings, runner)
-
-    async def _end_session_time(
-        self, settings: SessionSettings, runner: SessionRunner, text: str = SESSION_TIME_ENDED
-    ) -> None:
-        """EndTime (or a [Scheduler] stop) reached: Logout(35=5) with Text(58) ``text`` an active session, wait
-        LogoutTimeout for the answer, then close the connection and stop the initiator until the next start."""
-        initiator = self.initiators.get(runner.session_id)
-        if initiator is not None:
-            initiator.reconnect = False  # the Logout below closes the connection: none until the next start
-        if runner.state in CONNECTED_STATES:
-            waiter = runner.send_outputs(runner.session.logout(runner.clock(), text))
-            if waiter is not None:
-                try:
-                    await waiter
-                except Exception as exc:  # the connection went first: the close below still happens
-                    log.warning("session %s: Logout at session end not sent: %s", runner.session_id, exc)
-            answered = await runner.wait_for(lambda s: s not in CONNECTED_STATES, (settings.logout_timeout or 2.0) + 1)
-            if not answered and runner.conn is not None:
-                runner.conn.close()
-        if initiator is not None:
-            del self.initiators[runner.session_id]
-            # shielded: an engine disconnect cancelling this task must not cut the initiator's stop short
-            await asyncio.shield(initiator.stop(graceful=True))
-
-    async def _stop_schedules(self) -> None:
-        tasks, self._schedule_tasks = self._schedule_tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def _stop_metrics(self) -> None:
+        server, self.metrics_server = self.metrics_server, None
+        if server is not None:  # its shutdown waits for the serving thread: not on the event loop
+            await asyncio.to_thread(server.close)
 
     async def disconnect(self, graceful: bool = True, timeout: float = 10.0) -> None:
         """Stop the engine: Logout every logged-on session when ``graceful`` (waiting up to ``timeout``
@@ -368,12 +311,14 @@ class FixEngine:
             )
         await self._stop_transports(graceful)
         for runner in self.runners.values():
+            runner.stop_session()  # Disconnected, not Reconnecting: no connection follows
             await runner.close()
         for store in self.stores:
             await store.close()
         if self._froze_gc:  # what was frozen becomes collectable again: cycles dropped meanwhile are freed
             thaw()
             self._froze_gc = False
+        await self._stop_metrics()
         self._running = False
         self._initialized = False
         self._stopped.set()
@@ -559,15 +504,6 @@ class FixEngine:
     def __repr__(self) -> str:
         sessions = ", ".join(f"{sid} {r.state.value}" for sid, r in self.runners.items())
         return f"FixEngine({sessions})"
-
-
-async def _sleep_until(clock: Callable[[], float], when: float) -> None:
-    """Sleep until ``clock()`` reaches ``when`` (epoch seconds); callers re-check the time afterwards."""
-    await asyncio.sleep(max(_MIN_SCHEDULE_SLEEP, when - clock()))
-
-
-def _utc_text(when: float) -> str:
-    return datetime.datetime.fromtimestamp(when, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _factory(runner: SessionRunner) -> Callable[[], SessionRunner]:

@@ -23,6 +23,7 @@ from pyfixmsg_plus.session.states import SessionState
 if TYPE_CHECKING:
     from pyfixmsg_plus.engine.engine import FixEngine
     from pyfixmsg_plus.engine.session_runner import SessionRunner
+    from pyfixmsg_plus.transport import Connection
 
 log = logging.getLogger("pyfixmsg_plus.engine")
 
@@ -34,7 +35,9 @@ _INSTALL_HINT = "prometheus-client is not installed: pip install 'pyfixmsg-plus[
 @dataclass(slots=True)
 class SessionCounters:
     """Monotonic counts of one session's rare events since the engine was created (not reset with the sequence
-    numbers). Bytes of closed connections are added here when they close; the open one is read live."""
+    numbers). Bytes of closed connections are added here when they close; the open one is read live.
+    ``sequence_resets`` counts every return of both numbers to 1: ResetSeqNumFlag, a new session period, the
+    scheduler, an operator's reset."""
 
     logons: int = 0
     logouts: int = 0
@@ -43,14 +46,28 @@ class SessionCounters:
     sequence_resets: int = 0
     rejects_sent: int = 0
     garbled_frames_ignored: int = 0
-    closed_bytes_received: int = 0
-    closed_bytes_sent: int = 0
+    #: (bytes received, bytes sent) of the closed connections, and the open one (None between connections):
+    #: replaced whole, so a scrape on another thread never counts a closing connection's bytes twice
+    traffic: tuple[int, int, Connection | None] = (0, 0, None)
 
-    def connection_closed(self, bytes_received: int, bytes_sent: int) -> None:
-        """A connection of the session ended: one disconnect, and its byte counts kept."""
+    def connection_opened(self, conn: Connection) -> None:
+        """The session's connection from now on (its bytes are read live at each scrape)."""
+        received, sent, _ = self.traffic
+        self.traffic = (received, sent, conn)
+
+    def connection_closed(self) -> None:
+        """The open connection ended: one disconnect, and its byte counts kept with the closed ones."""
+        received, sent, conn = self.traffic
         self.disconnects += 1
-        self.closed_bytes_received += bytes_received
-        self.closed_bytes_sent += bytes_sent
+        if conn is not None:
+            self.traffic = (received + conn.bytes_received, sent + conn.bytes_sent, None)
+
+    def bytes_so_far(self) -> tuple[int, int]:
+        """(received, sent) over every connection, the open one included."""
+        received, sent, conn = self.traffic  # one read: closed counts and open connection of the same moment
+        if conn is None:
+            return received, sent
+        return received + conn.bytes_received, sent + conn.bytes_sent
 
 
 #: (counter field, metric name without namespace and ``_total``, help)
@@ -134,11 +151,10 @@ class EngineCollector:
         sent = core.CounterMetricFamily(self._name("session_sent_bytes"),
                                         "Bytes written to the session's connections", labels=["session"])
         for runner in runners:
-            counters, conn = runner.counters, runner.conn
-            open_received, open_sent = (0, 0) if conn is None else (conn.bytes_received, conn.bytes_sent)
+            total_received, total_sent = runner.counters.bytes_so_far()
             label = [str(runner.session_id)]
-            received.add_metric(label, float(counters.closed_bytes_received + open_received))
-            sent.add_metric(label, float(counters.closed_bytes_sent + open_sent))
+            received.add_metric(label, float(total_received))
+            sent.add_metric(label, float(total_sent))
         yield received
         yield sent
 

@@ -287,6 +287,7 @@ class SessionRunner(ReceivePath, SendPath):
     def on_connected(self, conn: Connection) -> None:
         """A connection for this session is open."""
         self.conn = conn
+        self.counters.connection_opened(conn)
         self.claimed = True
         self._framer = _impl.load("framing").Framer()
         self._enqueue_input(self._open_session, conn)
@@ -295,12 +296,16 @@ class SessionRunner(ReceivePath, SendPath):
         """The session's connection closed (either side, or an error)."""
         if exc is not None:
             log.info("session %s: connection lost: %s", self.session_id, exc)
-        if self.conn is not None:
-            self.counters.connection_closed(self.conn.bytes_received, self.conn.bytes_sent)
+        self.counters.connection_closed()
         self.conn = None
         self.claimed = False
         self._framer = None
         self._enqueue_input(lambda: self.session.connection_lost(self.clock()), None)
+
+    def stop_session(self) -> None:
+        """The engine stopped this session (disconnect, end of session time): it ends Disconnected, not waiting to
+        reconnect (``Session.stop``, after whatever input is queued)."""
+        self._enqueue_input(lambda: self.session.stop(self.clock()), None)
 
     def _open_session(self) -> list[Output]:
         now = self.clock()
@@ -315,8 +320,13 @@ class SessionRunner(ReceivePath, SendPath):
 
     # ------------------------------------------------------------------ Logon check (application hook)
     async def prepare_logon(self, frame: bytes) -> None:
-        """Before the session sees a received Logon(35=A): start a new period when one began (sequence reset),
-        then ask the application (async hooks allowed) unless the Logon is outside session time."""
+        """Before the session sees a received Logon(35=A): wait for a sequence reset under way, start a new
+        period when one began (sequence reset), then ask the application (async hooks allowed) unless the Logon
+        is outside session time."""
+        # a reset ([Scheduler] reset, operator, new period) must end before the Logon is answered: a Logout(35=5)
+        # refusing it, stored before the store reset, would be wiped while the session moved past its number
+        async with self._reset_lock:
+            pass
         await self.start_new_period_if_due()
         if not overrides(self.app, "onLogonRequest") or not self.schedule.is_in_session(self.clock()):
             return
@@ -511,7 +521,6 @@ class SessionRunner(ReceivePath, SendPath):
             self.counters.resend_requests_answered += 1
             await self._resend(output, conn)
         elif isinstance(output, ResetStore):
-            self.counters.sequence_resets += 1
             await self._reset_store()
         elif isinstance(output, RejectSent):
             self.counters.rejects_sent += 1
@@ -550,6 +559,7 @@ class SessionRunner(ReceivePath, SendPath):
 
     async def _reset_store(self) -> None:
         """Sequence numbers back to 1: store what is queued under the old numbers, then reset the store."""
+        self.counters.sequence_resets += 1
         await self.writer.flush()
         await self.inbound.flush()
         await self.store.reset(self.key)

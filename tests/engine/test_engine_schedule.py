@@ -15,8 +15,8 @@ from engine_kit import Executor, acceptor_config, free_port, initiator_config, r
 
 from pyfixmsg_plus.application import Application
 from pyfixmsg_plus.engine import FixEngine
-from pyfixmsg_plus.engine.engine import SESSION_TIME_ENDED
 from pyfixmsg_plus.engine.session_runner import OUTSIDE_SESSION_TIME
+from pyfixmsg_plus.engine.session_time import SESSION_TIME_ENDED
 
 #: EndTime of the tests that log on and are then logged out at the end, in seconds from now. The times are whole
 #: seconds (truncated), so the Logon has at least END_IN_S - 1 s to complete before EndTime; with 3 (2 s at worst)
@@ -180,7 +180,7 @@ def test_a_failure_while_keeping_session_time_is_logged_and_enforcement_goes_on(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A store error in the new-period check must not end session-time enforcement silently."""
-    monkeypatch.setattr("pyfixmsg_plus.engine.engine.SCHEDULE_RETRY_SECONDS", 0.05)
+    monkeypatch.setattr("pyfixmsg_plus.engine.session_time.SCHEDULE_RETRY_SECONDS", 0.05)
 
     async def scenario() -> None:
         acceptor = await FixEngine.create(acceptor_config(free_port(), ["CLIENT"], **window(-60, 3600)), Watcher())

@@ -17,7 +17,7 @@ from engine_kit import Client, Executor, acceptor_config, free_port, initiator_c
 from test_persist_messages import Counterparty, resend_answer, start_engine
 
 from pyfixmsg_plus.engine import FixEngine
-from pyfixmsg_plus.engine.metrics import EngineCollector, serve_metrics
+from pyfixmsg_plus.engine.metrics import EngineCollector, SessionCounters, serve_metrics
 from pyfixmsg_plus.session.states import SessionState
 
 prometheus_client = pytest.importorskip("prometheus_client")
@@ -52,7 +52,8 @@ def test_a_scrape_reports_state_numbers_bytes_and_events_of_live_sessions() -> N
         assert conn is not None
         sent_while_open = conn.bytes_sent
         await initiator.disconnect(graceful=True)
-        after = read(registry, initiator.runner(None).state.value)  # the state gauge shows the runner's state
+        assert initiator.runner(None).state is SessionState.DISCONNECTED  # stopped: not waiting to reconnect
+        after = read(registry, "Disconnected")
         await acceptor.disconnect()
         return active, after, sent_while_open
 
@@ -122,3 +123,85 @@ def test_without_prometheus_client_the_error_says_how_to_install_it(monkeypatch:
     monkeypatch.setitem(sys.modules, "prometheus_client", None)  # import fails as if not installed
     with pytest.raises(ImportError, match=r"pyfixmsg-plus\[metrics\]"):
         EngineCollector(object())  # type: ignore[arg-type]
+
+
+def test_metrics_port_serves_while_the_engine_runs_and_stops_with_it() -> None:
+    async def scenario() -> tuple[str, int, bool]:
+        port = free_port()
+        config = acceptor_config(port, ["CLIENT"], MetricsPort=0)  # 0: a free port, as the engine logs
+        engine = await FixEngine.create(config, Executor())
+        await engine.open()
+        assert engine.metrics_server is not None
+        served_on = engine.metrics_server.port
+        url = f"http://127.0.0.1:{served_on}/metrics"
+        body = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read().decode())
+        await engine.disconnect()
+        try:
+            await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=2).read())
+            still_served = True
+        except OSError:
+            still_served = False
+        return str(body), served_on, still_served
+
+    body, served_on, still_served = run_bounded(scenario())
+    assert served_on > 0
+    assert 'pyfixmsg_plus_session_state{session="FIX.4.4:EXEC->CLIENT",state="Disconnected"} 1.0' in body
+    assert not still_served  # disconnect() closed the exporter
+
+
+def test_a_metrics_port_in_use_fails_open_before_any_session_starts() -> None:
+    async def scenario() -> tuple[str, bool]:
+        blocker = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        taken = blocker.sockets[0].getsockname()[1]
+        accept_port = free_port()
+        engine = await FixEngine.create(acceptor_config(accept_port, ["CLIENT"], MetricsPort=taken), Executor())
+        try:
+            with pytest.raises(OSError) as failure:
+                await engine.open()
+            listening = engine.acceptors != []
+        finally:
+            blocker.close()
+        return str(failure.value), listening
+
+    _, listening = run_bounded(scenario())
+    assert not listening
+
+
+class ClosingMidScrape:
+    """A connection that closes (as the loop thread would) right when a scrape reads its byte count."""
+
+    def __init__(self, counters: SessionCounters) -> None:
+        self.counters = counters
+        self.bytes_sent = 300
+        self._received = 1000
+        self.closed = False
+
+    @property
+    def bytes_received(self) -> int:
+        if not self.closed:
+            self.closed = True
+            self.counters.connection_closed()  # the switch to the loop thread, between the scrape's two reads
+        return self._received
+
+
+def test_a_connection_closing_during_a_scrape_is_not_counted_twice() -> None:
+    counters = SessionCounters()
+    counters.connection_opened(ClosingMidScrape(counters))  # type: ignore[arg-type]
+    during = counters.bytes_so_far()
+    after = counters.bytes_so_far()
+    assert during == after == (1000, 300)  # a counter never goes down: no 2000 first, then 1000
+    assert counters.disconnects == 1
+
+
+def test_every_reset_of_the_numbers_is_counted() -> None:
+    async def scenario() -> tuple[float | None, float | None]:
+        engine = await FixEngine.create(initiator_config(free_port(), "CLIENT"), Client())
+        await engine.initialize()
+        registry = registry_of(engine)
+        before = registry.get_sample_value("pyfixmsg_plus_session_sequence_resets_total", INITIATOR)
+        await engine.reset_sequence_numbers()  # an operator's reset while disconnected: through the store
+        after = registry.get_sample_value("pyfixmsg_plus_session_sequence_resets_total", INITIATOR)
+        await engine.disconnect()
+        return before, after
+
+    assert run_bounded(scenario()) == (0.0, 1.0)

@@ -147,6 +147,7 @@ def test_a_one_frame_read_and_its_plain_answer_need_no_index_and_no_pump() -> No
         assert [m.seq_num for m in stored][-3:] == [sent_before, sent_before + 1, sent_before + 2]
         inbound = await runner.store.query(MessageQuery(session=runner.key, direction=Direction.INBOUND))
         assert [(m.seq_num, m.msg_type) for m in inbound][-3:] == [(first + 1 + k, "D") for k in range(3)]
+        del runner._run_pump  # the runner's own pump again: stopping the session queues an input
         await engine.disconnect(graceful=False)
 
     run_bounded(scenario())
