@@ -89,16 +89,21 @@ def test_acceptor_refuses_a_logon_outside_session_time() -> None:
     run_bounded(scenario())
 
 
+async def counting_server() -> tuple[asyncio.Server, int, list[Any]]:
+    """A listener on a free 127.0.0.1 port that closes every connection and records it: (server, port, those)."""
+    port = free_port()
+    connections: list[Any] = []
+
+    async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        writer.close()
+
+    return await asyncio.start_server(count, "127.0.0.1", port), port, connections
+
+
 def test_initiator_waits_for_start_time() -> None:
     async def scenario() -> None:
-        port = free_port()
-        connections: list[Any] = []
-
-        async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            connections.append(writer)
-            writer.close()
-
-        server = await asyncio.start_server(count, "127.0.0.1", port)
+        server, port, connections = await counting_server()
         engine = await FixEngine.create(initiator_config(port, "CLIENT", **window(3600, 7200)), Watcher())
         await engine.open()
         await asyncio.sleep(0.5)  # several reconnect intervals (0.1 s): an unscheduled initiator would connect

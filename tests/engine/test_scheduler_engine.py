@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from engine_kit import Executor, acceptor_config, free_port, initiator_config, run_bounded
-from test_engine_schedule import logon_and_read_until_closed, logon_frame
+from test_engine_schedule import counting_server, logon_and_read_until_closed, logon_frame
 
 from pyfixmsg_plus.application import Application
 from pyfixmsg_plus.config import ConfigManager
@@ -131,14 +131,7 @@ def test_stop_logs_out_the_initiator_which_does_not_reconnect_until_start() -> N
 
 def test_an_initiator_does_not_connect_when_the_engine_starts_in_a_stopped_period() -> None:
     async def scenario() -> None:
-        port = free_port()
-        connections: list[Any] = []
-
-        async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            connections.append(writer)
-            writer.close()
-
-        server = await asyncio.start_server(count, "127.0.0.1", port)
+        server, port, connections = await counting_server()
         engine = await FixEngine.create(scheduled(initiator_config(port, "CLIENT"), OFFICE_HOURS), Application())
         scheduler = await open_on(engine, SteppedClock(at("20:00")))
         await asyncio.sleep(0.5)  # several reconnect intervals: an unscheduled initiator would connect

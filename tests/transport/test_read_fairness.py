@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transport_kit import (
     LOOP_KINDS,
+    NullReceiver,
     Pki,
     loop_kind_fixture,  # noqa: F401 - pytest fixture
     pki_fixture,  # noqa: F401 - pytest fixture
@@ -75,17 +76,6 @@ class PausableTransport(FakeTransport):
         assert not self.reading, "resume_reading while reading"
         self.reading = not self.closing
         self.resumes += 1
-
-
-class NullReceiver:
-    def on_connected(self, conn: Connection) -> None:
-        pass
-
-    def on_data(self, data: bytes) -> None:
-        pass
-
-    def on_disconnected(self, exc: BaseException | None) -> None:
-        pass
 
 
 def over_fake(budget: int, pause_reading_on_flow: bool = True) -> tuple[Connection, PausableTransport]:

@@ -8,6 +8,7 @@ import asyncio
 
 from fake_transport import FakeTransport
 from transport_kit import (
+    NullReceiver,
     RecorderFactory,
     loop_kind_fixture,  # noqa: F401 - pytest fixture
     run_bounded,
@@ -15,17 +16,6 @@ from transport_kit import (
 
 from pyfixmsg_plus.transport import Acceptor, Connection, FlowControl, Initiator
 from pyfixmsg_plus.transport.connection import WriteBufferOverflow
-
-
-class NullReceiver:
-    def on_connected(self, conn: Connection) -> None:
-        pass
-
-    def on_data(self, data: bytes) -> None:
-        pass
-
-    def on_disconnected(self, exc: BaseException | None) -> None:
-        pass
 
 
 def connected(flow: FlowControl | None = None) -> tuple[Connection, FakeTransport]:

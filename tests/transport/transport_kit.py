@@ -48,6 +48,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class NullReceiver:
+    """A receiver that ignores everything: for tests of the connection itself."""
+
+    def on_connected(self, conn: Connection) -> None:
+        pass
+
+    def on_data(self, data: bytes) -> None:
+        pass
+
+    def on_disconnected(self, exc: BaseException | None) -> None:
+        pass
+
+
 class Recorder:
     """A Receiver that records what the connection tells it, with futures to await the milestones."""
 
