@@ -2,8 +2,9 @@
 
 Usage: ``python3 scripts/gen_dictionaries.py [--spec-dir ../shared/spec] [--out pyfixmsg_plus/message/data]``
 
-Writes FIX.4.2, FIX.4.4, FIXT.1.1 and FIX.5.0SP2 (merged with FIXT.1.1's header, trailer and admin messages)
-as gzip'd JSON. Output is reproducible byte for byte, so regenerating without XML changes leaves git clean.
+Writes FIX.4.0 to FIX.4.4, FIXT.1.1, and FIX.5.0, 5.0SP1 and 5.0SP2 (each merged with FIXT.1.1's header,
+trailer and admin messages) as gzip'd JSON. Output is reproducible byte for byte, so regenerating without XML
+changes leaves git clean.
 The XML files are inputs only and are not part of the repository.
 """
 
@@ -20,9 +21,14 @@ from pyfixmsg_plus.message import dictionary  # noqa: E402 - after the path set-
 
 #: built-in name -> (application XML, transport XML or None)
 SOURCES: dict[str, tuple[str, str | None]] = {
+    "FIX.4.0": ("FIX40.xml", None),
+    "FIX.4.1": ("FIX41.xml", None),
     "FIX.4.2": ("FIX42.xml", None),
+    "FIX.4.3": ("FIX43.xml", None),
     "FIX.4.4": ("FIX44.xml", None),
     "FIXT.1.1": ("FIXT11.xml", None),
+    "FIX.5.0": ("FIX50.xml", "FIXT11.xml"),
+    "FIX.5.0SP1": ("FIX50SP1.xml", "FIXT11.xml"),
     "FIX.5.0SP2": ("FIX50SP2.xml", "FIXT11.xml"),
 }
 

@@ -88,8 +88,13 @@ def test_generated_data_is_up_to_date(shared_dir: Path, tmp_path: Path, name: st
 @pytest.mark.parametrize(
     ("name", "begin_string", "version", "admin_and_app"),
     [
+        ("FIX.4.0", "FIX.4.0", "FIX4.0", ("A", "D")),
+        ("FIX.4.1", "FIX.4.1", "FIX4.1", ("A", "D")),
         ("FIX.4.2", "FIX.4.2", "FIX4.2", ("A", "D")),
+        ("FIX.4.3", "FIX.4.3", "FIX4.3", ("A", "D")),
         ("FIX.4.4", "FIX.4.4", "FIX4.4", ("A", "D")),
+        ("FIX.5.0", "FIXT.1.1", "FIX5.0", ("A", "D")),
+        ("FIX.5.0SP1", "FIXT.1.1", "FIX5.0", ("A", "D")),
         ("FIX.5.0SP2", "FIXT.1.1", "FIX5.0", ("A", "D")),
         ("FIXT.1.1", "FIXT.1.1", "FIX1.1", ("A", "5")),
     ],
@@ -106,7 +111,9 @@ def test_load_builtin(name: str, begin_string: str, version: str, admin_and_app:
 def test_from_builtin_and_aliases() -> None:
     assert FixSpec.from_builtin("FIX44").source == "builtin:FIX.4.4"
     assert dictionary.load_builtin("FIX50SP2").msg_types["A"].name == "Logon"
-    assert dictionary.builtin_names() == ["FIX.4.2", "FIX.4.4", "FIX.5.0SP2", "FIXT.1.1"]
+    assert dictionary.load_builtin("FIX43").msg_types["AE"].name == "TradeCaptureReport"
+    assert dictionary.builtin_names() == [
+        "FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIX.5.0", "FIX.5.0SP1", "FIX.5.0SP2", "FIXT.1.1"]
 
 
 def test_unknown_builtin_names_the_choices() -> None:

@@ -97,6 +97,22 @@ def test_fix50sp2_session_dictionary() -> None:
     assert validator.check(logon) == []
 
 
+@pytest.mark.parametrize("begin", ["FIX.4.0", "FIX.4.1"])
+def test_char_fields_of_fix40_and_fix41_hold_text(begin: str) -> None:
+    """FIX 4.0/4.1 type BeginString(8), ClOrdID(11) and Symbol(55) as CHAR: any text, as QuickFIX reads them."""
+    validator = Validator(load_builtin(begin))
+    header = HEADER.replace(f"|52={TS}", "|52=20240102-10:11:12")  # whole seconds: 4.0/4.1 know no fractions
+    order = message("11=ORDER-1|21=1|55=INTC|54=1|38=200|40=1", header=header, begin=begin)
+    assert validator.check(order) == []
+
+
+def test_char_fields_from_fix42_hold_one_character() -> None:
+    validator = Validator(load_builtin("FIX.4.2"))
+    order = message(ORDER.replace("54=1", "54=12"), begin="FIX.4.2")
+    [error] = validator.check(order)
+    assert (error.tag, error.reason) == (54, 6)  # Incorrect data format for value
+
+
 # -- one concrete message per error class ----------------------------------------------------------
 
 ERROR_CASES: list[tuple[str, str, str, type[e.FixValidationError], int | None]] = [

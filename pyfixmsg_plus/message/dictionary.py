@@ -37,19 +37,32 @@ FIELD, COMPONENT, GROUP = 0, 1, 2
 
 #: built-in dictionary name -> file in ``message/data``
 BUILTIN_FILES: dict[str, str] = {
+    "FIX.4.0": "FIX.4.0.json.gz",
+    "FIX.4.1": "FIX.4.1.json.gz",
     "FIX.4.2": "FIX.4.2.json.gz",
+    "FIX.4.3": "FIX.4.3.json.gz",
     "FIX.4.4": "FIX.4.4.json.gz",
+    "FIX.5.0": "FIX.5.0.json.gz",
+    "FIX.5.0SP1": "FIX.5.0SP1.json.gz",
     "FIX.5.0SP2": "FIX.5.0SP2.json.gz",
     "FIXT.1.1": "FIXT.1.1.json.gz",
 }
 
 #: other spellings accepted by :func:`load_builtin` (QuickFIX file stems, pyfixmsg versions)
 BUILTIN_ALIASES: dict[str, str] = {
+    "FIX40": "FIX.4.0",
+    "FIX41": "FIX.4.1",
     "FIX42": "FIX.4.2",
+    "FIX43": "FIX.4.3",
     "FIX44": "FIX.4.4",
+    "FIX50": "FIX.5.0",
+    "FIX50SP1": "FIX.5.0SP1",
     "FIX50SP2": "FIX.5.0SP2",
     "FIXT11": "FIXT.1.1",
+    "FIX4.0": "FIX.4.0",
+    "FIX4.1": "FIX.4.1",
     "FIX4.2": "FIX.4.2",
+    "FIX4.3": "FIX.4.3",
     "FIX4.4": "FIX.4.4",
 }
 

@@ -75,6 +75,18 @@ for _unsigned in ("LENGTH", "NUMINGROUP", "SEQNUM", "TAGNUM"):
     _COMPILED[_unsigned] = bytes.isdigit
 
 
+#: versions whose "CHAR" fields hold any text: FIX 4.0/4.1 typed multi-character strings (BeginString(8),
+#: ClOrdID(11), Symbol(55), ...) as char, and QuickFIX checks CHAR as one character from FIX 4.2 on only
+_CHAR_IS_STRING = frozenset({"FIX.4.0", "FIX.4.1"})
+
+
+def type_in_version(fix_type: str | None, begin_string: str | None) -> str | None:
+    """``fix_type`` as ``begin_string`` means it: "CHAR" of FIX 4.0/4.1 is "STRING", anything else as is."""
+    if fix_type == "CHAR" and begin_string in _CHAR_IS_STRING:
+        return "STRING"
+    return fix_type
+
+
 def format_check(fix_type: str | None) -> FormatCheck | None:
     """The well-formedness test of ``fix_type`` (a QuickFIX type string), or None when any text is valid."""
     if fix_type is None:

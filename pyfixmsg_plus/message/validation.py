@@ -35,6 +35,7 @@ from pyfixmsg_plus.message.field_formats import (
     FormatCheck,
     format_check,
     format_name,
+    type_in_version,
 )
 from pyfixmsg_plus.message.reference import HEADER_TAGS, TRAILER_TAGS, FixSpec, Group
 
@@ -129,7 +130,7 @@ class Validator:
         self.check_required = check_required
         self.allow_user_defined = allow_user_defined
         self._fields: dict[int, FieldRule] = {
-            t.tag: _field_rule(t.name, t.type, t.values) for t in spec.tags.tags
+            t.tag: _field_rule(t.name, type_in_version(t.type, spec.begin_string), t.values) for t in spec.tags.tags
         }
         self._header = spec.header.member_tags or frozenset(HEADER_TAGS)
         self._trailer = spec.trailer.member_tags or frozenset(TRAILER_TAGS)

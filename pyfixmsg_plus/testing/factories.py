@@ -194,8 +194,9 @@ class MessageFactory:
             group = level.groups.get(tag)
             if group is not None:
                 out[tag] = self._entries(group, rng, depth)
-            elif field.type == "NUMINGROUP":
+            elif field.type == "NUMINGROUP" and not is_required:
                 continue  # a count without its group's definition cannot be filled consistently
+            # (a required one is a plain number in its version: FIX 4.3 ListStatus's NoRpts(82) has no group)
             elif field.type == "LENGTH" or field.type in DATA_TYPES:
                 out.update(self._data_pair(level, field, rng))
             else:

@@ -428,7 +428,7 @@ def test_spec_cache_gives_fixt_sessions_a_dictionary_per_application_version() -
     dictionaries = cache.validator_for(settings, spec)
     assert isinstance(dictionaries, FixtDictionaries)
     assert cache.validator_for(settings, spec) is dictionaries  # shared by the sessions of these settings
-    assert dictionaries.supported == ["4", "6", "9"]
+    assert dictionaries.supported == ["2", "3", "4", "5", "6", "7", "8", "9"]  # FIX 4.0 to 5.0 SP2 built in
     session = Session(build_session_config(settings), dictionaries)
     session.connection_made(T0)
     out = session.receive_data(logon(default="9"), T0)
@@ -436,8 +436,14 @@ def test_spec_cache_gives_fixt_sessions_a_dictionary_per_application_version() -
     assert received(session.receive_data(order(2, appl_ver_id="9"), T0))
     # a FIX 4.4 application message on the FIXT.1.1 session: judged by FIX 4.4 with the FIXT.1.1 header
     assert received(session.receive_data(order(3, appl_ver_id="6"), T0))
-    [reject] = sent(session.receive_data(order(4, appl_ver_id="7"), T0))
+    # FIX 5.0 and 5.0 SP1 have built-in dictionaries too
+    assert received(session.receive_data(order(4, appl_ver_id="7"), T0))
+    assert received(session.receive_data(order(5, appl_ver_id="8"), T0))
+    # an ApplVerID naming no FIX version (10 would be a later extension pack) has no dictionary
+    [reject] = sent(session.receive_data(order(6, appl_ver_id="10"), T0))
     assert (reject[371], reject[373]) == ("1128", "5")
+    [reject] = sent(session.receive_data(order(7, appl_ver_id="7", side="Z"), T0))
+    assert (reject[371], reject[373]) == ("54", "5")  # judged by the FIX 5.0 dictionary, not waved through
 
 
 def test_spec_cache_without_data_dictionary_gives_no_validator() -> None:
