@@ -17,6 +17,7 @@
 #include <csignal>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -121,13 +122,34 @@ class Engine {
   // For the acceptor, start() returns once the port is bound (QuickFIX binds in its initialize step).
   void start() { acceptor_ ? acceptor_->start() : initiator_->start(); }
   // Sends Logout (5) and waits for the answer (QuickFIX's LogoutTimeout) before closing the socket.
-  void stop() { acceptor_ ? acceptor_->stop() : initiator_->stop(); }
+  // QuickFIX's own stop() checks for the logout only once a second: logging out first and polling every few
+  // milliseconds ends a peer that was answered at once in milliseconds instead of a second or more.
+  void stop() {
+    const std::set<FIX::SessionID> ids = acceptor_ ? acceptor_->getSessions() : initiator_->getSessions();
+    for (const FIX::SessionID& id : ids) {
+      if (FIX::Session* session = FIX::Session::lookupSession(id)) session->logout();
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kLogoutWaitS);
+    while (any_logged_on(ids) && std::chrono::steady_clock::now() < deadline) pause_briefly();
+    acceptor_ ? acceptor_->stop() : initiator_->stop();
+  }
 
  private:
   template <class Concrete, class Base>
   Base* make(PeerApplication& app, FIX::MessageStoreFactory& store) {
     if (log_) return new Concrete(app, store, settings_, *log_);
     return new Concrete(app, store, settings_);
+  }
+
+  // as long as QuickFIX's stop() waits for logged-on sessions
+  static constexpr int kLogoutWaitS = 10;
+
+  static bool any_logged_on(const std::set<FIX::SessionID>& ids) {
+    for (const FIX::SessionID& id : ids) {
+      FIX::Session* session = FIX::Session::lookupSession(id);
+      if (session != nullptr && session->isLoggedOn()) return true;
+    }
+    return false;
   }
 
   FIX::SessionSettings settings_;
