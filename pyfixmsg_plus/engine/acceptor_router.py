@@ -4,6 +4,11 @@ FIX: the first message on a connection must be a Logon; its BeginString(8), Send
 TargetCompID(56) name the session. A connection whose Logon names no configured session (or a session that is
 already connected), whose first message is not a Logon, or that sends no valid frame within LogonTimeout is
 closed with a log line naming the peer and the reason; nothing of it reaches the application.
+
+A Logon naming a session whose ``[Scheduler] schedules`` gate is closed (stopped, or a scheduled sequence reset
+under way) is refused the same way, before the session sees it: as QuickFIX refuses a Logon outside session time
+by disconnecting, no Logout(35=5) answers it, so no MsgSeqNum(34) is used and the session and its store are left
+as they are (after a reset, the first accepted Logon is answered with MsgSeqNum 1).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import logging
 
 from pyfixmsg_plus import _impl
+from pyfixmsg_plus.engine.scheduler import SchedulerGate
 from pyfixmsg_plus.engine.session_runner import SessionRunner
 from pyfixmsg_plus.session import SessionRegistry
 from pyfixmsg_plus.transport import Connection
@@ -41,6 +47,9 @@ class AcceptorRouter:
         if route.session is None:
             return None, route.reason
         runner = self._runners[id(route.session)]
+        closed = closed_to_logons(runner)
+        if closed is not None:
+            return None, closed
         if not runner.claim():
             return None, f"session {runner.session_id} is already connected"
         return runner, ""
@@ -117,6 +126,11 @@ class PendingConnection:
         if conn.is_closing:
             runner.release()
             return
+        closed = closed_to_logons(runner)  # the gate closed while the application checked the Logon
+        if closed is not None:
+            runner.release()
+            self.router.refuse(conn, closed)
+            return
         self.runner = runner
         runner.on_connected(conn)
         runner.on_data(rest + b"".join(self._held))
@@ -140,3 +154,14 @@ class PendingConnection:
         if self._timeout is not None:
             self._timeout.cancel()
             self._timeout = None
+
+
+def closed_to_logons(runner: SessionRunner) -> str | None:
+    """Why ``runner``'s session takes no Logon now, naming the session and when it takes them again: its
+    ``[Scheduler] schedules`` gate is closed. None when the session may see the Logon (StartTime/EndTime is the
+    session's own check: it answers a Logon outside session time with Logout(35=5))."""
+    schedule = runner.schedule
+    refusal = schedule.logon_refusal() if isinstance(schedule, SchedulerGate) else None
+    if refusal is None:
+        return None
+    return f"session {runner.session_id} refuses its Logon without an answer: {refusal}"

@@ -5,7 +5,8 @@ Three parts, from pure to I/O:
 * :class:`Timetable` turns the entries into daily occurrences (epoch seconds) and answers "is the engine running
   at t" and "which entries come next after t". No clock, no I/O: tests drive it with any time.
 * :class:`SchedulerGate` is the session time of a session under the scheduler: Logons are accepted while the
-  scheduler says running and refused (as outside session time, QuickFIX's Logout) while it says stopped.
+  scheduler says running; while it says stopped, or while a reset runs, the acceptor closes a connection whose
+  Logon names the session before the session sees it (engine/acceptor_router.py): no answer, no MsgSeqNum used.
 * :class:`EngineScheduler` is the engine task: it first resets the sessions whose store missed the latest reset
   (the engine was down at its time), then sleeps until the next entry (on the runners' wall clock) and performs
   its action on every session; a failed action is logged with the session and the schedule goes on.
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 from pyfixmsg_plus.config.settings import ScheduleAction, ScheduleEntry, SessionSettings
 from pyfixmsg_plus.engine import building
 from pyfixmsg_plus.engine.session_runner import SessionNotDisconnected
+from pyfixmsg_plus.engine.session_time import sleep_until, utc_text
 from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.session.states import CONNECTED_STATES
 
@@ -42,10 +44,8 @@ log = logging.getLogger("pyfixmsg_plus.engine")
 SCHEDULE_STOPPED = "Session stopped by schedule"
 #: Text(58) of the Logout sent before a ``reset`` entry resets the sequence numbers of a connected session
 SCHEDULE_RESET = "Sequence numbers reset by schedule"
-#: longest single sleep of the task (seconds): a wall-clock step or a suspended machine is noticed within it
-MAX_SLEEP = 60.0
-#: shortest sleep of the task (seconds): a wake-up a hair before the entry must not spin
-MIN_SLEEP = 0.01
+#: when the gate opens again while a reset entry runs on sessions the schedule has running (refusals' log lines)
+REOPENS_AFTER_RESET = "once the scheduled sequence reset has ended"
 #: how long a reset waits for a logged-out session's connection to report its end (seconds)
 DISCONNECT_WAIT = 5.0
 #: how often a reset waiting for a session to be free looks at its claim (seconds): a routed connection that
@@ -96,6 +96,11 @@ class Timetable:
         midnight; None when the entries hold no reset."""
         return max((o.when for o in self._latest_occurrences(now) if o.action in _RESETS), default=None)
 
+    def next_start_after(self, now: float) -> float | None:
+        """When (epoch seconds) the first start/reset_start after ``now`` is due; None when the entries hold none."""
+        starts = [p for p, entry in enumerate(self.entries) if entry.action in _STARTS]
+        return min((self._first_after(position, now).when for position in starts), default=None)
+
     def next_after(self, now: float) -> list[Occurrence]:
         """The entries due at the first occurrence time after ``now`` (epoch seconds), in list order."""
         upcoming = [self._first_after(position, now) for position in range(len(self.entries))]
@@ -133,17 +138,35 @@ class SchedulerGate(SessionSchedule):
     """Session time of a session under ``[Scheduler] schedules``: in session while ``running``.
 
     It has no StartTime/EndTime (``always`` stays True, so no StartTime/EndTime task and no new-period reset
-    apply), but :meth:`is_in_session` follows the scheduler: a Logon received while stopped is refused with
-    Logout(35=5) as outside session time, and the engine starts an initiator only while running. One gate is
-    shared by every session of the engine."""
+    apply), but :meth:`is_in_session` follows the scheduler: while it is closed (stopped, or a reset under way)
+    the acceptor router refuses a Logon naming the session by closing the connection without an answer
+    (:meth:`logon_refusal` says why, for its log line), and the engine starts an initiator only while running.
+    One gate is shared by every session of the engine."""
 
     def __init__(self, running: bool = True) -> None:
         super().__init__()
         self.running = running
+        #: when a closed gate opens again, as the refusals' log lines say it ("at the next start, ...")
+        self.reopens = "at the next start entry"
+
+    def open(self) -> None:
+        """Let Logons in again (a start entry, or the end of a reset of running sessions)."""
+        self.running = True
+
+    def close(self, reopens: str) -> None:
+        """Refuse Logons until :meth:`open`; ``reopens`` says when that will be, for the refusals' log lines."""
+        self.running = False
+        self.reopens = reopens
 
     def is_in_session(self, now: float) -> bool:
         """True while the scheduler has the engine running (``now`` is not needed: the task sets ``running``)."""
         return self.running
+
+    def logon_refusal(self) -> str | None:
+        """Why a Logon received now is refused and when Logons are accepted again; None while running."""
+        if self.running:
+            return None
+        return f"closed by [Scheduler] schedules; Logons are accepted again {self.reopens}"
 
     def __repr__(self) -> str:
         return f"[Scheduler] schedules ({'running' if self.running else 'stopped'})"
@@ -192,7 +215,10 @@ class EngineScheduler:
     def apply_state_now(self) -> None:
         """Set running/stopped from the timetable at the current time (before the engine starts connecting)."""
         now = self._applied_at = self.clock()
-        self.gate.running = self.timetable.running_at(now)
+        if self.timetable.running_at(now):
+            self.gate.open()
+        else:
+            self.gate.close(self._reopening(resume=False))
         log.info("[Scheduler] %s at start-up (%s)", "running" if self.running else "stopped", self.timetable)
 
     # ------------------------------------------------------------------ the task
@@ -205,15 +231,20 @@ class EngineScheduler:
         while True:
             cursor = max(cursor, self.clock() - MAX_CATCH_UP)
             due = self.timetable.next_after(cursor)
-            await self._sleep_until(due[0].when)
+            await sleep_until(self.clock, due[0].when, self.sleep)
             for occurrence in due:
                 await self.perform(occurrence.action)
             cursor = due[0].when
 
-    async def _sleep_until(self, when: float) -> None:
-        """Sleep until ``clock()`` reaches ``when`` (epoch seconds), in naps of at most MAX_SLEEP."""
-        while (left := when - self.clock()) > 0:
-            await self.sleep(min(MAX_SLEEP, max(MIN_SLEEP, left)))
+    def _reopening(self, resume: bool) -> str:
+        """When a gate closed now opens again: once the reset under way has ended when ``resume`` (the sessions
+        run on after it), else at the next start/reset_start entry."""
+        if resume:
+            return REOPENS_AFTER_RESET
+        when = self.timetable.next_start_after(self.clock())
+        if when is None:
+            return "never: the schedule has no start or reset_start entry (restart the engine)"
+        return f"at the next start, {utc_text(when)}"
 
     async def catch_up_or_log(self) -> None:
         """:meth:`catch_up_missed_reset`, a failure logged: the schedule must go on (the next reset entry retries)."""
@@ -235,13 +266,16 @@ class EngineScheduler:
         if not pairs:
             return
         log.info("[Scheduler] reset due at %s was missed by %d session(s): resetting them now",
-                 _utc_text(due_at), len(pairs))
+                 utc_text(due_at), len(pairs))
         resume = self.running
-        self.gate.running = False  # as a reset entry: no Logon between the Logout and the reset
+        self.gate.close(self._reopening(resume))  # as a reset entry: no Logon between the Logout and the reset
         try:
             await self._each(ScheduleAction.RESET, pairs, self._reset_one)
         finally:
-            self.gate.running = resume
+            if resume:
+                self.gate.open()
+            else:
+                self.gate.close(self._reopening(resume=False))
         if resume:  # an initiator logged out for the reset connects again
             await self._each(ScheduleAction.START, pairs, self._start_one)
 
@@ -264,16 +298,18 @@ class EngineScheduler:
         log.info("[Scheduler] %s: performing on %d session(s)", action.value, len(self.engine.runners))
         pairs = self._pairs()
         if action is ScheduleAction.STOP:
-            self.gate.running = False  # first: a Logon arriving during the Logouts is refused
+            self.gate.close(self._reopening(resume=False))  # first: a Logon arriving during the Logouts is refused
             await self._each(action, pairs, self._stop_one)
             return
         if action is not ScheduleAction.START:  # reset, reset_start
             resume = self.running or action is ScheduleAction.RESET_START
-            self.gate.running = False  # no Logon between the Logout and the reset
+            # no Logon between the Logout and the reset: one arriving meanwhile is refused by the acceptor without
+            # an answer, so no Logout(35=5) takes a MsgSeqNum(34) the reset would have to wipe
+            self.gate.close(self._reopening(resume))
             await self._each(action, pairs, self._reset_one)
             if not resume:
                 return
-        self.gate.running = True
+        self.gate.open()
         await self._each(action, pairs, self._start_one)
 
     async def _each(
@@ -334,11 +370,8 @@ def _free(runner: SessionRunner) -> bool:
     return not runner.claimed and runner.state not in CONNECTED_STATES
 
 
-def _utc_text(when: float) -> str:
-    return datetime.datetime.fromtimestamp(when, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 __all__ = [
+    "REOPENS_AFTER_RESET",
     "SCHEDULE_RESET",
     "SCHEDULE_STOPPED",
     "EngineScheduler",

@@ -4,6 +4,8 @@
 :class:`SessionTimeKeeper` is a part of :class:`~pyfixmsg_plus.engine.FixEngine`: each session with a session time
 gets a task that waits for its period, resets a store of an earlier period, starts the initiator, and at EndTime
 sends Logout and disconnects (:meth:`SessionTimeKeeper._end_session_time`, which the scheduler's ``stop`` uses too).
+
+:func:`sleep_until` and :func:`utc_text` serve both kinds of schedule task.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from pyfixmsg_plus.config import SessionSettings
@@ -29,8 +31,12 @@ log = logging.getLogger("pyfixmsg_plus.engine")
 SESSION_TIME_ENDED = "Session time ended"
 #: seconds between attempts when keeping session time failed (a store error, say)
 SCHEDULE_RETRY_SECONDS = 5.0
-#: shortest sleep of a schedule task (seconds): a wake-up a hair before the change must not spin
-_MIN_SCHEDULE_SLEEP = 0.01
+#: longest single nap of a schedule task (seconds): a wall-clock step or a suspended machine is noticed within it
+MAX_SCHEDULE_SLEEP = 60.0
+#: shortest nap of a schedule task (seconds): a wake-up a hair before the change must not spin
+MIN_SCHEDULE_SLEEP = 0.01
+#: LogoutTimeout (seconds) of a session that sets none (the configuration's default)
+DEFAULT_LOGOUT_TIMEOUT = 2.0
 
 
 class SessionTimeKeeper:
@@ -74,14 +80,14 @@ class SessionTimeKeeper:
         period = schedule.period_of(now)
         if period is None:
             log.info("session %s: outside session time; next start at %s", runner.session_id,
-                     _utc_text(schedule.next_change(now)))
-            await _sleep_until(runner.clock, schedule.next_change(now))
+                     utc_text(schedule.next_change(now)))
+            await sleep_until(runner.clock, schedule.next_change(now))
             return
         await runner.start_new_period_if_due()
         if settings.is_initiator:
             self._start_initiator(settings, runner)
         while schedule.period_of(runner.clock()) == period:
-            await _sleep_until(runner.clock, period.end)
+            await sleep_until(runner.clock, period.end)
         log.info("session %s: session time ended", runner.session_id)
         await self._end_session_time(settings, runner)
 
@@ -100,13 +106,12 @@ class SessionTimeKeeper:
                     await waiter
                 except Exception as exc:  # the connection went first: the close below still happens
                     log.warning("session %s: Logout at session end not sent: %s", runner.session_id, exc)
-            answered = await runner.wait_for(lambda s: s not in CONNECTED_STATES, (settings.logout_timeout or 2.0) + 1)
+            answered = await runner.wait_for(lambda s: s not in CONNECTED_STATES, logout_wait(settings))
             if not answered and runner.conn is not None:
                 runner.conn.close()
         if initiator is not None:
             del self.initiators[runner.session_id]
-            # shielded: an engine disconnect cancelling this task must not cut the initiator's stop short
-            await asyncio.shield(initiator.stop(graceful=True))
+            await stop_initiator_to_the_end(runner.session_id, initiator, logout_wait(settings))
             runner.stop_session()  # Disconnected until the next start, not Reconnecting
 
     async def _stop_schedules(self) -> None:
@@ -116,10 +121,59 @@ class SessionTimeKeeper:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _sleep_until(clock: Callable[[], float], when: float) -> None:
-    """Sleep until ``clock()`` reaches ``when`` (epoch seconds); callers re-check the time afterwards."""
-    await asyncio.sleep(max(_MIN_SCHEDULE_SLEEP, when - clock()))
+def logout_wait(settings: SessionSettings) -> float:
+    """How long (seconds) the end of session time waits for a Logout answer, and for the initiator's stop after
+    the engine's disconnect cancelled it: LogoutTimeout plus one second for the connection to close."""
+    return (settings.logout_timeout or DEFAULT_LOGOUT_TIMEOUT) + 1.0
 
 
-def _utc_text(when: float) -> str:
+async def stop_initiator_to_the_end(session_id: SessionID, initiator: Initiator, bound: float) -> None:
+    """Stop ``initiator`` gracefully, even when the caller is cancelled meanwhile.
+
+    The engine's disconnect cancels the session-time task: the stop is shielded from that cancel, and the
+    cancelled caller still waits for it (up to ``bound`` seconds) before the cancel goes on, so ``disconnect()``
+    does not return while the initiator is stopping and an error of the stop is logged, never left unretrieved.
+    """
+    stop = asyncio.ensure_future(initiator.stop(graceful=True))
+    try:
+        await asyncio.shield(stop)
+    except asyncio.CancelledError:
+        if not stop.done():  # the caller was cancelled, not the stop
+            await _wait_for_abandoned_stop(session_id, stop, bound)
+        raise
+
+
+async def _wait_for_abandoned_stop(session_id: SessionID, stop: asyncio.Future[None], bound: float) -> None:
+    """Wait up to ``bound`` seconds for the initiator ``stop`` its cancelled caller left; its outcome is logged."""
+    await asyncio.wait({stop}, timeout=bound)
+    if stop.done():
+        _log_stop_failure(session_id, stop)
+        return
+    log.warning("session %s: the initiator did not stop within %g s of the engine's disconnect; it goes on "
+                "stopping in the background", session_id, bound)
+    stop.add_done_callback(lambda done: _log_stop_failure(session_id, done))
+
+
+def _log_stop_failure(session_id: SessionID, stop: asyncio.Future[None]) -> None:
+    """Log the error of a finished initiator ``stop`` (retrieving it, so asyncio does not report it unseen)."""
+    error = None if stop.cancelled() else stop.exception()
+    if error is not None:
+        log.warning("session %s: stopping the initiator at the end of session time failed: %s", session_id, error,
+                    exc_info=error)
+
+
+async def sleep_until(
+    clock: Callable[[], float], when: float, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+) -> None:
+    """Sleep until ``clock()`` (epoch seconds) reaches ``when`` (epoch seconds); return at once when it has.
+
+    ``sleep`` waits a number of seconds. The wait is cut into naps of MIN_SCHEDULE_SLEEP to MAX_SCHEDULE_SLEEP
+    seconds, the clock read again after each: a wall-clock step (NTP, an operator, a suspended machine) moves the
+    wake-up within MAX_SCHEDULE_SLEEP, where one long sleep would keep the time the step made wrong."""
+    while (left := when - clock()) > 0:
+        await sleep(min(MAX_SCHEDULE_SLEEP, max(MIN_SCHEDULE_SLEEP, left)))
+
+
+def utc_text(when: float) -> str:
+    """``when`` (epoch seconds) as ``YYYY-MM-DD HH:MM:SS UTC``, for log lines."""
     return datetime.datetime.fromtimestamp(when, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

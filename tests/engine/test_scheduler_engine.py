@@ -20,7 +20,6 @@ from pyfixmsg_plus.application import Application
 from pyfixmsg_plus.config import ConfigManager
 from pyfixmsg_plus.engine import FixEngine
 from pyfixmsg_plus.engine.scheduler import SCHEDULE_RESET, SCHEDULE_STOPPED, EngineScheduler
-from pyfixmsg_plus.engine.session_runner import OUTSIDE_SESSION_TIME
 from pyfixmsg_plus.session import SessionState
 
 #: midnight UTC of the stepped clock's first day
@@ -203,28 +202,31 @@ async def logon_and_read_logon_answer(port: int) -> bytes:
         writer.close()
 
 
-def test_an_acceptor_refuses_logons_while_stopped_and_accepts_after_start() -> None:
+def test_an_acceptor_refuses_logons_while_stopped_and_accepts_after_start(caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
         port = free_port()
         guard = Executor()
         acceptor = await FixEngine.create(scheduled(acceptor_config(port, ["CLIENT"]), OFFICE_HOURS), guard)
         clock = SteppedClock(at("06:00"))
         scheduler = await open_on(acceptor, clock)
-        refused = await logon_and_read_until_closed(port)
-        assert b"\x0135=A\x01" not in refused
-        assert f"\x0158={OUTSIDE_SESSION_TIME}\x01".encode() in refused
+        # as QuickFIX outside session time: the connection is closed, no Logout(35=5) takes a MsgSeqNum(34)
+        assert await logon_and_read_until_closed(port) == b""
         assert guard.logons == []
 
         clock.move_to(at("08:00"))
         assert await eventually(lambda: scheduler.running)
-        # the refused Logon may have taken MsgSeqNum(34) 1: expect 1 again, so the next Logon is in sequence
-        await acceptor.set_sequence_numbers(incoming_seqnum=1)
         accepted = await logon_and_read_logon_answer(port)
-        assert b"\x0135=A\x01" in accepted
+        assert b"\x0135=A\x01" in accepted and field(accepted, 34) == "1"
         assert await eventually(lambda: len(guard.logons) == 1)
         await acceptor.disconnect()
 
-    run_bounded(scenario())
+    with caplog.at_level(logging.WARNING, logger="pyfixmsg_plus.engine"):
+        run_bounded(scenario())
+    refusals = [r.getMessage() for r in caplog.records if "refused connection" in r.getMessage()]
+    assert len(refusals) == 1
+    # the log line names the session, the reason and when it takes Logons again (the 08:00 start entry)
+    assert "FIX.4.4:EXEC->CLIENT" in refusals[0] and "[Scheduler]" in refusals[0]
+    assert "2026-03-02 08:00:00 UTC" in refusals[0]
 
 
 def test_stop_logs_out_a_session_logged_on_to_an_acceptor() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyfixmsg_plus.config import ScheduleAction, ScheduleEntry
-from pyfixmsg_plus.engine.scheduler import Occurrence, Timetable
+from pyfixmsg_plus.engine.scheduler import Occurrence, SchedulerGate, Timetable
 
 START, STOP, RESET, RESET_START = (ScheduleAction.START, ScheduleAction.STOP, ScheduleAction.RESET,
                                    ScheduleAction.RESET_START)
@@ -185,3 +185,22 @@ def test_next_after_is_within_a_day_and_nothing_falls_between(
     minute_of_day = {int((first - MIDNIGHT) // 60) % 1440}
     assert {(h * 60 + m) for h, m, _ in (entries[o.position] for o in due)} == minute_of_day
     assert first == timetable.next_after(first - 0.5)[0].when
+
+
+def test_next_start_after_is_the_first_later_start_or_reset_start() -> None:
+    schedule = table(("08:00", START), ("12:00", RESET), ("17:00", STOP), ("20:00", RESET_START))
+    assert schedule.next_start_after(at("07:00")) == at("08:00")
+    assert schedule.next_start_after(at("08:00")) == at("20:00")  # after, not at: a reset is no start
+    assert schedule.next_start_after(at("21:00")) == at("08:00", day=1)
+    assert table(("17:00", STOP), ("00:00", RESET)).next_start_after(at("12:00")) is None
+
+
+def test_a_closed_gate_says_why_and_when_it_opens_again() -> None:
+    gate = SchedulerGate()
+    assert gate.logon_refusal() is None and gate.is_in_session(at("03:00"))
+    gate.close("at the next start, 2026-03-03 08:00:00 UTC")
+    refusal = gate.logon_refusal()
+    assert refusal is not None and "[Scheduler]" in refusal and "2026-03-03 08:00:00 UTC" in refusal
+    assert not gate.is_in_session(at("12:00"))
+    gate.open()
+    assert gate.logon_refusal() is None

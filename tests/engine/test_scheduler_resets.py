@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from engine_kit import acceptor_config, free_port, initiator_config, run_bounded
-from test_engine_schedule import logon_frame
+from test_engine_schedule import logon_and_read_until_closed, logon_frame
 from test_scheduler_engine import OFFICE_HOURS, SteppedClock, at, eventually, field, open_on, scheduled
 
 from pyfixmsg_plus.application import Application
 from pyfixmsg_plus.engine import FixEngine
+from pyfixmsg_plus.engine.scheduler import REOPENS_AFTER_RESET
 from pyfixmsg_plus.engine.session_runner import SessionRunner
 from pyfixmsg_plus.session import SessionState
 from pyfixmsg_plus.store import SessionKey
@@ -70,7 +71,11 @@ def frames_of(answer: bytes) -> list[tuple[str | None, str | None]]:
 
 
 # ---------------------------------------------------------------------------------------------------- the race
-def test_a_logon_during_a_slow_scheduled_reset_is_answered_after_it_and_numbers_match_the_store() -> None:
+def test_a_logon_during_a_slow_scheduled_reset_is_refused_unanswered_and_the_next_one_is_answered_with_1(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # QuickFIX refuses a Logon outside session time by disconnecting: the acceptor closes the connection without
+    # a Logout(35=5), which would take MsgSeqNum(34) 1 after the reset (the next Logon then answered with 2)
     async def scenario() -> None:
         port = free_port()
         clock = SteppedClock(at("10:00"))
@@ -80,18 +85,61 @@ def test_a_logon_during_a_slow_scheduled_reset_is_answered_after_it_and_numbers_
         await engine.set_sequence_numbers(outgoing_seqnum=40, incoming_seqnum=40)
         runner = engine.runner()
         slow_down_store_reset(runner, 0.5)
-        await open_on(engine, clock)
+        scheduler = await open_on(engine, clock)
         clock.move_to(at("12:00"))
         await asyncio.sleep(0.1)  # the store reset is under way
-        answer = frames_of(await logon_and_read_first_answer(port, seqnum=41))
-        assert await eventually(lambda: engine.scheduler is not None and engine.scheduler.running)
-        assert await engine.wait_disconnected(10)
-        session, store = await numbers(runner)
-        assert session == store  # never a session above its store: a restart would reuse a number
-        # the answer came after the reset (MsgSeqNum 1) and is kept, so a ResendRequest can replay it
-        assert len(answer) == 1 and answer[0][0] in ("5", "A") and answer[0][1] == "1"
-        stored = [(m.msg_type, str(m.seq_num)) for m in await runner.store.get_outbound(runner.key, 1, 0)]
-        assert stored[:1] == answer
+        refused = await logon_and_read_until_closed(port, seqnum=41)
+        refused_during_the_reset = not scheduler.running
+        assert await eventually(lambda: scheduler.running)
+        assert await numbers(runner) == ((1, 1), (1, 1))  # the refusal took no MsgSeqNum(34)
+        assert await runner.store.get_outbound(runner.key, 1, 0) == []
+        assert refused == b"" and refused_during_the_reset  # closed without an answer: no Logout(35=5)
+
+        answer = frames_of(await logon_and_read_first_answer(port, seqnum=1))
+        assert answer == [("A", "1")]
+        await engine.disconnect()
+
+    with caplog.at_level(logging.INFO, logger="pyfixmsg_plus.engine"):
+        run_bounded(scenario())
+    refusals = [r.getMessage() for r in caplog.records if "refused connection" in r.getMessage()]
+    assert len(refusals) == 1
+    assert "FIX.4.4:EXEC->CLIENT" in refusals[0] and REOPENS_AFTER_RESET in refusals[0]
+
+
+class HeldLogonCheck(Application):
+    """An async onLogonRequest that answers only once the test releases it (a slow credentials service)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def onLogonRequest(self, message: Any, sessionID: Any) -> bool:
+        self.asked.set()
+        await self.release.wait()
+        return True
+
+
+def test_a_logon_in_the_application_check_when_a_reset_begins_is_refused_unanswered_after_it() -> None:
+    async def scenario() -> None:
+        port = free_port()
+        clock = SteppedClock(at("10:00"))
+        app = HeldLogonCheck()
+        config = scheduled(acceptor_config(port, ["CLIENT"]), [*OFFICE_HOURS, {"time": "12:00", "action": "reset"}])
+        engine = await FixEngine.create(config, app)
+        await engine.initialize()
+        await engine.set_sequence_numbers(outgoing_seqnum=40, incoming_seqnum=40)
+        runner = engine.runner()
+        scheduler = await open_on(engine, clock)
+        refused = asyncio.ensure_future(logon_and_read_until_closed(port, seqnum=40))
+        await asyncio.wait_for(app.asked.wait(), 5)  # routed: the session is claimed by the held check
+        clock.move_to(at("12:00"))
+        assert await eventually(lambda: not scheduler.running)  # the reset began and waits for the claim
+        app.release.set()
+        assert await asyncio.wait_for(refused, 10) == b""  # the gate closed meanwhile: no answer
+        assert await eventually(lambda: scheduler.running)
+        assert await numbers(runner) == ((1, 1), (1, 1))
+        assert await runner.store.get_outbound(runner.key, 1, 0) == []
         await engine.disconnect()
 
     run_bounded(scenario())
