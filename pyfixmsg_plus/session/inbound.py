@@ -51,6 +51,11 @@ HEADER_TAGS = frozenset(
     }
 )
 TRAILER_TAGS = frozenset({93, 89, 10})
+#: most significant digits of an integer field read by the session (MsgSeqNum(34), BeginSeqNo(7), NewSeqNo(36),
+#: HeartBtInt(108), ...): 18 digits always fit a signed 64-bit int
+MAX_INT_DIGITS = 18
+#: most fraction digits of a UTCTimestamp (FIX 5.0 allows picoseconds)
+MAX_FRACTION_DIGITS = 12
 
 
 def parse_pairs(frame: bytes) -> Pairs:
@@ -89,10 +94,16 @@ class Inbound:
         return None if value is None else value.decode("latin-1")
 
     def integer(self, tag: int) -> int | None:
-        """The first value of ``tag`` as an int, or None when absent or not an integer."""
+        """The first value of ``tag`` as an int, or None when absent, not an integer, or past any FIX int
+        (more than MAX_INT_DIGITS significant digits: QuickFIX's int conversion fails there too, and Python's
+        refuses strings of over 4300 digits with a ValueError that must not escape the session)."""
         value = self.first.get(tag)
         if value is None or not value.isdigit():
             return None
+        if len(value) > MAX_INT_DIGITS:
+            value = value.lstrip(b"0") or b"0"
+            if len(value) > MAX_INT_DIGITS:
+                return None
         return int(value)
 
     def flag(self, tag: int) -> bool:
@@ -134,7 +145,7 @@ def parse_utc_timestamp(value: bytes) -> float | None:
         return None
     fraction = 0.0
     if len(value) > 17:
-        if value[17:18] != b"." or not value[18:].isdigit():
+        if value[17:18] != b"." or not value[18:].isdigit() or len(value) - 18 > MAX_FRACTION_DIGITS:
             return None
         fraction = int(value[18:]) / 10 ** (len(value) - 18)
     date = digits[0]
