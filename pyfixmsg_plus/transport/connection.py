@@ -20,6 +20,9 @@ The reader is a :class:`~pyfixmsg_plus.message.framing.ReadBuffer` of the connec
 names its framer with :meth:`Connection.read_with`: the framer's kept remainder (a frame cut by the end of the
 previous read) is then already in front of each read, so splitting a read never joins the two (with the compiled
 framing, no copy of a read is made at all). ``data_received`` stays for callers that hand bytes in directly.
+A pause made in ``on_connected`` holds on both loops (uvloop reads anyway once ``connection_made`` returns: such
+reads are kept until ``resume_reading``), and a TLS peer's bytes that the TLS layer still holds when its TCP ends
+without a close_notify are read out in ``connection_lost`` (:func:`~pyfixmsg_plus.transport.tls.read_what_tls_kept`).
 
 Latency: TCP_NODELAY is set on every TCP socket (``FlowControl.nodelay``): FIX messages are small and each one
 must leave at once, not wait for the peer's acknowledgement of the previous one (Nagle's algorithm).
@@ -54,6 +57,8 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
+
+from pyfixmsg_plus.transport.tls import read_what_tls_kept
 
 log = logging.getLogger("pyfixmsg_plus.transport")
 
@@ -187,6 +192,13 @@ class Connection(asyncio.BufferedProtocol):
         # where reads land: our own ReadBuffer until read_with names another; _filling gave the current room
         self.reader: Reader | None = None
         self._filling: Reader | None = None
+        # reads that came while reading was paused (uvloop reads after a pause made in connection_made), kept for
+        # the receiver until reading resumes; _yield_at_bytes is -1 meanwhile, so that such a read is noticed
+        self._held_reads: list[bytes] = []
+        self._release_pending = False
+        # close() or abort() was called (a failed receiver aborts): bytes still held at the end are not handed over
+        self._closed_by_us = False
+        self._receiver_broken = False
 
     # ------------------------------------------------------------------ asyncio.Protocol callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -205,6 +217,8 @@ class Connection(asyncio.BufferedProtocol):
             self.abort()
             return
         self._guard("on_connected", self.receiver.on_connected, self)
+        if self._reading_paused_by_user or self._reading_paused_by_flow:
+            self._hold_reads_until_resumed()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         reader = self.reader
@@ -220,9 +234,10 @@ class Connection(asyncio.BufferedProtocol):
         self._filling = None
         data = filling.received(nbytes)  # with the framer's kept remainder in front, which was counted before
         self.bytes_received = received = self.bytes_received + nbytes
-        self._hand_over(data)
-        if received > self._yield_at_bytes:  # the only per-read cost of fairness
-            self._yield_reading()
+        if received > self._yield_at_bytes:  # the only per-read cost: fairness, or a read that came while paused
+            self._read_past_mark(data)
+        else:
+            self._hand_over(data)
 
     def read_with(self, reader: Reader) -> None:
         """Read from now on into ``reader``'s buffers (the receiver's framer, which then finds its kept remainder
@@ -231,9 +246,10 @@ class Connection(asyncio.BufferedProtocol):
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received = received = self.bytes_received + len(data)
-        self._hand_over(data)
         if received > self._yield_at_bytes:
-            self._yield_reading()
+            self._read_past_mark(data)
+        else:
+            self._hand_over(data)
 
     def _hand_over(self, data: bytes) -> None:
         """A read's bytes to the receiver (``_guard`` without its per-call arguments: once per read)."""
@@ -249,6 +265,9 @@ class Connection(asyncio.BufferedProtocol):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if not self._closed_by_us:
+            self._read_what_tls_kept()
+            self._hand_over_held_reads()
         error = self._error or exc
         self._wake_drain_waiters(error or ConnectionClosed(f"connection to {self.describe()} closed"))
         if not self._closed.done():
@@ -287,9 +306,9 @@ class Connection(asyncio.BufferedProtocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return False
-        if self._reading_paused_by_turn:
-            return not (self._reading_paused_by_flow or self._reading_paused_by_user)
-        return bool(transport.is_reading())
+        if self._reading_paused_by_flow or self._reading_paused_by_user or self._held_reads:
+            return False
+        return self._reading_paused_by_turn or bool(transport.is_reading())
 
     @property
     def write_buffer_size(self) -> int:
@@ -407,6 +426,7 @@ class Connection(asyncio.BufferedProtocol):
     def close(self) -> None:
         """Close after the queued bytes (held ones first) are written. Idempotent."""
         if self._transport is not None and not self._transport.is_closing():
+            self._closed_by_us = True
             self._write_held()
             self._transport.close()
 
@@ -414,6 +434,8 @@ class Connection(asyncio.BufferedProtocol):
         """Close at once, dropping the queued bytes. Idempotent."""
         self._held, self._held_bytes = None, 0
         if self._transport is not None:
+            if not self._transport.is_closing():
+                self._closed_by_us = True
             self._transport.abort()
 
     async def wait_closed(self) -> None:
@@ -486,11 +508,76 @@ class Connection(asyncio.BufferedProtocol):
         self._reading_paused_by_turn = False
         self._apply_reading()
 
+    def _read_past_mark(self, data: bytes) -> None:
+        """A read took ``bytes_received`` past ``_yield_at_bytes``: either reading is paused and the loop read
+        anyway (the bytes are held until reading resumes), or the fairness budget is spent (the bytes are handed
+        over, then reading yields)."""
+        if self._reading_paused_by_user or self._reading_paused_by_flow or self._held_reads:
+            self._held_reads.append(data)
+            self._apply_reading()
+            return
+        self._hand_over(data)
+        self._yield_reading()
+
+    def _hold_reads_until_resumed(self) -> None:
+        """The receiver paused reading in ``on_connected``. asyncio honours that, uvloop does not: its
+        ``_call_connection_made`` starts reading once ``connection_made`` returns, whatever was asked in it (a
+        ``pause_reading`` before then finds the stream not reading and does nothing), and its poll phase can
+        read before any callback of ours runs. So until reading resumes a read is held, not handed over, and the
+        pause is applied again from the next loop callback, once the stream reads and can be stopped."""
+        self._yield_at_bytes = -1
+        self._loop.call_soon(self._apply_reading)
+
+    def _end_read_hold(self) -> bool:
+        """Reading may resume after :meth:`_hold_reads_until_resumed`: True while held reads still wait to be
+        handed over (from a loop callback, before any new read, so that the bytes stay in order)."""
+        if not self._held_reads:
+            self._yield_at_bytes = self.bytes_received + self._read_budget
+            return False
+        if not self._release_pending:
+            self._release_pending = True
+            self._loop.call_soon(self._release_held_reads)
+        return True
+
+    def _release_held_reads(self) -> None:
+        """Hand the reads held during a pause over as one ``bytes`` (the stream in order: the first one carries
+        the framer's remainder in front, the others land after it), then read again."""
+        self._release_pending = False
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return  # connection_lost hands them over
+        if self._reading_paused_by_user or self._reading_paused_by_flow:
+            return  # paused again meanwhile: the next resume comes back here
+        self._yield_at_bytes = self.bytes_received + self._read_budget
+        self._hand_over_held_reads()
+        self._apply_reading()
+
+    def _hand_over_held_reads(self) -> None:
+        held = self._held_reads
+        if held and not self._receiver_broken:
+            self._held_reads = []
+            self._hand_over(held[0] if len(held) == 1 else b"".join(held))
+
+    def _read_what_tls_kept(self) -> None:
+        """Hand over what the TLS layer still holds when the peer's TCP ended without a close_notify (see
+        :func:`~pyfixmsg_plus.transport.tls.read_what_tls_kept`); a no-op on plain TCP, whose FIN follows every
+        byte, all of which were read."""
+        ssl_object = self.get_extra_info("ssl_object")
+        if ssl_object is None or self.receiver is None:
+            return
+        recovered = read_what_tls_kept(ssl_object, self, lambda: not self._receiver_broken)
+        self._filling = None  # the last room asked for was not filled
+        if recovered:
+            log.info("connection %s: read %d bytes the TLS layer still held when the peer's TCP ended without "
+                     "a TLS close_notify", self.describe(), recovered)
+
     def _apply_reading(self) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
         paused = self._reading_paused_by_flow or self._reading_paused_by_user or self._reading_paused_by_turn
+        if not paused and self._yield_at_bytes < 0:  # the end of a pause that reads could slip past
+            paused = self._end_read_hold()
         if paused and transport.is_reading():
             transport.pause_reading()
         elif not paused and not transport.is_reading():
@@ -516,6 +603,7 @@ class Connection(asyncio.BufferedProtocol):
     def _receiver_failed(self, name: str, exc: Exception) -> None:
         """The receiver's ``name`` raised ``exc`` (called from its except block): logged, the connection dropped."""
         log.exception("Receiver.%s failed for connection %s; aborting it", name, self.describe())
+        self._receiver_broken = True
         if self._error is None:
             self._error = exc
         self.abort()

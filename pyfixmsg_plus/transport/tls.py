@@ -2,6 +2,9 @@
 
 Both sides refuse anything older than TLS 1.2. Errors are :class:`TLSConfigError` naming the setting and the
 file at fault (missing, unreadable, not PEM, key not matching the certificate), never a bare OpenSSL message.
+
+:func:`read_what_tls_kept` recovers the bytes a TLS transport keeps when the peer's TCP ends without a
+close_notify.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 import ssl
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, cast
 
 StrPath = str | os.PathLike[str]
 
@@ -92,6 +96,39 @@ def client_context(
     elif keyfile is not None:
         raise TLSConfigError(f"keyfile={os.fspath(keyfile)} is set without certfile: set both or neither")
     return context
+
+
+class ReadsInto(Protocol):
+    """The read side of an ``asyncio.BufferedProtocol``: room for a read, then how many bytes landed in it."""
+
+    def get_buffer(self, sizehint: int) -> memoryview: ...
+
+    def buffer_updated(self, nbytes: int) -> None: ...
+
+
+def read_what_tls_kept(ssl_object: ssl.SSLObject, protocol: ReadsInto, go_on: Callable[[], bool]) -> int:
+    """Read ``ssl_object`` to its end into ``protocol`` (``get_buffer(-1)`` then ``buffer_updated(nbytes)``, as a
+    transport does) while ``go_on()`` is true; returns the bytes read.
+
+    For a connection whose peer ended TCP without a TLS close_notify (a killed process, a load balancer): asyncio's
+    ``SSLProtocol`` then reads one application buffer (``_do_flush``) and uvloop's none (its ``eof_received`` goes
+    straight to SHUTDOWN), and both drop the rest with the SSL object: bytes already decrypted, and records still
+    encrypted in its incoming BIO. Call it from ``connection_lost``, when the transport reads no more. A record the
+    peer cut in the middle cannot be decrypted and stays lost (it ends the reading, as nothing follows it).
+    """
+    recovered = 0
+    while go_on():
+        room = protocol.get_buffer(-1)
+        try:
+            nbytes = cast(int, ssl_object.read(len(room), room))  # with a buffer: a count (typeshed says bytes)
+        except ssl.SSLError:  # SSLWantReadError: nothing whole is left; SSLZeroReturnError: a close_notify
+            nbytes = 0
+        del room  # no view of the buffer outlives the read (a reader may hand that very memory out)
+        if nbytes <= 0:  # 0: a close_notify after all
+            break
+        protocol.buffer_updated(nbytes)
+        recovered += nbytes
+    return recovered
 
 
 # ---------------------------------------------------------------------- helpers
