@@ -294,6 +294,15 @@ _SEQUENCES = (
         "Send a ResendRequest(2) even when one for the same gap is pending.",
         _SAME,
     ),
+    _k(
+        "EnableNextExpectedMsgSeqNum",
+        v.BOOLEAN,
+        "N",
+        "FIX.4.4/FIXT.1.1: our Logons carry NextExpectedMsgSeqNum(789); a received 789 lower than our next "
+        "MsgSeqNum has our messages from it resent, a higher one ends the session, and no ResendRequest(2) "
+        "is sent for a gap before the counterparty's Logon when both Logons carry 789.",
+        _SAME,
+    ),
     _k("EncryptMethod", v.integer(0, 6), "0", "EncryptMethod(98) sent on Logon.", None, "encryptmethod"),
 )
 

@@ -114,6 +114,7 @@ class SessionSettings:
     reset_on_disconnect: bool
     refresh_on_logon: bool
     send_redundant_resend_requests: bool
+    enable_next_expected_msg_seq_num: bool
     encrypt_method: int
     data_dictionary: Path | None
     transport_data_dictionary: Path | None

@@ -27,8 +27,9 @@ from pyfixmsg_plus.message.errors import DictionaryError
 from pyfixmsg_plus.message.reference import FixSpec
 from pyfixmsg_plus.message.validation import Validator
 from pyfixmsg_plus.session import Persistence, Role, SessionConfig
-from pyfixmsg_plus.session.config import LogonCheck
+from pyfixmsg_plus.session.config import LogonCheck, version_key
 from pyfixmsg_plus.session.fixt import APPL_VER_DICTIONARIES, FixtDictionaries, is_fixt
+from pyfixmsg_plus.session.next_expected import supports_next_expected
 from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.store import MessageStore, MessageStoreFactory, SessionKey
 from pyfixmsg_plus.transport import Backoff, ClientCertMode, FlowControl, client_context, server_context
@@ -220,6 +221,7 @@ def build_session_config(
         check_latency=settings.check_latency,
         max_latency=float(settings.max_latency),
         send_redundant_resend_requests=settings.send_redundant_resend_requests,
+        enable_next_expected_msg_seq_num=_next_expected_enabled(settings),
         supported_app_msg_types=supported_app_msg_types,
         persistence=Persistence(settings.persistence_mode.value),
         username=settings.username,
@@ -227,6 +229,18 @@ def build_session_config(
         logon_check=logon_check,
         logon_extra_fields=tuple(extra),
     )
+
+
+def _next_expected_enabled(settings: SessionSettings) -> bool:
+    """``EnableNextExpectedMsgSeqNum``; ValueError naming the session when its BeginString has no
+    NextExpectedMsgSeqNum(789) in the Logon (before FIX.4.4)."""
+    enabled = settings.enable_next_expected_msg_seq_num
+    if enabled and not supports_next_expected(version_key(settings.begin_string)):
+        raise ValueError(
+            f"session {settings.session_id}: EnableNextExpectedMsgSeqNum = Y needs BeginString FIX.4.4 or "
+            f"FIXT.1.1 (NextExpectedMsgSeqNum(789) is not in the Logon of {settings.begin_string})"
+        )
+    return enabled
 
 
 def build_schedule(settings: SessionSettings) -> SessionSchedule:

@@ -112,11 +112,16 @@ class MessageBuilder:
         return encoder_module().encode_message(self._begin, fields)
 
     # ------------------------------------------------------------ admin messages
-    def logon(self, seqnum: int, now: float, heartbeat_interval: int, reset: bool) -> bytes:
-        """Logon (35=A): EncryptMethod(98)=0, HeartBtInt(108), ResetSeqNumFlag(141)=Y when resetting."""
+    def logon(
+        self, seqnum: int, now: float, heartbeat_interval: int, reset: bool, next_expected: int | None = None
+    ) -> bytes:
+        """Logon (35=A): EncryptMethod(98)=0, HeartBtInt(108), ResetSeqNumFlag(141)=Y when resetting,
+        NextExpectedMsgSeqNum(789) when ``next_expected`` is given (FIX 4.4+, EnableNextExpectedMsgSeqNum)."""
         body: list[Field] = [(98, 0), (108, heartbeat_interval)]
         if reset:
             body.append((141, "Y"))
+        if next_expected is not None:
+            body.append((789, next_expected))
         if self._config.username is not None:
             body.append((553, self._config.username))
         if self._config.password is not None:

@@ -49,6 +49,8 @@ class PairsValidator(Protocol):
 LogonCheck = Callable[[list[tuple[int, bytes]]], "str | None"]
 
 ADMIN_MSG_TYPES = frozenset({"0", "1", "2", "3", "4", "5", "A"})
+#: the first version (``version_key``) whose Logon(35=A) has NextExpectedMsgSeqNum(789): FIX 4.4
+FIRST_VERSION_WITH_NEXT_EXPECTED = (4, 4)
 
 
 @dataclass(slots=True)
@@ -102,6 +104,9 @@ class SessionConfig:
     # stream reader
     #: that trusts BodyLength (QuickFIX) does
     discard_frames_within_bad_length: bool = True
+    #: EnableNextExpectedMsgSeqNum: our Logons carry NextExpectedMsgSeqNum(789) and a received one drives the
+    #: recovery (resend from it, no ResendRequest for our own gap); FIX 4.4 and FIXT.1.1 only
+    enable_next_expected_msg_seq_num: bool = False
 
     def __post_init__(self) -> None:
         _require_positive("heartbeat_interval", self.heartbeat_interval, allow_zero=True)
@@ -117,6 +122,11 @@ class SessionConfig:
         for name in ("begin_string", "sender_comp_id", "target_comp_id"):
             if not getattr(self, name):
                 raise ValueError(f"{name} must not be empty")
+        if self.enable_next_expected_msg_seq_num and self.version_key < FIRST_VERSION_WITH_NEXT_EXPECTED:
+            raise ValueError(
+                "enable_next_expected_msg_seq_num needs FIX.4.4 or FIXT.1.1 (NextExpectedMsgSeqNum(789) is not "
+                f"in the Logon of {self.begin_string})"
+            )
 
     @property
     def session_id(self) -> SessionID:

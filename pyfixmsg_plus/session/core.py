@@ -86,6 +86,7 @@ class Session(FastReceive, AdminHandlers):
         self.received_logon = False
         self.sent_reset = False
         self.sent_logout = False
+        self.sent_next_expected: int | None = None
         self._machine = StateMachine()
         self._active = False  # state is Active: kept by _record_state_change (an attribute, not a property call)
         self._machine.add_listener(self._record_state_change)
@@ -216,6 +217,7 @@ class Session(FastReceive, AdminHandlers):
         self._begin(now)
         self._framer = _impl.load("framing").Framer()
         self.received_logon = self.sent_reset = self.sent_logout = False
+        self.sent_next_expected = None
         self.timers.start(now)
         self.timers.heartbeat_interval = self.config.heartbeat_interval
         self.timers.logon_deadline = now + self.config.logon_timeout
@@ -422,6 +424,7 @@ class Session(FastReceive, AdminHandlers):
         self._framer = None
         self._swallow_buffer, self._swallow_end = None, -1
         self.received_logon = self.sent_reset = self.sent_logout = False
+        self.sent_next_expected = None
         self.timers.logon_deadline = self.timers.logout_deadline = None
         self.seq.queue.clear()
         self.seq.resend = None

@@ -32,6 +32,15 @@ from pyfixmsg_plus.session.fixt import (
     version_name,
 )
 from pyfixmsg_plus.session.inbound import Inbound, parse_utc_timestamp
+from pyfixmsg_plus.session.next_expected import (
+    NEXT_EXPECTED_MSG_SEQ_NUM,
+    BadNextExpected,
+    gap_asked_by_our_logon,
+    implied_resend,
+    logon_next_expected,
+    parse_next_expected,
+    too_high_text,
+)
 from pyfixmsg_plus.session.resend import effective_end
 from pyfixmsg_plus.session.sequencing import (
     INFINITY_BEFORE_FIX42,
@@ -66,6 +75,9 @@ class AdminHandlers:
     received_logon: bool
     sent_reset: bool
     sent_logout: bool
+    #: NextExpectedMsgSeqNum(789) of the last Logon sent on this connection (None: none sent, or the setting
+    #: is off)
+    sent_next_expected: int | None
 
     # provided by Session
     @property
@@ -323,10 +335,16 @@ class AdminHandlers:
         if inbound.seqnum == self.seq.next_target:
             self.seq.accept_target()
 
-    def send_logon(self, reset: bool) -> None:
-        """Send our Logon (initiator's request, acceptor's answer)."""
+    def send_logon(self, reset: bool, counts_received_logon: bool = False) -> None:
+        """Send our Logon (initiator's request, acceptor's answer). With EnableNextExpectedMsgSeqNum it carries
+        NextExpectedMsgSeqNum(789): the next number we expect, past the Logon we answer when
+        ``counts_received_logon`` (that Logon is accepted in sequence right after)."""
         hb, now = self.timers.heartbeat_interval, self.now
-        self.send_new("A", lambda seqnum: self.builder.logon(seqnum, now, hb, reset))
+        next_expected = None
+        if self.config.enable_next_expected_msg_seq_num:
+            next_expected = logon_next_expected(self.seq.next_target, counts_received_logon)
+        self.sent_next_expected = next_expected
+        self.send_new("A", lambda seqnum: self.builder.logon(seqnum, now, hb, reset, next_expected))
 
     def initiate_logout(self, text: str = "") -> None:
         """Send Logout once and wait LogoutTimeout for the answer."""
@@ -376,6 +394,11 @@ class AdminHandlers:
         if encrypt not in (None, "0"):  # only EncryptMethod 0 (None/Other) is supported
             self.logout_and_disconnect(f"Unsupported EncryptMethod(98)={v.quote_received(encrypt)}")
             return
+        try:
+            next_expected = self._received_next_expected(inbound)
+        except BadNextExpected as error:
+            self._refuse_logon(str(error))
+            return
         if self.config.logon_check is not None:
             refusal = self.config.logon_check(inbound.pairs)
             if refusal is not None:
@@ -387,21 +410,53 @@ class AdminHandlers:
             self.reset_sequences()
         if not self.verify(inbound, check_high=False, check_low=True):
             return
+        next_sender_at_logon = self.seq.next_sender
+        if next_expected is not None and next_expected > next_sender_at_logon:
+            # 789 names messages we never sent: nothing can be resent (QuickFIX/J logs out too)
+            self._refuse_logon(too_high_text(next_expected, next_sender_at_logon))
+            return
+        self._logon_accepted(inbound, heartbeat, received_reset, next_expected, next_sender_at_logon)
+
+    def _logon_accepted(
+        self, inbound: Inbound, heartbeat: int, received_reset: bool, next_expected: int | None, next_sender: int
+    ) -> None:
+        """A Logon passed every check: answer it (acceptor, or a reset we did not ask for), go Active, count it
+        or ask for the gap before it, and resend what its NextExpectedMsgSeqNum(789) says the counterparty
+        missed of ours (``next_sender``: our next MsgSeqNum to send when it came)."""
+        too_high = (inbound.seqnum or 0) > self.seq.next_target and not received_reset
         answering = not self.config.is_initiator or (received_reset and not self.sent_reset)
         if answering:
             self.timers.heartbeat_interval = heartbeat
-            self.send_logon(received_reset)
+            self.send_logon(received_reset, counts_received_logon=not too_high)
         self.received_logon = True
         self.sent_reset = False
         self.timers.logon_deadline = None
         if self.state is SessionState.LOGON_IN_PROGRESS:
             self.move_to(SessionState.ACTIVE)
-        if (inbound.seqnum or 0) > self.seq.next_target and not received_reset:
+        if too_high:
             inbound.already_processed = True
+            if next_expected is not None and self.seq.resend is None:
+                # both Logons carry 789: ours asks for the gap already (a peer without the setting, which
+                # sends no 789 and would not answer ours, gets the ResendRequest as before)
+                self.seq.resend = gap_asked_by_our_logon(self.sent_next_expected, inbound.seqnum or 0)
             self.on_too_high(inbound)
         else:
             self.accept(inbound, deliver=False)
+        if next_expected is not None:
+            resend = implied_resend(next_expected, next_sender)
+            if resend is not None:  # after our answer, as if a ResendRequest(2) for the range had come
+                log.info("%s: Logon's NextExpectedMsgSeqNum(789): resending %d..%d", self.config.session_id,
+                         resend.begin, resend.end)  # fmt: skip
+                self.emit(resend)
         self.emit(LoggedOn(received_reset))
+
+    def _received_next_expected(self, inbound: Inbound) -> int | None:
+        """The Logon's NextExpectedMsgSeqNum(789) when EnableNextExpectedMsgSeqNum is on (None: off, or the
+        field absent); BadNextExpected when it is not a positive integer."""
+        if not self.config.enable_next_expected_msg_seq_num:
+            return None  # the field is then ignored, as before the setting existed
+        raw = inbound.first.get(NEXT_EXPECTED_MSG_SEQ_NUM)
+        return None if raw is None else parse_next_expected(raw)
 
     def _take_default_appl_ver_id(self, inbound: Inbound) -> bool:
         """FIXT.1.1 Logon: DefaultApplVerID(1137) is required (QuickFIX refuses a Logon without it), and with a
