@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+from pyfixmsg_plus.config.app_versions import dictionary_version
 from pyfixmsg_plus.config.errors import ConfigError
 from pyfixmsg_plus.config.ini import RawSection
 from pyfixmsg_plus.config.settings import ConnectionType, ScheduleEntry, SessionSettings
 
 #: TimeZone values that name UTC itself (the same zone as no TimeZone without UseLocalTime)
 _UTC_NAMES = frozenset({"UTC", "ETC/UTC"})
+#: BeginStrings whose Logon has NextExpectedMsgSeqNum(789): FIX.4.4 and FIXT.1.1 (not FIX.4.0 to FIX.4.3)
+_NEXT_EXPECTED_BEGIN_STRINGS = ("FIX.4.4", "FIXT.1.1")
 _PAIRS = (("StartTime", "EndTime", "start_time", "end_time"), ("StartDay", "EndDay", "start_day", "end_day"))
 
 
@@ -19,6 +23,8 @@ def check_session(fields: dict[str, object], section: RawSection) -> None:
     _check_pairs(fields, section)
     _check_fixt(fields, section)
     _check_app_dictionary(fields, section)
+    _check_versioned_dictionaries(fields, section)
+    _check_next_expected(fields, section)
     _check_tls(fields, section)
     _check_reconnect(fields, section)
 
@@ -67,18 +73,55 @@ def _check_fixt(fields: dict[str, object], section: RawSection) -> None:
 
 
 def _check_app_dictionary(fields: dict[str, object], section: RawSection) -> None:
-    # QuickFIX reads AppDataDictionary on FIXT.1.1 sessions only: a FIX.4.x session given no DataDictionary would
-    # silently parse and validate with the built-in dictionary of its BeginString instead of the file named
+    # QuickFIX reads AppDataDictionary (and AppDataDictionary.<BeginString>) on FIXT.1.1 sessions only: a FIX.4.x
+    # session given no DataDictionary would silently parse and validate with the built-in dictionary of its
+    # BeginString instead of the file named
     begin_string = fields["begin_string"]
-    if begin_string == "FIXT.1.1" or fields["app_data_dictionary"] is None or fields["data_dictionary"] is not None:
+    if begin_string == "FIXT.1.1" or fields["data_dictionary"] is not None:
         return
-    session = f"{begin_string}:{fields['sender_comp_id']}->{fields['target_comp_id']}"
-    raise ConfigError(
-        f"AppDataDictionary = {fields['app_data_dictionary']} is set on session {session} without DataDictionary, "
-        "so it would be ignored and the built-in dictionary used: AppDataDictionary is for FIXT.1.1 sessions; "
-        "use DataDictionary",
-        section.location("AppDataDictionary"),
-    )
+    given = [("AppDataDictionary", fields["app_data_dictionary"])]
+    given += [(f"AppDataDictionary.{version}", path) for version, path in _versioned(fields)]
+    for key, path in given:
+        if path is None:
+            continue
+        session = f"{begin_string}:{fields['sender_comp_id']}->{fields['target_comp_id']}"
+        raise ConfigError(
+            f"{key} = {path} is set on session {session} without DataDictionary, so it would be ignored and the "
+            "built-in dictionary used: AppDataDictionary is for FIXT.1.1 sessions; use DataDictionary",
+            section.location(key),
+        )
+
+
+def _versioned(fields: dict[str, object]) -> tuple[tuple[str, Path], ...]:
+    versioned = fields["app_data_dictionaries"]
+    assert isinstance(versioned, tuple)
+    return versioned
+
+
+def _check_versioned_dictionaries(fields: dict[str, object], section: RawSection) -> None:
+    # AppDataDictionary.<BeginString> judges the messages whose ApplVerID(1128) is that version: a file declaring
+    # another version (its <fix major minor servicepack>) would judge them by the wrong rules. A file that cannot
+    # be read is left to the engine, which names it when it loads the dictionary.
+    for version, path in _versioned(fields):
+        declared = dictionary_version(path)
+        if declared is not None and declared != version:
+            raise ConfigError(
+                f"AppDataDictionary.{version} = {path} declares {declared} (its <fix> major/minor/servicepack), "
+                f"not {version}: name it AppDataDictionary.{declared} or give a {version} dictionary",
+                section.location(f"AppDataDictionary.{version}"),
+            )
+
+
+def _check_next_expected(fields: dict[str, object], section: RawSection) -> None:
+    # NextExpectedMsgSeqNum(789) is a Logon field from FIX.4.4 on (and of FIXT.1.1); older Logons have no place
+    # for it, so the setting could never take effect
+    begin_string = fields["begin_string"]
+    if fields["enable_next_expected_msg_seq_num"] and begin_string not in _NEXT_EXPECTED_BEGIN_STRINGS:
+        raise ConfigError(
+            f"EnableNextExpectedMsgSeqNum = Y needs BeginString FIX.4.4 or FIXT.1.1: NextExpectedMsgSeqNum(789) "
+            f"is not in the Logon of {begin_string}",
+            section.location("EnableNextExpectedMsgSeqNum"),
+        )
 
 
 def _check_tls(fields: dict[str, object], section: RawSection) -> None:

@@ -70,6 +70,7 @@ def _cell(text: str) -> str:
 
 def _row(key: Key) -> str:
     name = f"`{key.name}`" + ("<br>`<name><n>` for failover" if key.numbered else "")
+    name += "<br>`<name>.<BeginString>` per version" if key.versioned else ""
     aliases = ", ".join(f"`{alias}`" for alias in key.aliases) or ""
     if key.required:
         default = "**required**"

@@ -8,8 +8,10 @@ live in :mod:`pyfixmsg_plus.config.checks`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyfixmsg_plus.config import checks, schema
+from pyfixmsg_plus.config.app_versions import APPLICATION_VERSIONS
 from pyfixmsg_plus.config.errors import ConfigError, Location
 from pyfixmsg_plus.config.ini import RawSection, RawValue
 from pyfixmsg_plus.config.schema import Key, KeyRef, Scope
@@ -61,6 +63,13 @@ def check_key(section_kind: str, written: str, where: Location) -> KeyRef:
         raise ConfigError(f"this key does not belong in [{section_kind}]; put it in {homes[scope]}", where)
     if ref.index and ref.key is not None and not ref.key.numbered:  # pragma: no cover - lookup prevents it
         raise ConfigError("this key takes no number suffix", where)
+    if not ref.known_version and ref.key is not None:
+        valid = ", ".join(APPLICATION_VERSIONS)
+        raise ConfigError(
+            f"the suffix {ref.version!r} names no FIX application version; valid suffixes: {valid} "
+            f"(e.g. {schema.versioned_name(ref.key.name, 'FIX.4.4')})",
+            where,
+        )
     return ref
 
 
@@ -169,6 +178,7 @@ def resolve_session(default: RawSection | None, section: RawSection, convert: _C
     for attr, enum_type in _TYPED_ENUMS.items():
         fields[attr] = enum_type(str(fields[attr]))
     fields["failover_addresses"] = _failover_addresses(merged, section, convert)
+    fields["app_data_dictionaries"] = _versioned_dictionaries(merged, convert)
     checks.check_session(fields, section)
     return SessionSettings(**fields)  # type: ignore[arg-type]
 
@@ -194,6 +204,19 @@ def _failover_addresses(merged: Slots, section: RawSection, convert: _Converter)
         host_text = str(convert.value(host_key, host[1], host[2]))
         addresses.append(Address(host_text, int(str(convert.value(port_key, port[1], port[2])))))
     return tuple(addresses)
+
+
+def _versioned_dictionaries(merged: Slots, convert: _Converter) -> tuple[tuple[str, Path], ...]:
+    """``AppDataDictionary.<BeginString>`` values as (BeginString, path) in version order; an empty value
+    (``AppDataDictionary.FIX.4.4 =``) is not set."""
+    found = {}
+    for ref, raw, label in merged.values():
+        if ref.key is not None and ref.version is not None:
+            path = convert.value(ref.key, raw, label)
+            if path is not None:
+                assert isinstance(path, Path)
+                found[ref.version] = path
+    return tuple((version, found[version]) for version in APPLICATION_VERSIONS if version in found)
 
 
 def resolve_engine(sections: list[RawSection], convert: _Converter) -> EngineSettings:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pyfixmsg_plus.config import values as v
+from pyfixmsg_plus.config.app_versions import APPLICATION_VERSIONS, application_version
 from pyfixmsg_plus.config.values import Converter
 
 
@@ -45,6 +46,9 @@ class Key:
     scope: Scope = Scope.SESSION
     numbered: bool = False
     """also accepts ``<name><n>`` for n = 1, 2, ... (QuickFIX failover addresses)"""
+    versioned: bool = False
+    """also accepts ``<name>.<BeginString>`` for each application version (QuickFIX's per-version
+    ``AppDataDictionary.FIX.4.4``)"""
 
     @property
     def attr(self) -> str:
@@ -71,8 +75,9 @@ def _k(
     required: bool = False,
     scope: Scope = Scope.SESSION,
     numbered: bool = False,
+    versioned: bool = False,
 ) -> Key:
-    return Key(name, converter, default, description, quickfix, aliases, required, scope, numbered)
+    return Key(name, converter, default, description, quickfix, aliases, required, scope, numbered, versioned)
 
 
 _SAME = "same"  # marker: the QuickFIX name is the key's own name
@@ -316,7 +321,17 @@ _VALIDATION = (
         "spec_filename",
     ),
     _k("TransportDataDictionary", v.PATH, None, "FIXT.1.1: dictionary of session-level messages.", _SAME),
-    _k("AppDataDictionary", v.PATH, None, "FIXT.1.1: dictionary of application messages.", _SAME),
+    _k(
+        "AppDataDictionary",
+        v.PATH,
+        None,
+        "FIXT.1.1: dictionary of application messages; it replaces the built-in one of the version it declares "
+        "(fix major/minor/servicepack). AppDataDictionary.<BeginString> (e.g. AppDataDictionary.FIX.4.4 = "
+        "FIX44.xml, one key per version, FIX.4.0 to FIX.5.0SP2) replaces the built-in dictionary of that "
+        "version, which judges the messages with that ApplVerID(1128); the file must declare that version.",
+        _SAME,
+        versioned=True,
+    ),
     _k("UseDataDictionary", v.BOOLEAN, "Y", "Validate received messages against the dictionary.", _SAME),
     _k(
         "ValidateFieldsOutOfOrder",
@@ -463,6 +478,7 @@ KEYS: tuple[Key, ...] = tuple(
         key.required,
         key.scope,
         key.numbered,
+        key.versioned,
     )
     for key in (
         *_IDENTITY,
@@ -508,12 +524,27 @@ class KeyRef:
     key: Key | None
     role_alias: str | None = None
     index: int = 0
+    version: str | None = None
+    """the ``<BeginString>`` of ``AppDataDictionary.<BeginString>``: canonical when it is one of
+    :data:`~pyfixmsg_plus.config.app_versions.APPLICATION_VERSIONS`, else as written (an error for check_key)"""
 
     @property
     def slot(self) -> tuple[str, int]:
         """Identity of the setting inside a section (two spellings of one slot conflict)."""
         name = self.key.name if self.key is not None else f"@{self.role_alias}"
+        if self.version is not None:
+            name = versioned_name(name, self.version)
         return (name, self.index)
+
+    @property
+    def known_version(self) -> bool:
+        """False for ``<name>.<suffix>`` whose suffix names no application version."""
+        return self.version is None or self.version in APPLICATION_VERSIONS
+
+
+def versioned_name(name: str, version: str) -> str:
+    """``AppDataDictionary``, ``FIX.4.4`` -> ``AppDataDictionary.FIX.4.4``."""
+    return f"{name}.{version}"
 
 
 def lookup(written: str) -> KeyRef | None:
@@ -526,7 +557,16 @@ def lookup(written: str) -> KeyRef | None:
     match = _NUMBERED.match(word)
     if match and match["base"] in _BY_LOWER and _BY_LOWER[match["base"]].numbered:
         return KeyRef(_BY_LOWER[match["base"]], index=int(match["index"]))
-    return None
+    return _versioned(written.strip())
+
+
+def _versioned(written: str) -> KeyRef | None:
+    """``AppDataDictionary.FIX.4.4``: QuickFIX cuts the key at its first dot and reads the rest as a BeginString."""
+    base, dot, suffix = written.partition(".")
+    key = _BY_LOWER.get(base.lower())
+    if not dot or key is None or not key.versioned:
+        return None
+    return KeyRef(key, version=application_version(suffix) or suffix)
 
 
 def suggest(written: str, scope: Scope | None = None) -> list[str]:

@@ -142,6 +142,9 @@ class SessionSettings:
     ssl_check_hostname: bool
     ssl_server_name: str | None
     ssl_minimum_version: str
+    app_data_dictionaries: tuple[tuple[str, Path], ...] = ()
+    """``AppDataDictionary.<BeginString>`` keys as (BeginString, path), in version order (FIX.4.0 first): each
+    file replaces the built-in application dictionary of that version on a FIXT.1.1 session."""
 
     @property
     def session_id(self) -> str:

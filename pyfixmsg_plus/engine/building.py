@@ -28,7 +28,13 @@ from pyfixmsg_plus.message.reference import FixSpec
 from pyfixmsg_plus.message.validation import Validator
 from pyfixmsg_plus.session import Persistence, Role, SessionConfig
 from pyfixmsg_plus.session.config import LogonCheck, version_key
-from pyfixmsg_plus.session.fixt import APPL_VER_DICTIONARIES, FixtDictionaries, is_fixt
+from pyfixmsg_plus.session.fixt import (
+    APPL_VER_DICTIONARIES,
+    ApplVerCodec,
+    FixtDictionaries,
+    is_fixt,
+    version_name,
+)
 from pyfixmsg_plus.session.next_expected import supports_next_expected
 from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.store import MessageStore, MessageStoreFactory, SessionKey
@@ -54,13 +60,33 @@ class SpecCache:
         self._codecs: dict[int, Codec] = {}
         self._validators: dict[tuple[object, ...], Validator | None] = {}
         self._fixt: dict[tuple[object, ...], FixtDictionaries] = {}
+        self._fixt_codecs: dict[tuple[int, int], ApplVerCodec] = {}
 
-    def codec_for(self, spec: FixSpec) -> Codec:
-        """The Codec shared by the sessions of ``spec`` (a dictionary from this cache)."""
+    def codec_for(self, spec: FixSpec, settings: SessionSettings | None = None) -> Codec:
+        """The Codec shared by the sessions of ``spec`` (a dictionary from this cache).
+
+        With the ``settings`` of a FIXT.1.1 session that validates (UseDataDictionary = Y): an
+        :class:`ApplVerCodec`, which orders a message the application sends with its own ApplVerID(1128) by the
+        dictionary of that version and refuses a 1128 naming none of the session's."""
+        if settings is not None and is_fixt(settings.begin_string) and settings.use_data_dictionary:
+            return self._fixt_codec(spec, settings)
         codec = self._codecs.get(id(spec))
         if codec is None:
             codec = self._codecs[id(spec)] = Codec(spec=spec)
         return codec
+
+    def _fixt_codec(self, spec: FixSpec, settings: SessionSettings) -> ApplVerCodec:
+        dictionaries = self.fixt_dictionaries_for(settings)
+        key = (id(spec), id(dictionaries))
+        codec = self._fixt_codecs.get(key)
+        if codec is None:
+            codec_of = functools.partial(self._version_codec, settings)
+            codec = self._fixt_codecs[key] = ApplVerCodec(spec, dictionaries, codec_of)
+        return codec
+
+    def _version_codec(self, settings: SessionSettings, appl_ver_id: str) -> Codec:
+        """The shared Codec of the application dictionary of ApplVerID(1128) ``appl_ver_id``."""
+        return self.codec_for(self._application_spec(settings, appl_ver_id))
 
     def validator_for(self, settings: SessionSettings, spec: FixSpec) -> Validator | FixtDictionaries | None:
         """The Validator shared by the sessions of ``spec`` with the same validation settings; for a FIXT.1.1
@@ -74,11 +100,13 @@ class SpecCache:
 
     def fixt_dictionaries_for(self, settings: SessionSettings) -> FixtDictionaries:
         """The validators of a FIXT.1.1 session: TransportDataDictionary (else the built-in FIXT.1.1) for admin
-        messages, and per ApplVerID(1128) value the application dictionary of that version (AppDataDictionary
-        for its own version, the built-in FIX 4.2 / 4.4 / 5.0 SP2 for theirs), each loaded on first use."""
+        messages, and per ApplVerID(1128) value the application dictionary of that version
+        (``AppDataDictionary.<BeginString>``, else AppDataDictionary for its own version, else the built-in
+        one), each loaded on first use."""
         key = (
             str(settings.transport_data_dictionary or ""),
             str(settings.app_data_dictionary or settings.data_dictionary or ""),
+            settings.app_data_dictionaries,
             settings.default_appl_ver_id,
             *_validation_options(settings),
         )
@@ -108,12 +136,25 @@ class SpecCache:
         return self._load(f"builtin:{name}", lambda: load_builtin(name))
 
     def _application_versions(self, settings: SessionSettings) -> list[str]:
-        """The ApplVerID(1128) values a FIXT.1.1 session has an application dictionary for."""
+        """The ApplVerID(1128) values a FIXT.1.1 session has an application dictionary for.
+
+        Loads every ``AppDataDictionary.<BeginString>`` file now, so that a missing file or one declaring
+        another version fails create() naming the key rather than rejecting that version's messages later."""
         versions = [value for value, name in APPL_VER_DICTIONARIES.items() if name in BUILTIN_FILES]
         own = self._configured_version(settings)
         if own is not None and own not in versions:
             versions.append(own)
+        for appl_ver_id in self._versioned_paths(settings):
+            self._application_spec(settings, appl_ver_id)
+            if appl_ver_id not in versions:
+                versions.append(appl_ver_id)
         return versions
+
+    @staticmethod
+    def _versioned_paths(settings: SessionSettings) -> dict[str, Path]:
+        """ApplVerID(1128) value -> file of ``AppDataDictionary.<BeginString>``."""
+        by_name = {name: appl_ver_id for appl_ver_id, name in APPL_VER_DICTIONARIES.items()}
+        return {by_name[version]: path for version, path in settings.app_data_dictionaries}
 
     def _configured_version(self, settings: SessionSettings) -> str | None:
         """The ApplVerID(1128) value of ``AppDataDictionary`` (None when unset)."""
@@ -127,7 +168,12 @@ class SpecCache:
 
     def _application_spec(self, settings: SessionSettings, appl_ver_id: str) -> FixSpec:
         """The application dictionary of ApplVerID(1128) ``appl_ver_id`` with the transport's header,
-        trailer and admin messages merged in."""
+        trailer and admin messages merged in: ``AppDataDictionary.<BeginString>`` of that version, else
+        ``AppDataDictionary`` when it declares that version, else the built-in one (QuickFIX registers the
+        per-version keys after the plain one, so they win too)."""
+        versioned = self._versioned_paths(settings).get(appl_ver_id)
+        if versioned is not None:
+            return self._versioned_spec(settings, appl_ver_id, versioned)
         path = settings.app_data_dictionary or settings.data_dictionary
         if path is not None and self._configured_version(settings) == appl_ver_id:
             return self._load(f"{path}+transport", lambda: self._merged_xml(settings, path))
@@ -135,6 +181,22 @@ class SpecCache:
         transport = settings.transport_data_dictionary
         key = f"builtin:{name}" if transport is None else f"builtin:{name}+{transport}"
         return self._load(key, lambda: FixSpec.from_raw(self._merged(read_builtin(name), settings), key))
+
+    def _versioned_spec(self, settings: SessionSettings, appl_ver_id: str, path: Path) -> FixSpec:
+        """The file of ``AppDataDictionary.<BeginString>``; ValueError naming the key when it cannot be loaded
+        or declares another version than its suffix."""
+        key = f"AppDataDictionary.{APPL_VER_DICTIONARIES[appl_ver_id]}"
+        try:
+            spec = self._load(f"{path}+transport", lambda: self._merged_xml(settings, path))
+        except ValueError as exc:
+            raise ValueError(f"session {settings.session_id}: {key} = {path}: {exc}") from exc
+        if spec.default_appl_ver_id != appl_ver_id:
+            declared = version_name(spec.default_appl_ver_id) if spec.default_appl_ver_id else "no FIX version"
+            raise ValueError(
+                f"session {settings.session_id}: {key} = {path} declares ApplVerID {declared} (its <fix> "
+                f"major/minor/servicepack), not {version_name(appl_ver_id)}"
+            )
+        return spec
 
     def _application_validator(self, settings: SessionSettings, appl_ver_id: str) -> Validator:
         spec = self._application_spec(settings, appl_ver_id)

@@ -128,7 +128,7 @@ class FixEngine(SessionTimeKeeper):
         return SessionRunner(
             Session(config, validator),
             self.application,
-            self._specs.codec_for(spec),
+            self._specs.codec_for(spec, settings),
             store,
             key,
             make_writer(

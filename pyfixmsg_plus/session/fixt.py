@@ -26,6 +26,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from pyfixmsg_plus.message.codec import Codec
 from pyfixmsg_plus.message.errors import TagSpecifiedWithoutValue
 from pyfixmsg_plus.session.config import ADMIN_MSG_TYPES, PairsValidator
 from pyfixmsg_plus.session.inbound import HEADER_TAGS
@@ -83,6 +84,19 @@ class UnsupportedApplVerID(ValueError):
         supported = ", ".join(version_name(v) for v in known) or "none"
         self.text = f"{field}={quote_received(value)} names no application dictionary here; supported: {supported}"
         super().__init__(self.text)
+
+
+class UnsupportedOutboundApplVerID(ValueError):
+    """The application sends a message whose ApplVerID(1128) names no application dictionary of its FIXT.1.1
+    session (which validates with dictionaries): the counterparty could not judge it either."""
+
+    def __init__(self, value: str, msg_type: object, known: Sequence[str]) -> None:
+        self.value = value
+        supported = ", ".join(version_name(v) for v in known) or "none"
+        super().__init__(
+            f"cannot send MsgType(35)={msg_type}: ApplVerID(1128)={quote_received(value)} names no application "
+            f"dictionary of this FIXT.1.1 session; supported: {supported}"
+        )
 
 
 class FixtDictionaries:
@@ -232,3 +246,37 @@ class ApplVerValidator:
             return None
         pinned = zip(pairs, spec, strict=True)
         return [("equal", value) if tag == APPL_VER_ID else entry for (tag, value), entry in pinned]
+
+
+class ApplVerCodec(Codec):
+    """The Codec of a FIXT.1.1 session that validates: a message the application sends with its own
+    ApplVerID(1128) is ordered by the dictionary of that version (1128 itself goes in the header, where the
+    session's message builder places every header tag), and a 1128 naming no version of the session's
+    :class:`FixtDictionaries` is refused with :class:`UnsupportedOutboundApplVerID` before it is numbered.
+
+    Parsing is the plain Codec's, with the dictionary of the session's default version."""
+
+    def __init__(self, spec: Any, dictionaries: FixtDictionaries, codec_of: Callable[[str], Codec]) -> None:
+        """``codec_of(appl_ver_id)`` gives the (shared) Codec of another version's dictionary."""
+        super().__init__(spec=spec)
+        self._dictionaries = dictionaries
+        self._codec_of = codec_of
+
+    def body_fields(self, msg: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
+        """:meth:`Codec.body_fields` by the dictionary of the message's ApplVerID(1128), else the default's."""
+        value = msg.get(APPL_VER_ID)
+        if value is None:
+            return super().body_fields(msg)
+        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+        if text not in self._dictionaries.supported:
+            raise UnsupportedOutboundApplVerID(text, msg.get(35), self._dictionaries.supported)
+        if text == getattr(self.spec, "default_appl_ver_id", None):
+            return super().body_fields(msg)
+        return self._codec_of(text).body_fields(msg)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # a pickled message keeps a plain Codec of the default version: the dictionaries stay with the session
+        state = Codec.__getstate__(self)
+        state.pop("_dictionaries", None)
+        state.pop("_codec_of", None)
+        return (Codec.__new__, (Codec,), state)

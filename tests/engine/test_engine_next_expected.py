@@ -92,14 +92,15 @@ def test_missing_fills_come_back_as_possdup_resends_without_a_resend_request(tmp
 
 @pytest.mark.parametrize("begin", ["FIX.4.2", "FIX.4.3"])
 def test_the_setting_before_fix44_is_a_config_error_naming_session_and_key(begin: str) -> None:
+    # the configuration refuses it (tests/config/test_fixt_keys.py); settings made in code meet create()'s guard
     config = ConfigManager.from_dict(
         {"DEFAULT": {"ConnectionType": "initiator", "SocketConnectHost": "127.0.0.1", "SocketConnectPort": 9,
-                     "BeginString": begin, "EnableNextExpectedMsgSeqNum": "Y"},
+                     "BeginString": begin},
          "SESSION": [{"SenderCompID": "US", "TargetCompID": "THEM"}]})  # fmt: skip
-    [settings] = config.sessions()
+    [off] = config.sessions()
+    settings = dataclasses.replace(off, enable_next_expected_msg_seq_num=True)
     with pytest.raises(ValueError, match=rf"session {begin}:US->THEM: EnableNextExpectedMsgSeqNum = Y needs"):
         build_session_config(settings)
-    off = dataclasses.replace(settings, enable_next_expected_msg_seq_num=False)
     assert not build_session_config(off).enable_next_expected_msg_seq_num  # off: any version
 
 
