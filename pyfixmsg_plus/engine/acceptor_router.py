@@ -5,10 +5,12 @@ TargetCompID(56) name the session. A connection whose Logon names no configured 
 already connected), whose first message is not a Logon, or that sends no valid frame within LogonTimeout is
 closed with a log line naming the peer and the reason; nothing of it reaches the application.
 
-A Logon naming a session whose ``[Scheduler] schedules`` gate is closed (stopped, or a scheduled sequence reset
-under way) is refused the same way, before the session sees it: as QuickFIX refuses a Logon outside session time
-by disconnecting, no Logout(35=5) answers it, so no MsgSeqNum(34) is used and the session and its store are left
-as they are (after a reset, the first accepted Logon is answered with MsgSeqNum 1).
+A Logon naming a session outside its StartTime..EndTime, or whose ``[Scheduler] schedules`` gate is closed
+(stopped, or a scheduled sequence reset under way), is refused the same way, before the session sees it: as
+QuickFIX refuses a Logon outside session time by disconnecting ("Received logon outside of valid session time"),
+no Logout(35=5) answers it, so no MsgSeqNum(34) is used and the session and its store are left as they are (after
+a reset, the first accepted Logon is answered with MsgSeqNum 1). The log line names the session and when it takes
+Logons again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.engine.scheduler import SchedulerGate
 from pyfixmsg_plus.engine.session_runner import SessionRunner
+from pyfixmsg_plus.engine.session_time import outside_session_time
 from pyfixmsg_plus.session import SessionRegistry
 from pyfixmsg_plus.transport import Connection
 
@@ -158,10 +161,13 @@ class PendingConnection:
 
 def closed_to_logons(runner: SessionRunner) -> str | None:
     """Why ``runner``'s session takes no Logon now, naming the session and when it takes them again: its
-    ``[Scheduler] schedules`` gate is closed. None when the session may see the Logon (StartTime/EndTime is the
-    session's own check: it answers a Logon outside session time with Logout(35=5))."""
+    ``[Scheduler] schedules`` gate is closed, or it is outside its StartTime..EndTime. None when the session may
+    see the Logon."""
     schedule = runner.schedule
-    refusal = schedule.logon_refusal() if isinstance(schedule, SchedulerGate) else None
+    if isinstance(schedule, SchedulerGate):
+        refusal = schedule.logon_refusal()
+    else:
+        refusal = outside_session_time(schedule, runner.clock())
     if refusal is None:
         return None
     return f"session {runner.session_id} refuses its Logon without an answer: {refusal}"

@@ -37,6 +37,7 @@ from pyfixmsg_plus.eager import start_eagerly
 from pyfixmsg_plus.engine.metrics import SessionCounters
 from pyfixmsg_plus.engine.receive_path import BOOKED_KINDS, ReceivePath
 from pyfixmsg_plus.engine.send_path import FRAME_RUN_KINDS, SendPath
+from pyfixmsg_plus.engine.session_time import outside_session_time
 from pyfixmsg_plus.engine.session_timer import SessionTimer
 from pyfixmsg_plus.message.codec import Codec
 from pyfixmsg_plus.message.fixmessage import FixMessage
@@ -59,6 +60,7 @@ from pyfixmsg_plus.session import (
     StoreInbound,
     StoreInboundRun,
 )
+from pyfixmsg_plus.session.handlers import RefusedWithoutAnswer
 from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.session.states import CONNECTED_STATES
 from pyfixmsg_plus.store import (
@@ -77,8 +79,6 @@ log = logging.getLogger("pyfixmsg_plus.engine")
 Clock = Callable[[], float]
 SessionInput = Callable[[], list[Output]]
 _REJECT = "3"  # Reject(35=3): also reported to Application.onReject
-#: Text(58) of the Logout answering a Logon outside StartTime..EndTime (QuickFIX's wording)
-OUTSIDE_SESSION_TIME = "Logon attempt not within session time"
 #: output lists merged into one execution (bounds one store transaction and one write)
 _MAX_MERGED_OUTPUTS = 4096
 
@@ -102,7 +102,7 @@ class SessionRunner(ReceivePath, SendPath):
     consecutive batch-type frames stays together) so that messages the application sends from a callback go out
     before the replies to the frames that followed in the same read (QuickFIX's order). ``clock`` gives wall
     time in seconds since the epoch. ``schedule`` is the session time (StartTime/EndTime): a Logon outside it
-    is refused, and a store created in an earlier period is reset before the next Logon.
+    is refused without an answer, and a store created in an earlier period is reset before the next Logon.
     """
 
     def __init__(
@@ -336,10 +336,12 @@ class SessionRunner(ReceivePath, SendPath):
     def _check_logon(self, pairs: list[tuple[int, bytes]]) -> str | None:
         """The session's logon_check: the decision prepared for this Logon, else the plain hook's answer."""
         decision, self._logon_decision = self._logon_decision, None
-        if not self.schedule.is_in_session(self.clock()):
-            # QuickFIX: a Logon outside StartTime..EndTime is answered by Logout and the connection closed
-            log.warning("session %s: Logon refused: outside session time %r", self.session_id, self.schedule)
-            return OUTSIDE_SESSION_TIME
+        outside = outside_session_time(self.schedule, self.clock())
+        if outside is not None:
+            # the acceptor router refuses such a Logon before routing it; this covers the instants between (and
+            # an initiator's Logon answer): QuickFIX closes the connection without an answer, using no MsgSeqNum
+            log.warning("session %s: Logon refused without an answer: %s", self.session_id, outside)
+            return RefusedWithoutAnswer(outside)
         if decision is None and overrides(self.app, "onLogonRequest"):
             message = FixMessage({tag: value.decode("latin-1") for tag, value in pairs})
             message.codec = self.codec

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from pyfixmsg_plus.config import SessionSettings
+from pyfixmsg_plus.session.schedule import SessionSchedule
 from pyfixmsg_plus.session.states import CONNECTED_STATES
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ log = logging.getLogger("pyfixmsg_plus.engine")
 
 #: Text(58) of the Logout sent when EndTime is reached
 SESSION_TIME_ENDED = "Session time ended"
+#: why a Logon outside StartTime..EndTime is refused (QuickFIX's log line); it is closed without an answer
+OUTSIDE_SESSION_TIME = "Received Logon outside of valid session time"
 #: seconds between attempts when keeping session time failed (a store error, say)
 SCHEDULE_RETRY_SECONDS = 5.0
 #: longest single nap of a schedule task (seconds): a wall-clock step or a suspended machine is noticed within it
@@ -119,6 +122,16 @@ class SessionTimeKeeper:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def outside_session_time(schedule: SessionSchedule, now: float) -> str | None:
+    """Why a Logon received at ``now`` (epoch seconds) is refused: outside StartTime..EndTime (QuickFIX: "Received
+    logon outside of valid session time", and the connection closed without an answer), naming when session time
+    starts again. None in session time, and always for a session without StartTime/EndTime."""
+    if schedule.is_in_session(now):
+        return None
+    return (f"{OUTSIDE_SESSION_TIME} ({schedule!r}); session time starts again at "
+            f"{utc_text(schedule.next_change(now))}")
 
 
 def logout_wait(settings: SessionSettings) -> float:

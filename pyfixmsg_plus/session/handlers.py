@@ -1,7 +1,6 @@
 """The FIX admin protocol: checks every received message goes through, and the handler of each admin MsgType.
 
-Mixed into :class:`~pyfixmsg_plus.session.core.Session`; the order of the checks is the order FIX (and
-QuickFIX)
+Mixed into :class:`~pyfixmsg_plus.session.core.Session`; the order of the checks is the order FIX (and QuickFIX)
 applies them: BeginString, required header fields, dictionary validation, SendingTime accuracy, CompIDs, then
 MsgSeqNum (too high: queue and ResendRequest; too low: PossDup handling or Logout).
 """
@@ -56,6 +55,14 @@ if TYPE_CHECKING:
     from pyfixmsg_plus.session.timers import Timers
 
 log = logging.getLogger("pyfixmsg_plus.session")
+
+
+class RefusedWithoutAnswer(str):
+    """A Logon check's refusal (``SessionConfig.logon_check``) that closes the connection without a Logout(35=5),
+    so that no MsgSeqNum(34) is used: QuickFIX's answer to a Logon outside session time (StartTime/EndTime). The
+    text is the reason, logged with the disconnection."""
+
+    __slots__ = ()
 
 
 class AdminHandlers:
@@ -167,9 +174,7 @@ class AdminHandlers:
         except UnsupportedApplVerID as error:
             self._reject_appl_ver_id(inbound, error)
             return False
-        except (
-            Exception
-        ) as error:  # FixValidationError and subclasses; anything else is a bug worth a Reject too
+        except Exception as error:  # FixValidationError and subclasses; anything else is a bug worth a Reject too
             if not hasattr(error, "reason"):
                 raise
             reject_cause = v.cause_from_error(error, inbound)
@@ -199,10 +204,8 @@ class AdminHandlers:
     ) -> bool:
         """SendingTime accuracy, CompIDs and MsgSeqNum; False when the message must not be processed further.
 
-        ``known``: the batch sequence check (seqcheck) found the frame in an unbroken in-sequence run; when
-        no gap
-        is open and the number is still the expected one, the gap bookkeeping is skipped.
-        """
+        ``known``: the batch sequence check (seqcheck) found the frame in an unbroken in-sequence run; when no gap
+        is open and the number is still the expected one, the gap bookkeeping is skipped."""
         if not queued and not self._check_sending_time(inbound):
             return False
         if not self._check_comp_ids(inbound):
@@ -266,9 +269,7 @@ class AdminHandlers:
         self._send_resend_request(request)
 
     def _on_too_low(self, inbound: Inbound) -> None:
-        """MsgSeqNum too low: without PossDupFlag(43)=Y a fatal error; with it a duplicate, checked and
-        dropped.
-        """
+        """MsgSeqNum too low: without PossDupFlag(43)=Y a fatal error; with it a duplicate, checked and dropped."""
         if not inbound.poss_dup:
             text = f"MsgSeqNum too low, expecting {self.seq.next_target} but received {inbound.seqnum}"
             self.logout_and_disconnect(text)
@@ -309,9 +310,16 @@ class AdminHandlers:
             )
             self.delivered(inbound)
 
+    def deliver_admin(self, inbound: Inbound) -> None:
+        """An admin message passed the checks (QuickFIX's ``verify``, which ends by calling ``fromAdmin``): hand
+        it to the application now, before the session acts on it (its answer, onLogon, onLogout). Called once
+        per message: a message queued for a gap is handed over when it is processed, a PossDup duplicate
+        (too low) never; the handlers then accept it with ``deliver=False``."""
+        self.emit(MessageReceived(inbound.msg_type, inbound.seqnum or 0, inbound.pairs, inbound.frame, True,
+                                  inbound.poss_dup))  # fmt: skip
+
     def reject(self, inbound: Inbound, reject_cause: v.RejectCause) -> None:
-        """Session-level Reject (35=3); the rejected message still uses up its number when it was the
-        expected one
+        """Session-level Reject (35=3); the rejected message still uses up its number when it was the expected one
         (FIX: "increment inbound MsgSeqNum"), except Logon and SequenceReset."""
         now = self.now
         self.send_new(
@@ -401,6 +409,9 @@ class AdminHandlers:
             return
         if self.config.logon_check is not None:
             refusal = self.config.logon_check(inbound.pairs)
+            if isinstance(refusal, RefusedWithoutAnswer):
+                self.disconnect(f"Logon refused without an answer: {refusal}")
+                return
             if refusal is not None:
                 self.logout_and_disconnect(refusal)
                 return
@@ -423,9 +434,9 @@ class AdminHandlers:
         """A Logon passed every check: answer it (acceptor, or a reset we did not ask for), go Active, count it
         or ask for the gap before it, and resend what its NextExpectedMsgSeqNum(789) says the counterparty
         missed of ours (``next_sender``: our next MsgSeqNum to send when it came)."""
+        self.deliver_admin(inbound)  # QuickFIX: fromAdmin(Logon) before the answer and onLogon
         too_high = (inbound.seqnum or 0) > self.seq.next_target and not received_reset
-        answering = not self.config.is_initiator or (received_reset and not self.sent_reset)
-        if answering:
+        if self._answers_logon(received_reset):
             self.timers.heartbeat_interval = heartbeat
             self.send_logon(received_reset, counts_received_logon=not too_high)
         self.received_logon = True
@@ -449,6 +460,15 @@ class AdminHandlers:
                          resend.begin, resend.end)  # fmt: skip
                 self.emit(resend)
         self.emit(LoggedOn(received_reset))
+
+    def _answers_logon(self, received_reset: bool) -> bool:
+        """True when a received Logon gets our Logon in answer: the acceptor answers the counterparty's first
+        Logon, either role answers a ResetSeqNumFlag(141)=Y reset it did not ask for. A Logon with 141=Y
+        answering our own reset request (``reset_sequence``) is the end of that exchange, on the acceptor too
+        (answering it made a second Logon, which the counterparty took as a new reset request)."""
+        if received_reset:
+            return not self.sent_reset
+        return not self.config.is_initiator and not self.received_logon
 
     def _received_next_expected(self, inbound: Inbound) -> int | None:
         """The Logon's NextExpectedMsgSeqNum(789) when EnableNextExpectedMsgSeqNum is on (None: off, or the
@@ -491,20 +511,23 @@ class AdminHandlers:
     def _on_heartbeat(self, inbound: Inbound, queued: bool, known: bool) -> None:
         """Heartbeat (35=0)."""
         if self.verify(inbound, True, True, queued, known):
-            self.accept(inbound)
+            self.deliver_admin(inbound)
+            self.accept(inbound, deliver=False)
 
     def _on_test_request(self, inbound: Inbound, queued: bool, known: bool) -> None:
         """TestRequest (35=1): answer with a Heartbeat carrying its TestReqID (112)."""
         if not self.verify(inbound, True, True, queued, known):
             return
+        self.deliver_admin(inbound)
         test_req_id, now = inbound.first.get(112), self.now
         self.send_new("0", lambda seqnum: self.builder.heartbeat(seqnum, now, test_req_id))
-        self.accept(inbound)
+        self.accept(inbound, deliver=False)
 
     def _on_resend_request(self, inbound: Inbound, queued: bool, known: bool) -> None:
         """ResendRequest (35=2): answered whatever its own number (FIX: resend first, then handle our gap)."""
         if not self.verify(inbound, False, False, queued):
             return
+        self.deliver_admin(inbound)  # QuickFIX: whatever its MsgSeqNum(34), as it is acted on whatever it is
         begin, end = inbound.integer(7), inbound.integer(16)
         if begin is None or end is None:
             self.reject(inbound, v.cause(v.REQUIRED_TAG_MISSING, 7 if begin is None else 16))
@@ -514,7 +537,7 @@ class AdminHandlers:
             self.emit(FetchResend(begin, last))
         seqnum = inbound.seqnum or 0
         if seqnum == self.seq.next_target:
-            self.accept(inbound)
+            self.accept(inbound, deliver=False)
         elif seqnum > self.seq.next_target:
             inbound.already_processed = True
             self.on_too_high(inbound)
@@ -522,15 +545,15 @@ class AdminHandlers:
     def _on_reject(self, inbound: Inbound, queued: bool, known: bool) -> None:
         """Reject (35=3): the counterparty refused one of ours; counted and passed to the application."""
         if self.verify(inbound, True, True, queued, known):
-            self.accept(inbound)
+            self.deliver_admin(inbound)
+            self.accept(inbound, deliver=False)
 
     def _on_sequence_reset(self, inbound: Inbound, queued: bool, known: bool) -> None:
-        """SequenceReset (35=4): GapFill mode is sequence-checked; Reset mode never lowers the expected
-        number.
-        """
+        """SequenceReset (35=4): GapFill mode is sequence-checked; Reset mode never lowers the expected number."""
         gap_fill = inbound.flag(123)
         if not self.verify(inbound, gap_fill, gap_fill, queued, known):
             return
+        self.deliver_admin(inbound)  # QuickFIX: before NewSeqNo(36) is acted on (or rejected)
         new_seqno = inbound.integer(36)
         expected = self.seq.next_target
         if new_seqno is None:
@@ -547,6 +570,7 @@ class AdminHandlers:
         """Logout (35=5): answer it unless we asked, then close (whatever its MsgSeqNum)."""
         if not self.verify(inbound, False, False, queued):
             return
+        self.deliver_admin(inbound)  # QuickFIX: fromAdmin(Logout) before the answer and onLogout
         if not self.sent_logout:
             now = self.now
             self.send_new("5", lambda seqnum: self.builder.logout(seqnum, now))
@@ -557,9 +581,7 @@ class AdminHandlers:
         self.disconnect("Logout received" if not self.sent_logout else "Logout answered")
 
     def _on_application(self, inbound: Inbound, queued: bool, known: bool) -> None:
-        """An application message: sequence-checked, then delivered (or BusinessMessageReject if
-        unsupported).
-        """
+        """An application message: sequence-checked, then delivered (or BusinessMessageReject if unsupported)."""
         if not self.verify(inbound, True, True, queued, known):
             return
         supported = self.config.supported_app_msg_types
@@ -579,4 +601,4 @@ class AdminHandlers:
     }
 
 
-__all__ = ["AdminHandlers", "parse_utc_timestamp"]
+__all__ = ["AdminHandlers", "RefusedWithoutAnswer", "parse_utc_timestamp"]
