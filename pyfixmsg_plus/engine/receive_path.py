@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.eager import start_eagerly
 from pyfixmsg_plus.engine.session_timer import SessionTimer
+from pyfixmsg_plus.message.parser_py import parse_pairs
 from pyfixmsg_plus.session import (
     ArmTimer,
     MessageReceived,
@@ -31,11 +32,13 @@ from pyfixmsg_plus.session import (
     StoreInboundRun,
 )
 from pyfixmsg_plus.session.batch import per_frame_groups, restrict
+from pyfixmsg_plus.session.validation import quote_received
 from pyfixmsg_plus.transport import Connection
 
 if TYPE_CHECKING:
     from pyfixmsg_plus.application import Application
     from pyfixmsg_plus.message.codec import Codec
+    from pyfixmsg_plus.message.fixmessage import FixMessage
 
 log = logging.getLogger("pyfixmsg_plus.engine")
 _REJECT = "3"  # Reject(35=3): also told to Application.onReject (SessionRunner._deliver_frame)
@@ -66,6 +69,7 @@ class ReceivePath:
     codec: Codec
     _session_id: Any
     _lane: Any  # the session's fastpath.SessionLane (steady-state receive and send in one call each)
+    _latin1_codec: Codec | None = None  # decodes the frames ``codec`` cannot (decode_undecodable)
 
     if TYPE_CHECKING:
 
@@ -79,6 +83,27 @@ class ReceivePath:
         def _book(self, output: Output, now: float | None = None) -> None: ...
         def _abort(self, conn: Connection | None) -> None: ...
         def send_queued_at_once(self) -> bool: ...
+
+    def decode_undecodable(self, frame: bytes, error: UnicodeDecodeError) -> FixMessage:
+        """A received frame holding a value the codec's encoding cannot decode, as a FixMessage all the same.
+
+        FIX String fields are ASCII (the Encoded* fields excepted); a counterparty that sends other bytes must
+        not cost the connection nor the message, which the session has already accepted and stored: its values
+        are decoded as latin-1 (each byte one character, so none is lost or changed; ``raw_message`` keeps the
+        bytes), with a warning naming the field and value."""
+        encoding = self.codec.encoding or "utf-8"
+        tag, value = undecodable_field(frame, encoding)
+        log.warning("session %s: %s(%d)=%s is not %s (%s); the message is given to the application decoded as "
+                    "latin-1", self.session_id, field_name(self.codec.spec, tag), tag, quote_received(value), encoding,
+                    error.reason)  # fmt: skip
+        latin1 = self._latin1_codec
+        if latin1 is None:  # made at the first such frame: most sessions never see one
+            from pyfixmsg_plus.message.codec import Codec
+
+            latin1 = self._latin1_codec = Codec(self.codec.spec, decode_as="latin-1")
+        message: FixMessage = latin1.parse_message(frame)
+        message.codec = self.codec
+        return message
 
     def on_data(self, data: bytes) -> None:
         """Bytes read from the session's connection: framed once, then fed to the session as a FrameIndex (a
@@ -132,7 +157,10 @@ class ReceivePath:
             if msg_type == _REJECT:
                 pending = self._deliver_frame(frame, msg_type)
             else:  # _deliver_frame, inlined: once per order
-                message = self.codec.parse_message(frame)
+                try:
+                    message = self.codec.parse_message(frame)
+                except UnicodeDecodeError as error:
+                    message = self.decode_undecodable(frame, error)
                 message.raw_message = frame
                 pending = self.app.deliver_inbound_nowait(message, self._session_id, admin=False)
         except Exception:
@@ -245,3 +273,20 @@ class ReceivePath:
         finally:
             self._pump = None
             self._pumping = False
+
+
+def undecodable_field(frame: bytes, encoding: str) -> tuple[int, bytes]:
+    """The first (tag, value) of ``frame`` whose value ``encoding`` cannot decode ((0, b"") if none)."""
+    for tag, value in parse_pairs(frame):
+        try:
+            value.decode(encoding)
+        except UnicodeDecodeError:
+            return tag, value
+    return 0, b""
+
+
+def field_name(spec: Any, tag: int) -> str:
+    """The name ``spec`` (a FixSpec, or None) gives ``tag``, else ``Tag``."""
+    tags = getattr(spec, "tags", None)
+    known = tags.get(tag) if tags is not None else None
+    return str(getattr(known, "name", None) or "Tag")

@@ -363,7 +363,10 @@ class SessionRunner(ReceivePath, SendPath):
     # ------------------------------------------------------------------ application side
     def decode(self, frame: bytes) -> FixMessage:
         """A received frame as a FixMessage (the frame kept as ``raw_message``, as pyfixmsg's from_buffer)."""
-        message = self.codec.parse_message(frame)
+        try:
+            message = self.codec.parse_message(frame)
+        except UnicodeDecodeError as error:  # a value outside the codec's encoding: see decode_undecodable
+            message = self.decode_undecodable(frame, error)
         message.raw_message = frame
         return message
 
@@ -541,8 +544,7 @@ class SessionRunner(ReceivePath, SendPath):
 
     def _deliver_frame(self, frame: bytes, msg_type: str, admin: bool = False) -> Awaitable[Any] | None:
         """:meth:`_deliver` of the message ``frame`` of MsgType(35) ``msg_type`` (``admin``: a session-level one)."""
-        message = self.codec.parse_message(frame)
-        message.raw_message = frame  # as decode() keeps it
+        message = self.decode(frame)
         if msg_type == _REJECT:
             return self._deliver_reject(message, admin)
         return self.app.deliver_inbound_nowait(message, self._session_id, admin=admin)

@@ -11,6 +11,7 @@ cycle.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ from pyfixmsg_plus.session.events import (
     ArmTimer,
     BatchReceived,
     Disconnect,
+    FetchResend,
     FrameIgnored,
     LoggedOut,
     Output,
@@ -42,12 +44,14 @@ from pyfixmsg_plus.session.events import (
 from pyfixmsg_plus.session.fastlane import FastLane
 from pyfixmsg_plus.session.fastreceive import FastReceive
 from pyfixmsg_plus.session.fixt import ApplVerValidator, FixtDictionaries, is_fixt
-from pyfixmsg_plus.session.handlers import AdminHandlers
 from pyfixmsg_plus.session.inbound import Inbound
+from pyfixmsg_plus.session.logon import LogonHandlers
 from pyfixmsg_plus.session.resend import GapFill, plan_replay
 from pyfixmsg_plus.session.sequencing import Sequencing
 from pyfixmsg_plus.session.states import CONNECTED_STATES, SessionState, StateListener, StateMachine
 from pyfixmsg_plus.session.timers import TimerAction, Timers
+
+log = logging.getLogger("pyfixmsg_plus.session")
 
 _STORE_TIMING = {
     Persistence.SYNC: StoreTiming.BEFORE_WRITE,
@@ -61,7 +65,7 @@ class SessionNotActive(RuntimeError):
     """An application message was given to a session that is not logged on."""
 
 
-class Session(FastReceive, AdminHandlers):
+class Session(FastReceive, LogonHandlers):
     """One FIX session (acceptor or initiator, as ``config.role`` says) as a pure state machine.
 
     ``validator``: the data dictionary check of received messages (None: none). On a FIXT.1.1 session a
@@ -350,6 +354,10 @@ class Session(FastReceive, AdminHandlers):
         ``frames``: ``{MsgSeqNum: frame}``, ``(MsgSeqNum, frame)`` pairs, or the store's ``(MsgSeqNum, frame,
         MsgType)`` replay tuples (MsgType(35) is then not read from the frames again)."""
         self._begin(now)
+        if self.seq.fetch_is_stale(begin, end):
+            log.warning("%s: FetchResend(%d, %d) was asked before a sequence reset: not replayed",
+                        self.config.session_id, begin, end)  # fmt: skip
+            return self._finish()
         if self.state not in CONNECTED_STATES:
             return self._finish()
         stored = frames.items() if isinstance(frames, Mapping) else frames
@@ -390,6 +398,11 @@ class Session(FastReceive, AdminHandlers):
         """Append an output for the current input call."""
         self._out.append(output)
 
+    def emit_fetch(self, fetch: FetchResend) -> None:
+        """Ask the engine for stored outbound frames (answered by ``fulfil_resend``)."""
+        self.seq.fetch_asked(fetch.begin, fetch.end)
+        self._out.append(fetch)
+
     def emit_frame(self, frame: bytes, seqnum: int, msg_type: str, store: StoreTiming) -> None:
         """Write ``frame`` (and note the send time for the heartbeat timer)."""
         self._out.append(SendFrame(frame, seqnum, msg_type, store))
@@ -428,6 +441,7 @@ class Session(FastReceive, AdminHandlers):
         self.timers.logon_deadline = self.timers.logout_deadline = None
         self.seq.queue.clear()
         self.seq.resend = None
+        self.seq.fetches.clear()
         if self.config.reset_on_disconnect:
             self.reset_sequences()
         after = SessionState.RECONNECTING if self.config.role is Role.INITIATOR else SessionState.DISCONNECTED

@@ -16,6 +16,11 @@ from pyfixmsg_plus.session.inbound import Inbound
 #: EndSeqNo (16) meaning "up to the last message sent": 0 from FIX 4.2, 999999 before
 INFINITY_FROM_FIX42 = 0
 INFINITY_BEFORE_FIX42 = 999999
+#: the largest MsgSeqNum(34) the stores keep (``store.contract.MAX_SEQ_NUM``; the session imports no store): a
+#: NewSeqNo(36) above it would make the next expected number one no store can save
+MAX_SEQ_NUM = (1 << 32) - 1
+#: FetchResend ranges remembered until fulfilled (the oldest are forgotten past this)
+MAX_FETCHES_KEPT = 64
 
 
 @dataclass(slots=True)
@@ -45,6 +50,10 @@ class Sequencing:
     next_target: int = 1
     queue: dict[int, Inbound] = field(default_factory=dict)
     resend: ResendRange | None = None
+    #: how many resets the numbers went through: a range asked before a reset names messages of the old numbering
+    generation: int = 0
+    #: (BeginSeqNo, EndSeqNo, generation) of each FetchResend given to the engine and not yet fulfilled
+    fetches: list[tuple[int, int, int]] = field(default_factory=list)
 
     def reset(self) -> None:
         """Both numbers back to 1 (ResetSeqNumFlag, ResetOnLogon/Logout/Disconnect); forget queue and gap."""
@@ -52,6 +61,24 @@ class Sequencing:
         self.next_target = 1
         self.queue.clear()
         self.resend = None
+        self.generation += 1
+
+    def fetch_asked(self, begin: int, end: int) -> None:
+        """A FetchResend(begin, end) went to the engine: its answer comes back through ``fulfil_resend``."""
+        self.fetches.append((begin, end, self.generation))
+        del self.fetches[:-MAX_FETCHES_KEPT]  # an engine that drops some (store failure) cannot grow the list
+
+    def fetch_is_stale(self, begin: int, end: int) -> bool:
+        """True when the oldest FetchResend(begin, end) not yet fulfilled was asked before the last reset.
+
+        FIX: after ResetSeqNumFlag(141)=Y or SequenceReset the numbers of the old range name other messages; a
+        replay (or a gap fill up to the old NewSeqNo(36)) would give the counterparty numbers we never sent.
+        A range never asked (a caller's own replay) is not stale."""
+        for i, (asked_begin, asked_end, generation) in enumerate(self.fetches):
+            if (asked_begin, asked_end) == (begin, end):
+                del self.fetches[i]
+                return generation != self.generation
+        return False
 
     def take_sender(self) -> int:
         """The MsgSeqNum for the next new outbound message (and advance)."""

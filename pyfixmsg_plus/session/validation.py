@@ -91,6 +91,12 @@ def cause(reason: int, tag: int | None = None) -> RejectCause:
     return RejectCause(reason, ref_tag, reject_text(reason))
 
 
+def value_out_of_range(tag: int, name: str, received: bytes | None, why: str) -> RejectCause:
+    """Reject 373=5 (Value is incorrect) naming the field and the value received, RefTagID(371) the tag."""
+    text = f"{reject_text(VALUE_IS_INCORRECT)}: {name}({tag})={quote_received(received)}: {why}"
+    return RejectCause(VALUE_IS_INCORRECT, str(tag), text)
+
+
 def cause_from_error(error: Exception, inbound: Inbound) -> RejectCause:
     """Map a FixValidationError (``.reason``, ``.tag``) to a RejectCause.
 
