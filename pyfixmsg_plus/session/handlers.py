@@ -386,7 +386,8 @@ class AdminHandlers:
         self.deliver_admin(inbound)  # QuickFIX: whatever its MsgSeqNum(34), as it is acted on whatever it is
         begin, end = inbound.integer(7), inbound.integer(16)
         if begin is None or end is None:
-            self.reject(inbound, v.cause(v.REQUIRED_TAG_MISSING, 7 if begin is None else 16))
+            tag, name = (7, "BeginSeqNo") if begin is None else (16, "EndSeqNo")
+            self.reject(inbound, v.unreadable_seqnum(tag, name, inbound.first.get(tag)))
             return
         if begin < 1:  # FIX: MsgSeqNum starts at 1; a replay from 0 would send a SequenceReset numbered 0
             self.reject(inbound, v.value_out_of_range(7, "BeginSeqNo", inbound.first.get(7), "MsgSeqNum starts at 1"))
@@ -416,7 +417,7 @@ class AdminHandlers:
         new_seqno = inbound.integer(36)
         expected = self.seq.next_target
         if new_seqno is None:
-            self.reject(inbound, v.cause(v.REQUIRED_TAG_MISSING, 36))
+            self.reject(inbound, v.unreadable_seqnum(36, "NewSeqNo", inbound.first.get(36)))
         elif new_seqno > MAX_SEQ_NUM:
             why = f"above {MAX_SEQ_NUM}, the largest MsgSeqNum(34) a message store keeps"
             self.reject(inbound, v.value_out_of_range(36, "NewSeqNo", inbound.first.get(36), why))

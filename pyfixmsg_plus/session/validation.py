@@ -97,6 +97,16 @@ def value_out_of_range(tag: int, name: str, received: bytes | None, why: str) ->
     return RejectCause(VALUE_IS_INCORRECT, str(tag), text)
 
 
+def unreadable_seqnum(tag: int, name: str, received: bytes | None) -> RejectCause:
+    """Reject of a sequence-number field the session could not read: 373=1 (Required tag missing) when absent,
+    else 373=6 (Incorrect data format) naming the field and the value received (not digits, or past any FIX
+    int), as QuickFIX answers a field it cannot convert."""
+    if received is None:
+        return cause(REQUIRED_TAG_MISSING, tag)
+    text = f"{reject_text(INCORRECT_DATA_FORMAT)}: {name}({tag})={quote_received(received)} is not a MsgSeqNum"
+    return RejectCause(INCORRECT_DATA_FORMAT, str(tag), text)
+
+
 def cause_from_error(error: Exception, inbound: Inbound) -> RejectCause:
     """Map a FixValidationError (``.reason``, ``.tag``) to a RejectCause.
 

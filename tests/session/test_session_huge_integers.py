@@ -7,6 +7,7 @@ from what the counterparty sent, so a hostile or broken peer could otherwise end
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,10 +32,26 @@ def test_huge_msg_seq_num_is_answered_with_logout() -> None:
 
 
 def test_huge_resend_range_and_new_seq_no_are_rejected_naming_the_tag() -> None:
-    assert replies(msg("2", 2, T0, (7, HUGE), (16, 0)))[0] == [("3", "7", "1")]
-    assert replies(msg("2", 2, T0, (7, 1), (16, HUGE)))[0] == [("3", "16", "1")]
-    assert replies(msg("4", 2, T0, (123, "Y"), (36, HUGE)))[0] == [("3", "36", "1")]
-    assert replies(msg("4", 2, T0, (36, HUGE)))[0] == [("3", "36", "1")]
+    # 373=6 Incorrect data format: the field is there, it is no MsgSeqNum
+    assert replies(msg("2", 2, T0, (7, HUGE), (16, 0)))[0] == [("3", "7", "6")]
+    assert replies(msg("2", 2, T0, (7, 1), (16, HUGE)))[0] == [("3", "16", "6")]
+    assert replies(msg("4", 2, T0, (123, "Y"), (36, HUGE)))[0] == [("3", "36", "6")]
+    assert replies(msg("4", 2, T0, (36, HUGE)))[0] == [("3", "36", "6")]
+
+
+@pytest.mark.parametrize("value", ["-1", "+5", "abc", "1.0", " 7"])
+def test_unreadable_seqnum_fields_are_incorrect_data_format_naming_field_and_value(value: str) -> None:
+    session = logged_on()
+    [reject] = frames(session.receive_data(msg("2", 2, T0, (7, value), (16, 0)), T0))
+    assert (reject[35], reject[371], reject[373]) == ("3", "7", "6")
+    assert f"BeginSeqNo(7)={value!r} is not a MsgSeqNum" in reject[58]
+    [reject] = frames(session.receive_data(msg("4", 3, T0, (123, "Y"), (36, value)), T0))
+    assert (reject[371], reject[373]) == ("36", "6") and "NewSeqNo(36)=" in reject[58]
+
+
+def test_absent_seqnum_fields_are_still_required_tag_missing() -> None:
+    assert replies(msg("2", 2, T0, (16, 0)))[0] == [("3", "7", "1")]
+    assert replies(msg("4", 2, T0, (123, "Y")))[0] == [("3", "36", "1")]
 
 
 def test_huge_sending_time_fraction_is_a_sending_time_problem() -> None:
@@ -73,4 +90,4 @@ def test_any_length_of_digits_gets_a_fix_reply(digits: int, tag: int) -> None:
     msg_type = {7: "2", 16: "2", 36: "4", 34: "D"}[tag]
     sent, _ = replies(msg(msg_type, value if tag == 34 else 2, T0, *body))  # type: ignore[arg-type]
     if digits > MAX_INT_DIGITS:  # no FIX int: Logout for MsgSeqNum, Reject naming the tag otherwise
-        assert sent[0] == (("5", None, None) if tag == 34 else ("3", str(tag), "1"))
+        assert sent[0] == (("5", None, None) if tag == 34 else ("3", str(tag), "6"))
