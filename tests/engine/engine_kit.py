@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,17 @@ TEST_TIMEOUT = 30.0
 def run_bounded(coro: Coroutine[Any, Any, Any], timeout: float = TEST_TIMEOUT) -> Any:
     """Run ``coro`` in a fresh event loop, failing it after ``timeout`` seconds."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``predicate`` every 10 ms until it holds (True) or ``timeout`` seconds passed (False)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
 
 
 def free_port() -> int:

@@ -13,12 +13,11 @@ import gc
 import logging
 import os
 import random
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_kit import Client, acceptor_config, free_port, initiator_config, order, run_bounded
+from engine_kit import Client, acceptor_config, eventually, free_port, initiator_config, order, run_bounded
 
 from pyfixmsg_plus.application import Application
 from pyfixmsg_plus.engine import FixEngine
@@ -157,15 +156,8 @@ class Recorder(Application):
         self.orders.append(str(message.get(11)))
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Whether ``condition`` came true within ``timeout`` seconds (polled every 10 ms)."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not condition():
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        return False
-    return True
+#: how long the fuzz tests wait for a condition (seconds)
+EVENTUALLY_S = 5.0
 
 
 def unexpected_errors(records: list[logging.LogRecord]) -> list[str]:
@@ -204,7 +196,7 @@ def test_acceptor_survives_random_and_mutated_frames(
                                               client) as engine:  # fmt: skip
                 assert await engine.wait_logged_on(5)
                 assert await engine.send_message(order(engine, "AFTER"))
-                assert await eventually(lambda: "AFTER" in recorder.orders)
+                assert await eventually(lambda: "AFTER" in recorder.orders, EVENTUALLY_S)
         finally:
             await acceptor.disconnect()
 

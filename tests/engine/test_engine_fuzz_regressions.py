@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from engine_kit import acceptor_config, free_port, run_bounded
-from test_engine_fuzz import THEM, US, Recorder, eventually, logon, message, now_ts
+from engine_kit import acceptor_config, eventually, free_port, run_bounded
+from test_engine_fuzz import EVENTUALLY_S, THEM, US, Recorder, logon, message, now_ts
 
 from pyfixmsg_plus.engine import FixEngine
 from tests.session.test_session_fuzz import frame_of
@@ -41,11 +41,11 @@ def test_a_value_that_is_not_utf8_is_delivered_not_a_disconnect(
         try:
             _reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(frame_of(b"FIX.4.4", logon()))
-            assert await eventually(lambda: app.logons == 1)
+            assert await eventually(lambda: app.logons == 1, EVENTUALLY_S)
             body = [(11, b"C1"), (21, b"1"), (55, b"X"), (54, b"1"), (60, now_ts()), (38, b"1"), (40, b"1")]
             fields = message(msg_type, 2, [*(body if msg_type == b"D" else []), (tag, b"caf\xe9 \xfa")])
             writer.write(frame_of(b"FIX.4.4", fields))
-            assert await eventually(lambda: len(seen) == 1)
+            assert await eventually(lambda: len(seen) == 1, EVENTUALLY_S)
             runner = next(iter(acceptor.runners.values()))
             assert runner.session.state.name == "ACTIVE" and runner.session.next_target_seqnum == 3
             writer.close()

@@ -4,12 +4,11 @@ CompIDs refused, reconnect keeping sequence numbers, resend from the store after
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_kit import Client, Executor, acceptor_config, free_port, initiator_config, order, run_bounded
+from engine_kit import Client, Executor, acceptor_config, eventually, free_port, initiator_config, order, run_bounded
 
 from pyfixmsg_plus.engine import FixEngine
 from pyfixmsg_plus.session import SessionState
@@ -28,17 +27,6 @@ async def _pair(tmp_path: Path, clients: list[str], **acceptor_defaults: Any) ->
 
 #: upper bound (s) of a wait for something that must happen soon (generous: a slow or busy machine)
 EVENTUALLY_S = 10.0
-
-
-async def _eventually(condition: Callable[[], bool]) -> bool:
-    """Poll ``condition`` every 10 ms for up to EVENTUALLY_S seconds; whether it came true."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + EVENTUALLY_S
-    while not condition():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True
 
 
 def test_logon_orders_fills_logout(tmp_path: Path) -> None:
@@ -82,7 +70,8 @@ def test_many_sessions_on_one_port_and_unknown_compid_refused(tmp_path: Path) ->
         await stranger.open()
         assert not await stranger.wait_logged_on(1.0)
         # the refusal itself may come after that second on a busy machine: wait for it (bounded)
-        assert await _eventually(lambda: acceptor.routers[0].refused >= 1), "the STRANGER connection was not refused"
+        refused = await eventually(lambda: acceptor.routers[0].refused >= 1, EVENTUALLY_S)
+        assert refused, "the STRANGER connection was not refused"
         assert "STRANGER" not in {sid.target_comp_id for sid in executor.logons}
         await stranger.disconnect(graceful=False)
         for engine in engines:
@@ -208,3 +197,4 @@ def test_logon_refused_by_application(tmp_path: Path) -> None:
         await acceptor.disconnect()
 
     run_bounded(scenario())
+

@@ -7,13 +7,11 @@ import asyncio
 import datetime
 import json
 import logging
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_kit import Executor, acceptor_config, free_port, initiator_config, run_bounded
+from engine_kit import Executor, acceptor_config, eventually, free_port, initiator_config, run_bounded
 from test_engine_schedule import counting_server, logon_and_read_until_closed, logon_frame
 
 from pyfixmsg_plus.application import Application
@@ -66,16 +64,6 @@ async def open_on(engine: FixEngine, clock: SteppedClock) -> EngineScheduler:
     engine.scheduler.clock, engine.scheduler.sleep = clock, clock.sleep
     await engine.open()
     return engine.scheduler
-
-
-async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Poll ``predicate`` every 10 ms until it holds (True) or ``timeout`` seconds passed (False)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() >= deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True
 
 
 async def sent_frames(engine: FixEngine) -> list[bytes]:
