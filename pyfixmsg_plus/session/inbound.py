@@ -98,13 +98,7 @@ class Inbound:
         (more than MAX_INT_DIGITS significant digits: QuickFIX's int conversion fails there too, and Python's
         refuses strings of over 4300 digits with a ValueError that must not escape the session)."""
         value = self.first.get(tag)
-        if value is None or not value.isdigit():
-            return None
-        if len(value) > MAX_INT_DIGITS:
-            value = value.lstrip(b"0") or b"0"
-            if len(value) > MAX_INT_DIGITS:
-                return None
-        return int(value)
+        return None if value is None else read_int(value)
 
     def flag(self, tag: int) -> bool:
         """True when ``tag`` is present with the Boolean value Y."""
@@ -134,6 +128,18 @@ class Inbound:
         """A UTCTimestamp field (52, 122) in seconds since the epoch, None when absent or malformed."""
         value = self.first.get(tag)
         return None if value is None else parse_utc_timestamp(value)
+
+
+def read_int(value: bytes) -> int | None:
+    """``value`` (a received field's bytes) as an int when it is ASCII digits with at most MAX_INT_DIGITS
+    significant ones, else None."""
+    if not value.isdigit():
+        return None
+    if len(value) > MAX_INT_DIGITS:
+        value = value.lstrip(b"0") or b"0"
+        if len(value) > MAX_INT_DIGITS:
+            return None
+    return int(value)
 
 
 def parse_utc_timestamp(value: bytes) -> float | None:

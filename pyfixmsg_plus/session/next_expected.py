@@ -19,6 +19,7 @@ from __future__ import annotations
 from pyfixmsg_plus.session import validation as v
 from pyfixmsg_plus.session.config import FIRST_VERSION_WITH_NEXT_EXPECTED
 from pyfixmsg_plus.session.events import FetchResend
+from pyfixmsg_plus.session.inbound import read_int
 from pyfixmsg_plus.session.sequencing import ResendRange
 
 #: NextExpectedMsgSeqNum, a Logon(35=A) body field from FIX 4.4 (and FIXT.1.1)
@@ -34,17 +35,12 @@ def supports_next_expected(version: tuple[int, int]) -> bool:
     return version >= FIRST_VERSION_WITH_NEXT_EXPECTED
 
 
-#: most significant digits of a SeqNum we read: more is no sequence number any store holds, and int() of
-#: over 4300 digits raises (Python's conversion limit) where a Logout is due
-_MAX_DIGITS = 18
-
-
 def parse_next_expected(raw: bytes) -> int:
     """The value of a received NextExpectedMsgSeqNum(789); BadNextExpected when it is not a positive integer
-    (digits only, as FIX's SeqNum type: no sign, no spaces; at most 18 significant digits)."""
-    digits = raw.lstrip(b"0")
-    if raw.isdigit() and 0 < len(digits) <= _MAX_DIGITS:  # bytes.isdigit: ASCII digits only
-        return int(digits)
+    (digits only, as FIX's SeqNum type: no sign, no spaces; at most MAX_INT_DIGITS significant digits)."""
+    value = read_int(raw)
+    if value is not None and value > 0:
+        return value
     raise BadNextExpected(
         f"NextExpectedMsgSeqNum({NEXT_EXPECTED_MSG_SEQ_NUM})={v.quote_received(raw)} in Logon "
         "is not a positive integer"
