@@ -12,18 +12,11 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 
+from pyfixmsg_plus.session.fixt import APPL_VER_DICTIONARIES
+
 #: the suffixes of ``AppDataDictionary.<BeginString>``: the BeginString of every FIX application version with an
 #: ApplVerID(1128) value, 2 (FIX.4.0) to 9 (FIX.5.0SP2), in that order
-APPLICATION_VERSIONS: tuple[str, ...] = (
-    "FIX.4.0",
-    "FIX.4.1",
-    "FIX.4.2",
-    "FIX.4.3",
-    "FIX.4.4",
-    "FIX.5.0",
-    "FIX.5.0SP1",
-    "FIX.5.0SP2",
-)
+APPLICATION_VERSIONS: tuple[str, ...] = tuple(APPL_VER_DICTIONARIES.values())
 _BY_LOWER = {version.lower(): version for version in APPLICATION_VERSIONS}
 
 

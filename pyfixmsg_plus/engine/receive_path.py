@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from pyfixmsg_plus import _impl
 from pyfixmsg_plus.eager import start_eagerly
 from pyfixmsg_plus.engine.session_timer import SessionTimer
-from pyfixmsg_plus.message.parser_py import parse_pairs
 from pyfixmsg_plus.session import (
     ArmTimer,
     MessageReceived,
@@ -32,6 +31,7 @@ from pyfixmsg_plus.session import (
     StoreInboundRun,
 )
 from pyfixmsg_plus.session.batch import per_frame_groups, restrict
+from pyfixmsg_plus.session.inbound import parse_pairs
 from pyfixmsg_plus.session.validation import quote_received
 from pyfixmsg_plus.transport import Connection
 
