@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -287,7 +288,8 @@ class FixEngine(SessionTimeKeeper):
             backoff=building.build_backoff(settings),
             flow=building.build_flow_control(settings),
         )
-        initiator.start()
+        task = initiator.start()
+        task.add_done_callback(functools.partial(_log_gave_up, runner.session_id))
         self.initiators[runner.session_id] = initiator
 
     def _serve_metrics(self) -> None:
@@ -537,3 +539,11 @@ async def _maybe_await(result: Any) -> Any:
 
 
 __all__ = ["DoNotSend", "FixEngine", "StateMachineView"]
+
+
+def _log_gave_up(session_id: SessionID, task: asyncio.Task[None]) -> None:
+    """The initiator's connect loop ended: a give-up (ReconnectGaveUp, ReconnectMaxRetries reached) is logged
+    here, where nothing else awaits the task (asyncio would otherwise report it as never retrieved)."""
+    error = None if task.cancelled() else task.exception()
+    if error is not None:
+        log.warning("session %s: the initiator stopped connecting: %s", session_id, error)

@@ -4,6 +4,8 @@ CompIDs refused, reconnect keeping sequence numbers, resend from the store after
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +200,28 @@ def test_logon_refused_by_application(tmp_path: Path) -> None:
 
     run_bounded(scenario())
 
+
+def test_an_initiator_that_gives_up_is_logged_not_left_unretrieved(caplog: pytest.LogCaptureFixture) -> None:
+    """ReconnectMaxRetries reached: the engine logs the give-up naming the session; asyncio reports no task
+    exception that was never retrieved (the connect loop's task ends with ReconnectGaveUp)."""
+    port = free_port()  # nothing listens there
+
+    async def give_up() -> None:
+        engine = await FixEngine.create(initiator_config(port, "LONELY", ReconnectMaxRetries=0), Client())
+        await engine.open()
+        initiator = engine.initiators[engine.session_id]
+        assert await eventually(lambda: not initiator.is_running, EVENTUALLY_S)
+        await engine.disconnect(graceful=False)
+
+    async def scenario() -> list[str]:
+        loop_errors: list[str] = []
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: loop_errors.append(ctx["message"]))
+        await give_up()
+        gc.collect()  # the engine and its initiator's task are gone: an unretrieved exception is reported now
+        await asyncio.sleep(0)
+        return loop_errors
+
+    with caplog.at_level(logging.WARNING, logger="pyfixmsg_plus.engine"):
+        loop_errors = run_bounded(scenario())
+    assert loop_errors == []
+    assert any("LONELY" in r.getMessage() and "stopped connecting" in r.getMessage() for r in caplog.records)
