@@ -9,11 +9,11 @@ from pyfixmsg_plus.config.app_versions import dictionary_version
 from pyfixmsg_plus.config.errors import ConfigError
 from pyfixmsg_plus.config.ini import RawSection
 from pyfixmsg_plus.config.settings import ConnectionType, ScheduleEntry, SessionSettings
+from pyfixmsg_plus.session.config import version_key
+from pyfixmsg_plus.session.next_expected import supports_next_expected
 
 #: TimeZone values that name UTC itself (the same zone as no TimeZone without UseLocalTime)
 _UTC_NAMES = frozenset({"UTC", "ETC/UTC"})
-#: BeginStrings whose Logon has NextExpectedMsgSeqNum(789): FIX.4.4 and FIXT.1.1 (not FIX.4.0 to FIX.4.3)
-_NEXT_EXPECTED_BEGIN_STRINGS = ("FIX.4.4", "FIXT.1.1")
 _PAIRS = (("StartTime", "EndTime", "start_time", "end_time"), ("StartDay", "EndDay", "start_day", "end_day"))
 
 
@@ -115,8 +115,8 @@ def _check_versioned_dictionaries(fields: dict[str, object], section: RawSection
 def _check_next_expected(fields: dict[str, object], section: RawSection) -> None:
     # NextExpectedMsgSeqNum(789) is a Logon field from FIX.4.4 on (and of FIXT.1.1); older Logons have no place
     # for it, so the setting could never take effect
-    begin_string = fields["begin_string"]
-    if fields["enable_next_expected_msg_seq_num"] and begin_string not in _NEXT_EXPECTED_BEGIN_STRINGS:
+    begin_string = str(fields["begin_string"])
+    if fields["enable_next_expected_msg_seq_num"] and not supports_next_expected(version_key(begin_string)):
         raise ConfigError(
             f"EnableNextExpectedMsgSeqNum = Y needs BeginString FIX.4.4 or FIXT.1.1: NextExpectedMsgSeqNum(789) "
             f"is not in the Logon of {begin_string}",
