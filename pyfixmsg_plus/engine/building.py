@@ -49,6 +49,10 @@ _FIXT_TRANSPORT_DICTIONARY = "FIXT.1.1"
 _DEFAULT_APPL_VER_ID = 1137
 
 
+#: BeginString of an application version -> its ApplVerID(1128) value (the reverse of APPL_VER_DICTIONARIES)
+_APPL_VER_ID_OF = {name: appl_ver_id for appl_ver_id, name in APPL_VER_DICTIONARIES.items()}
+
+
 class SpecCache:
     """Loads each data dictionary once, however many sessions use it (XML parsing takes tens of ms), and shares
     one Codec and one Validator per dictionary and settings: both only cache what they derive from the
@@ -153,8 +157,7 @@ class SpecCache:
     @staticmethod
     def _versioned_paths(settings: SessionSettings) -> dict[str, Path]:
         """ApplVerID(1128) value -> file of ``AppDataDictionary.<BeginString>``."""
-        by_name = {name: appl_ver_id for appl_ver_id, name in APPL_VER_DICTIONARIES.items()}
-        return {by_name[version]: path for version, path in settings.app_data_dictionaries}
+        return {_APPL_VER_ID_OF[version]: path for version, path in settings.app_data_dictionaries}
 
     def _configured_version(self, settings: SessionSettings) -> str | None:
         """The ApplVerID(1128) value of ``AppDataDictionary`` (None when unset)."""
